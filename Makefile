@@ -1,0 +1,35 @@
+# Two set-up commands on a fresh machine: `make demo` and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint docs bench clean venv
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,examples,docs]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m jaxfound.cli demo --out runs/demo
+
+test: $(STAMP)
+	$(BIN)/ruff check jaxfound tests benchmarks examples
+	$(BIN)/python -m pytest -q -n 2 --durations=15
+
+lint: $(STAMP)
+	$(BIN)/ruff check jaxfound tests benchmarks examples
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+
+bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench]' || true
+	$(BIN)/python benchmarks/mlp_mnist.py
+
+clean:
+	rm -rf $(VENV) site runs .pytest_cache

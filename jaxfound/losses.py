@@ -1,0 +1,111 @@
+"""Compose losses: supervised losses from per-example optax losses, weighted sums, penalties.
+
+Every loss here has the training helper's signature
+``loss_fn(params, batch, key) -> (loss, aux)``, where ``aux`` is a dict of
+scalars (the terms and metrics to report) and ``key`` is ``None`` in evaluation.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import jax
+import jax.numpy as jnp
+
+from jaxfound.models._adapters import as_apply
+from jaxfound.typing import Array, Batch, LossFn, Params, PRNGKey
+
+__all__ = ["supervised", "weighted_sum", "l2_penalty"]
+
+Metric = Callable[[Array, Array], Array]
+
+
+def supervised(
+    model,
+    per_example_loss: Callable[[Array, Array], Array],
+    *,
+    metrics: Mapping[str, Metric] | None = None,
+) -> LossFn:
+    r"""Mean per-example loss of a model on ``(x, y)`` batches.
+
+    .. math:: L(\theta) = \frac{1}{B}\sum_{i=1}^{B} \ell(f_\theta(x_i), y_i)
+
+    Args:
+      model: a ``flax.linen`` Module, or ``apply(params, x, key) -> outputs``
+        (see :mod:`jaxfound.models` adapters for NNX and plain functions).
+      per_example_loss: ``ℓ(outputs, targets) -> (B,)`` or ``(B, …)``, e.g.
+        ``optax.losses.softmax_cross_entropy_with_integer_labels``.
+      metrics: name -> ``metric(y_true, outputs)`` computed on the same forward
+        pass and reported in ``aux`` (e.g. ``{"accuracy": jaxfound.stats.accuracy}``).
+
+    Returns:
+      ``loss_fn(params, (x, y), key) -> (loss, {"loss": loss, **metrics})``.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, optax
+      >>> from jaxfound.models import MLP
+      >>> net = MLP((4, 3))
+      >>> params = net.init(jax.random.key(0), jnp.ones((1, 2)))
+      >>> loss_fn = supervised(net, optax.losses.softmax_cross_entropy_with_integer_labels)
+      >>> loss, aux = loss_fn(params, (jnp.ones((5, 2)), jnp.zeros(5, int)), None)
+      >>> sorted(aux)
+      ['loss']
+    """
+    apply = as_apply(model)
+    metrics = dict(metrics or {})
+
+    def loss_fn(params: Params, batch: Batch, key: PRNGKey | None = None):
+        x, y = batch
+        out = apply(params, x, key)
+        loss = jnp.mean(per_example_loss(out, y))
+        aux = {"loss": loss}
+        for name, metric in metrics.items():
+            aux[name] = metric(y, jax.lax.stop_gradient(out))
+        return loss, aux
+
+    return loss_fn
+
+
+def weighted_sum(terms: Mapping[str, LossFn], weights: Mapping[str, float] | None = None) -> LossFn:
+    r"""Weighted sum of named loss terms, each reported in ``aux``.
+
+    .. math:: L = \sum_k w_k L_k
+
+    Each term is ``loss_fn(params, batch, key) -> (loss, aux)``; the batch and a
+    different sub-key are passed to every term. ``aux`` holds each term's loss
+    under its name and ``"loss"`` for the total.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> a = lambda p, b, k: (jnp.sum(p ** 2), {})
+      >>> b = lambda p, b, k: (jnp.sum(p), {})
+      >>> total, aux = weighted_sum({"a": a, "b": b}, {"b": 2.0})(jnp.ones(3), None, None)
+      >>> float(total), float(aux["b"])
+      (9.0, 3.0)
+    """
+    names = list(terms)
+    weights = {n: 1.0 for n in names} | dict(weights or {})
+
+    def loss_fn(params: Params, batch: Batch, key: PRNGKey | None = None):
+        keys = [None] * len(names) if key is None else list(jax.random.split(key, len(names)))
+        total = 0.0
+        aux = {}
+        for name, k in zip(names, keys):
+            value, _ = terms[name](params, batch, k)
+            aux[name] = value
+            total = total + weights[name] * value
+        aux["loss"] = total
+        return total, aux
+
+    return loss_fn
+
+
+def l2_penalty(params: Params) -> Array:
+    r"""Half the squared L2 norm of all parameters: :math:`\tfrac12\sum\theta^2`.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> float(l2_penalty({"w": jnp.ones(4)}))
+      2.0
+    """
+    return 0.5 * sum(jnp.sum(jnp.square(p)) for p in jax.tree_util.tree_leaves(params))

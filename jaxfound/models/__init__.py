@@ -1,0 +1,6 @@
+"""Models: neural networks (Flax), adapters, and classical statistical models."""
+
+from jaxfound.models._adapters import Apply, as_apply, from_function, from_linen, from_nnx
+from jaxfound.models._mlp import MLP
+
+__all__ = ["Apply", "MLP", "as_apply", "from_function", "from_linen", "from_nnx"]

@@ -1,0 +1,57 @@
+"""Multi-layer perceptron built from ``flax.linen`` layers."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import flax.linen as nn
+import jax
+
+from jaxfound.typing import Array
+
+__all__ = ["MLP"]
+
+
+class MLP(nn.Module):
+    r"""A fully connected network: ``Dense → activation → Dropout`` per hidden layer.
+
+    .. math::
+        h_0 = x,\quad h_{l} = \mathrm{drop}(\sigma(W_l h_{l-1} + b_l)),\quad
+        y = W_L h_{L-1} + b_L
+
+    The last entry of ``features`` is the output width; no activation is applied
+    to it (logits for classification, values for regression).
+
+    Attributes:
+      features: widths of every layer, the last one being the output.
+      activation: the hidden non-linearity (default ``jax.nn.relu``).
+      dropout: drop probability after each hidden activation (0 disables it).
+      flatten: flatten inputs of rank > 2 to ``(batch, -1)`` first (images).
+      kernel_init: initialiser of the Dense weights.
+
+    Dropout is active when ``deterministic=False`` and a ``"dropout"`` RNG is given:
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> net = MLP(features=(16, 3), dropout=0.1)
+      >>> params = net.init(jax.random.key(0), jnp.ones((1, 4)))
+      >>> net.apply(params, jnp.ones((2, 4))).shape
+      (2, 3)
+    """
+
+    features: Sequence[int]
+    activation: Callable[[Array], Array] = jax.nn.relu
+    dropout: float = 0.0
+    flatten: bool = True
+    kernel_init: Callable = nn.initializers.lecun_normal()
+
+    @nn.compact
+    def __call__(self, x: Array, deterministic: bool = True) -> Array:
+        if self.flatten and x.ndim > 2:
+            x = x.reshape((x.shape[0], -1))
+        for width in self.features[:-1]:
+            x = nn.Dense(width, kernel_init=self.kernel_init)(x)
+            x = self.activation(x)
+            if self.dropout > 0:
+                x = nn.Dropout(self.dropout, deterministic=deterministic)(x)
+        return nn.Dense(self.features[-1], kernel_init=self.kernel_init)(x)

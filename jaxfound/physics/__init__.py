@@ -1,0 +1,3 @@
+"""Physics-style constraints: differential operators, geometries, conditions, PDE residuals."""
+
+__all__: list[str] = []

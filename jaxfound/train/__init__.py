@@ -1,0 +1,1 @@
+"""Training: TrainState, make_step, fit, evaluate, callbacks, checkpoints."""

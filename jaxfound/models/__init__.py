@@ -1,6 +1,18 @@
 """Models: neural networks (Flax), adapters, and classical statistical models."""
 
+from jaxfound.models import linear, recsys, svm, trees
 from jaxfound.models._adapters import Apply, as_apply, from_function, from_linen, from_nnx
 from jaxfound.models._mlp import MLP
 
-__all__ = ["Apply", "MLP", "as_apply", "from_function", "from_linen", "from_nnx"]
+__all__ = [
+    "Apply",
+    "MLP",
+    "as_apply",
+    "from_function",
+    "from_linen",
+    "from_nnx",
+    "linear",
+    "recsys",
+    "svm",
+    "trees",
+]

@@ -1,0 +1,3 @@
+"""linear models."""
+
+__all__: list[str] = []

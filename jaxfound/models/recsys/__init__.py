@@ -1,0 +1,3 @@
+"""recsys models."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""svm models."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""trees models."""
+
+__all__: list[str] = []

@@ -11,7 +11,9 @@ from typing import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from jaxfound import _validate, errors
 from jaxfound.models._adapters import as_apply
 from jaxfound.typing import Array, Batch, LossFn, Params, PRNGKey
 
@@ -63,7 +65,29 @@ def supervised(
             aux[name] = metric(y, jax.lax.stop_gradient(out))
         return loss, aux
 
+    def check_data(params: Params, data: Batch, name: str = "data") -> None:
+        """Boundary check: the model accepts ``x`` and labels fit its outputs."""
+        _check_supervised(apply, params, data, name)
+
+    loss_fn.check_data = check_data
     return loss_fn
+
+
+def _check_supervised(apply, params: Params, data: Batch, name: str) -> None:
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise errors.ValidationError(
+            f"{name} must be a pair (x, y) for a supervised loss, got {type(data).__name__}."
+        )
+    x, y = data
+    try:
+        out = jax.eval_shape(lambda p, xb: apply(p, xb, None), params, x[:1])
+    except Exception as e:  # noqa: BLE001 - any failure here means x does not fit the model
+        raise errors.ShapeError(
+            f"{name}[0] (x) with shape {x.shape} does not fit the model: {e}. Check the "
+            "number of features against the model's input layer."
+        ) from e
+    if np.dtype(y.dtype).kind in "iub" and len(out.shape) == y.ndim + 1:
+        _validate.check_labels(np.asarray(y), f"{name}[1] (labels)", out.shape[-1])
 
 
 def weighted_sum(terms: Mapping[str, LossFn], weights: Mapping[str, float] | None = None) -> LossFn:

@@ -15,7 +15,7 @@ def load_digits(*, normalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
 
     Example:
       >>> x, y = load_digits()
-      >>> x.shape, y.shape, x.max() <= 1.0
+      >>> x.shape, y.shape, bool(x.max() <= 1.0)
       ((1797, 64), (1797,), True)
     """
     try:

@@ -1,0 +1,127 @@
+"""Callbacks run by ``fit`` between compiled chunks: early stopping, checkpoints, logging."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Callable
+
+from jaxfound import errors
+from jaxfound.train._state import TrainState
+
+__all__ = ["Callback", "EarlyStopping", "Checkpoint", "LambdaCallback"]
+
+
+class Callback:
+    """Base class. ``fit`` calls these hooks on the host between compiled chunks.
+
+    ``on_epoch_end`` returns ``True`` to stop training. ``on_train_end`` may return
+    a replacement state (e.g. the best one seen), or ``None`` to keep the last.
+    """
+
+    def on_train_begin(self, state: TrainState) -> None:
+        """Called once before the first epoch."""
+
+    def on_epoch_end(self, epoch: int, state: TrainState, logs: dict[str, float]) -> bool:
+        """Called after each epoch with its metrics; return ``True`` to stop."""
+        return False
+
+    def on_train_end(self, state: TrainState) -> TrainState | None:
+        """Called once at the end; may return the state ``fit`` should return."""
+        return None
+
+
+class LambdaCallback(Callback):
+    """Wrap ``fn(epoch, state, logs) -> bool | None`` as a callback (truthy stops).
+
+    Example:
+      >>> seen = []
+      >>> cb = LambdaCallback(lambda epoch, state, logs: seen.append(epoch))
+    """
+
+    def __init__(self, fn: Callable[[int, TrainState, dict], Any]):
+        self.fn = fn
+
+    def on_epoch_end(self, epoch, state, logs):
+        return bool(self.fn(epoch, state, logs))
+
+
+class EarlyStopping(Callback):
+    """Stop when a monitored metric has not improved for ``patience`` epochs.
+
+    Args:
+      monitor: a key of the epoch logs, e.g. ``"val_loss"`` or ``"val_accuracy"``.
+      patience: epochs without improvement before stopping.
+      min_delta: smallest change that counts as an improvement.
+      mode: ``"min"``, ``"max"`` or ``"auto"`` (max for names containing
+        ``acc``, ``auc``, ``f1``, ``r2``; min otherwise).
+      restore_best: return the state of the best epoch rather than the last.
+
+    Example:
+      >>> cb = EarlyStopping("val_loss", patience=2)
+      >>> [cb.on_epoch_end(e, None, {"val_loss": v}) for e, v in enumerate([3, 2, 2.5, 2.4])]
+      [False, False, False, True]
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 5,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        restore_best: bool = True,
+    ):
+        if mode == "auto":
+            mode = "max" if any(s in monitor for s in ("acc", "auc", "f1", "r2")) else "min"
+        if mode not in ("min", "max"):
+            raise errors.ValidationError(f"mode must be 'min', 'max' or 'auto', got {mode!r}.")
+        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
+        self.sign = 1.0 if mode == "min" else -1.0
+        self.restore_best = restore_best
+        self.on_train_begin(None)
+
+    def on_train_begin(self, state):
+        self.best, self.best_epoch, self.best_state, self.wait = math.inf, -1, None, 0
+
+    def on_epoch_end(self, epoch, state, logs):
+        if self.monitor not in logs:
+            raise errors.ValidationError(
+                f"EarlyStopping monitors {self.monitor!r} but the epoch logs only have "
+                f"{sorted(logs)}; pass validation data or monitor one of those."
+            )
+        value = self.sign * logs[self.monitor]
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best:
+                self.best_state = state
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+    def on_train_end(self, state):
+        return self.best_state if self.restore_best else None
+
+
+class Checkpoint(Callback):
+    """Save the state every ``every`` epochs into ``directory``, keeping the last ``keep``.
+
+    Files are ``ckpt_<step>.jxf`` written atomically by
+    :func:`jaxfound.train.save_checkpoint` (a crash never leaves a half file).
+    """
+
+    def __init__(self, directory: str | os.PathLike, every: int = 1, keep: int = 3):
+        self.directory, self.every, self.keep = os.fspath(directory), every, keep
+        self.saved: list[str] = []
+
+    def on_epoch_end(self, epoch, state, logs):
+        from jaxfound.train._checkpoint import save_checkpoint
+
+        if (epoch + 1) % self.every == 0:
+            path = os.path.join(self.directory, f"ckpt_{int(state.step):09d}.jxf")
+            save_checkpoint(path, state)
+            self.saved.append(path)
+            while len(self.saved) > self.keep:
+                old = self.saved.pop(0)
+                if os.path.exists(old):
+                    os.remove(old)
+        return False

@@ -1,0 +1,52 @@
+"""Boundary checks for the data given to ``fit`` and ``evaluate``."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from jaxfound import _validate
+from jaxfound.typing import Batch, LossFn, Params
+
+__all__ = ["is_array_data", "prepare_arrays"]
+
+
+def is_array_data(data) -> bool:
+    """True for a (non-empty) pytree whose leaves are all arrays (in-memory data)."""
+    if data is None:
+        return False
+    leaves = jax.tree_util.tree_leaves(data)
+    return bool(leaves) and all(isinstance(x, (np.ndarray, jax.Array)) for x in leaves)
+
+
+def prepare_arrays(
+    data: Batch,
+    name: str,
+    *,
+    loss_fn: LossFn | None = None,
+    params: Params | None = None,
+    validate: bool = True,
+) -> Batch:
+    """Check an in-memory data set once and move it to the default device.
+
+    Checks: every leaf numeric, non-empty, finite (floats), at least 1-D, all
+    with the same number of rows; then ``loss_fn.check_data(params, data, name)``
+    if the loss provides it (e.g. label ranges against the model's outputs).
+    """
+    if validate:
+        paths = jax.tree_util.tree_leaves_with_path(data)
+        leaves = []
+        names = []
+        for path, leaf in paths:
+            leaf_name = f"{name}{jax.tree_util.keystr(path)}"
+            leaf = _validate.as_numeric(leaf, leaf_name)
+            _validate.check_ndim(leaf, leaf_name, tuple(range(1, 8)))
+            _validate.check_nonempty(leaf, leaf_name)
+            _validate.check_finite(leaf, leaf_name)
+            leaves.append(leaf)
+            names.append(leaf_name)
+        _validate.check_same_length(leaves, names)
+        check = getattr(loss_fn, "check_data", None)
+        if check is not None:
+            check(params, data, name)
+    return jax.device_put(data)

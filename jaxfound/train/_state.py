@@ -1,0 +1,70 @@
+"""The immutable training state threaded through every step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+
+from jaxfound.typing import Params, PRNGKey, PyTree
+
+__all__ = ["TrainState"]
+
+
+class TrainState(struct.PyTreeNode):
+    """Everything one optimisation step reads and writes, as one pytree.
+
+    Attributes:
+      step: number of updates applied so far (int32 scalar).
+      params: the trainable parameter pytree.
+      opt_state: the optax optimiser state.
+      key: PRNG key split once per step for dropout/noise (``None``: no randomness).
+      model_state: non-trainable model state (e.g. batch statistics), or ``None``.
+      tx: the optax transformation (static, not a leaf).
+
+    Example:
+      >>> import jax, jax.numpy as jnp, optax
+      >>> s = TrainState.create({"w": jnp.zeros(3)}, optax.sgd(0.1), key=jax.random.key(0))
+      >>> int(s.step), s.params["w"].shape
+      (0, (3,))
+    """
+
+    step: jax.Array
+    params: Params
+    opt_state: optax.OptState
+    key: PRNGKey | None
+    model_state: PyTree = None
+    tx: optax.GradientTransformation = struct.field(pytree_node=False, default=None)
+
+    @classmethod
+    def create(
+        cls,
+        params: Params,
+        tx: optax.GradientTransformation,
+        *,
+        key: PRNGKey | None = None,
+        model_state: PyTree = None,
+    ) -> TrainState:
+        """A fresh state: ``step = 0`` and ``opt_state = tx.init(params)``."""
+        params = jax.tree_util.tree_map(jnp.asarray, params)
+        return cls(
+            step=jnp.zeros((), jnp.int32),
+            params=params,
+            opt_state=tx.init(params),
+            key=key,
+            model_state=model_state,
+            tx=tx,
+        )
+
+    def apply_gradients(self, grads: Params, **update_kwargs: Any) -> TrainState:
+        """One optax update: ``params ← params + tx.update(grads, opt_state, params)``.
+
+        Extra keyword arguments (``value=``, ``grad=``, ``value_fn=`` for
+        ``optax.lbfgs``) are passed to ``tx.update``.
+        """
+        updates, opt_state = self.tx.update(grads, self.opt_state, self.params, **update_kwargs)
+        params = optax.apply_updates(self.params, updates)
+        return self.replace(step=self.step + 1, params=params, opt_state=opt_state)

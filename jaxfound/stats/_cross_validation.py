@@ -1,0 +1,366 @@
+"""Cross-validation and grid search of any ``fit``/``predict`` pair, vmapped over folds.
+
+Folds are given as fixed-shape 0/1 weight masks of shape ``(k, n)``, so every fold has
+the same array shapes and ``k`` fits run as one ``jax.vmap``: the model is trained on all
+rows with the training rows weighted 1 and the held-out rows weighted 0, and scored with
+the held-out rows weighted 1. Masks come from :mod:`jaxfound.data` splitters (or any
+``(train_idx, test_idx)`` folds, which are turned into masks here).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxfound import errors
+from jaxfound.typing import Array
+
+__all__ = ["CVResult", "GridSearchResult", "as_fold_masks", "cross_validate", "grid_search"]
+
+_TRACE_ERRORS = (
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerArrayConversionError,
+    jax.errors.TracerBoolConversionError,
+    jax.errors.TracerIntegerConversionError,
+)
+
+
+class CVResult(NamedTuple):
+    """Scores of a cross-validation.
+
+    Attributes:
+      scores: ``(k,)`` held-out score of each fold.
+      mean: mean of ``scores``.
+      std: standard deviation of ``scores`` (``ddof=0``, as scikit-learn reports it).
+      vectorized: whether the folds ran as one ``vmap`` (else a Python loop).
+    """
+
+    scores: Array
+    mean: Array
+    std: Array
+    vectorized: bool
+
+
+class GridSearchResult(NamedTuple):
+    """Cross-validated scores over a grid of hyper-parameters.
+
+    Attributes:
+      params: name -> ``(G,)`` values of each grid point (Cartesian product of the grid).
+      scores: ``(G, k)`` held-out score of every grid point and fold.
+      mean: ``(G,)`` mean score over folds.
+      std: ``(G,)`` standard deviation over folds (``ddof=0``).
+      best_index: index of the best grid point.
+      best_params: name -> value (Python float) at the best grid point.
+      best_score: its mean score.
+    """
+
+    params: dict
+    scores: Array
+    mean: Array
+    std: Array
+    best_index: int
+    best_params: dict
+    best_score: float
+
+
+def as_fold_masks(folds, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Turn folds into ``(train_masks, test_masks)``, two ``(k, n)`` float arrays of 0/1.
+
+    Accepts ``(train_masks, test_masks)``; a single ``(k, n)`` array of training masks
+    (the test masks are its complement); or a list of ``(train_idx, test_idx)``
+    index pairs (as k-fold splitters return them; pass a list, since a tuple of two
+    2-D arrays is read as ``(train_masks, test_masks)``).
+
+    Raises:
+      ValidationError: fewer samples than folds, a fold with no training or no test row,
+        or a row both in a fold's training and test set.
+      ShapeError: masks whose width is not ``n``.
+
+    Example:
+      >>> import numpy as np
+      >>> tr, te = as_fold_masks([([2, 3], [0, 1]), ([0, 1], [2, 3])], 4)
+      >>> te.tolist()
+      [[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]]
+    """
+    if isinstance(folds, tuple) and len(folds) == 2 and all(_ndim(m) == 2 for m in folds):
+        train, test = (np.asarray(m, dtype=np.float32) for m in folds)
+    elif hasattr(folds, "shape") or _ndim(folds) == 2:
+        train = np.asarray(folds, dtype=np.float32)
+        if train.ndim != 2:
+            raise errors.ShapeError(
+                f"fold masks have shape {train.shape}; expected (k, n) with one row per fold."
+            )
+        test = 1.0 - train
+    else:
+        pairs = list(folds)
+        train = np.zeros((len(pairs), n), np.float32)
+        test = np.zeros((len(pairs), n), np.float32)
+        for i, pair in enumerate(pairs):
+            if len(pair) != 2:
+                raise errors.ValidationError(
+                    f"fold {i} is not a (train_idx, test_idx) pair; pass masks or index pairs."
+                )
+            tr, te = (np.asarray(p).reshape(-1) for p in pair)
+            for name, idx in (("train", tr), ("test", te)):
+                if idx.size and (idx.min() < 0 or idx.max() >= n):
+                    raise errors.ValidationError(
+                        f"fold {i}'s {name} indices are outside [0, {n}); the folds were made "
+                        "for a different data set."
+                    )
+            train[i, tr] = 1.0
+            test[i, te] = 1.0
+    if train.shape != test.shape or train.ndim != 2 or train.shape[1] != n:
+        raise errors.ShapeError(
+            f"fold masks have shapes {train.shape} and {test.shape}; both must be (k, {n}) "
+            f"for {n} samples."
+        )
+    k = train.shape[0]
+    if k < 2:
+        raise errors.ValidationError(f"got {k} fold(s); cross-validation needs at least 2.")
+    if n < k:
+        raise errors.ValidationError(
+            f"fewer samples ({n}) than folds ({k}); use at most {n} folds or more data."
+        )
+    for i in range(k):
+        if not (train[i] > 0).any() or not (test[i] > 0).any():
+            raise errors.EmptyDataError(
+                f"fold {i} has {int((train[i] > 0).sum())} training and "
+                f"{int((test[i] > 0).sum())} test rows; every fold needs both."
+            )
+        if ((train[i] > 0) & (test[i] > 0)).any():
+            raise errors.ValidationError(
+                f"fold {i} has rows in both its training and its test set; folds must not leak."
+            )
+    return train, test
+
+
+def _ndim(x) -> int:
+    try:
+        return np.asarray(x).ndim
+    except (ValueError, TypeError):  # ragged: a list of (train_idx, test_idx) pairs
+        return -1
+
+
+def _accepts_sample_weight(metric: Callable) -> bool:
+    try:
+        sig = inspect.signature(metric)
+    except (TypeError, ValueError):
+        return False
+    return "sample_weight" in sig.parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()
+    )
+
+
+def _check_xy(X, y, sample_weight):
+    n = jax.tree_util.tree_leaves(X)[0].shape[0]
+    if np.shape(y)[0] != n:
+        raise errors.ShapeError(f"X has {n} rows but y has {np.shape(y)[0]}; they must match.")
+    if sample_weight is not None and np.shape(sample_weight) != (n,):
+        raise errors.ShapeError(
+            f"sample_weight has shape {np.shape(sample_weight)}, expected ({n},)."
+        )
+    return n
+
+
+def _score_fn(fit, predict, metric, X, y, sample_weight):
+    """``(train_w, test_w, hparams) -> score`` evaluated on the full, weighted data."""
+
+    def score(train_w, test_w, hparams):
+        if sample_weight is not None:
+            train_w = train_w * sample_weight
+            test_w = test_w * sample_weight
+        params = fit(X, y, train_w, **hparams)
+        return metric(y, predict(params, X), sample_weight=test_w)
+
+    return score
+
+
+def _loop_scores(fit, predict, metric, X, y, sample_weight, train, test, hparams):
+    """Python-loop fallback: fit on the training rows, score on the test rows."""
+    scores = []
+    take = lambda a, m: jax.tree_util.tree_map(lambda v: v[np.flatnonzero(m)], a)
+    for tr, te in zip(train, test):
+        w = np.ones(int((tr > 0).sum()), np.float32) if sample_weight is None else take(
+            sample_weight, tr
+        )
+        params = fit(take(X, tr), take(y, tr), w, **hparams)
+        pred = predict(params, take(X, te))
+        if sample_weight is not None and _accepts_sample_weight(metric):
+            scores.append(metric(take(y, te), pred, sample_weight=take(sample_weight, te)))
+        else:
+            scores.append(metric(take(y, te), pred))
+    return jnp.stack([jnp.asarray(s) for s in scores])
+
+
+def cross_validate(
+    fit: Callable,
+    predict: Callable,
+    metric: Callable,
+    X: Any,
+    y: Any,
+    folds: Any,
+    *,
+    hparams: Mapping[str, Any] | None = None,
+    sample_weight: Any = None,
+    vectorize: bool | None = None,
+) -> CVResult:
+    r"""k-fold cross-validation of a ``fit``/``predict`` pair.
+
+    .. math:: \mathrm{CV} = \frac1k\sum_{j=1}^k m\big(y_{T_j},\,
+       \mathrm{predict}(\mathrm{fit}(X_{\bar T_j}, y_{\bar T_j}), X_{T_j})\big)
+
+    When ``fit`` is jittable, all folds run as ONE compiled ``jax.vmap``: fold ``j`` calls
+    ``fit(X, y, train_mask_j, **hparams)`` on the full data with 0/1 weights and scores
+    ``metric(y, predict(params, X), sample_weight=test_mask_j)``. Otherwise (or with
+    ``vectorize=False``) a Python loop fits on the selected rows only.
+
+    Args:
+      fit: ``fit(X, y, sample_weight, **hparams) -> params``; must treat a zero weight
+        as "row absent" for the vmapped path to equal the loop.
+      predict: ``predict(params, X) -> predictions``.
+      metric: ``metric(y_true, y_pred, sample_weight=None) -> scalar`` (every
+        :mod:`jaxfound.stats` metric qualifies). A metric without ``sample_weight`` forces
+        the loop.
+      X, y: data with a common leading dimension ``n`` (``X`` may be a pytree).
+      folds: ``(train_masks, test_masks)`` of shape ``(k, n)``, a ``(k, n)`` array of
+        training masks, or ``(train_idx, test_idx)`` pairs (see :func:`as_fold_masks`).
+      hparams: keyword arguments passed to ``fit``.
+      sample_weight: optional ``(n,)`` weights multiplying the fold masks.
+      vectorize: ``True`` to require the vmapped path, ``False`` to force the loop,
+        ``None`` (default) to try vmap and fall back to the loop when ``fit`` or
+        ``predict`` cannot be traced.
+
+    Returns:
+      :class:`CVResult` ``(scores, mean, std, vectorized)``.
+
+    Raises:
+      ShapeError / ValidationError / EmptyDataError: see :func:`as_fold_masks`.
+
+    Example:
+      >>> import jax.numpy as jnp, numpy as np
+      >>> from jaxfound.stats import mse
+      >>> fit = lambda X, y, w: jnp.sum(w * y) / jnp.sum(w)      # predict the weighted mean
+      >>> predict = lambda p, X: jnp.full(X.shape[0], p)
+      >>> X, y = np.zeros((6, 1)), np.arange(6.0)
+      >>> masks = np.array([[0, 0, 1, 1, 1, 1], [1, 1, 0, 0, 1, 1], [1, 1, 1, 1, 0, 0]])
+      >>> cross_validate(fit, predict, mse, X, y, masks).scores.round(2).tolist()
+      [9.25, 0.25, 9.25]
+    """
+    n = _check_xy(X, y, sample_weight)
+    train, test = as_fold_masks(folds, n)
+    hparams = dict(hparams or {})
+    has_w = _accepts_sample_weight(metric)
+    if vectorize and not has_w:
+        raise errors.ValidationError(
+            "vectorize=True needs metric(y_true, y_pred, sample_weight=...) to score the "
+            "held-out rows by weight; add a sample_weight argument or use vectorize=None."
+        )
+    if vectorize is not False and has_w:
+        score = _score_fn(fit, predict, metric, X, y, sample_weight)
+        run = jax.jit(jax.vmap(lambda a, b: score(a, b, hparams)))
+        try:
+            scores = run(jnp.asarray(train), jnp.asarray(test))
+            return CVResult(scores, jnp.mean(scores), jnp.std(scores), True)
+        except _TRACE_ERRORS:
+            if vectorize:
+                raise
+    scores = _loop_scores(fit, predict, metric, X, y, sample_weight, train, test, hparams)
+    return CVResult(scores, jnp.mean(scores), jnp.std(scores), False)
+
+
+def _grid_points(grid: Mapping[str, Sequence]) -> dict[str, np.ndarray]:
+    if not grid:
+        raise errors.ValidationError("grid is empty; pass e.g. {'C': [0.1, 1.0, 10.0]}.")
+    values = []
+    for name, v in grid.items():
+        a = np.asarray(v)
+        if a.ndim != 1 or a.size == 0:
+            raise errors.ShapeError(
+                f"grid[{name!r}] has shape {a.shape}; pass a non-empty 1-D list of values."
+            )
+        values.append(a)
+    mesh = np.meshgrid(*values, indexing="ij")
+    return {name: m.reshape(-1) for name, m in zip(grid, mesh)}
+
+
+def grid_search(
+    fit: Callable,
+    predict: Callable,
+    metric: Callable,
+    X: Any,
+    y: Any,
+    grid: Mapping[str, Sequence],
+    folds: Any,
+    *,
+    greater_is_better: bool = True,
+    sample_weight: Any = None,
+    batch_size: int | None = None,
+) -> GridSearchResult:
+    r"""Cross-validated grid search: folds x grid points in one compiled call.
+
+    Every combination of the values in ``grid`` (their Cartesian product, ``G`` points) is
+    cross-validated on the same folds; the hyper-parameters are passed to ``fit`` as
+    traced scalars, so ``fit`` must be jittable in them (use ``jnp`` operations, not
+    Python control flow, on hyper-parameters). The ``G x k`` fits are one
+    ``vmap(vmap(...))`` (or a ``lax.map`` over grid points in chunks of ``batch_size``
+    when memory is short) inside one ``jax.jit``.
+
+    Args:
+      fit, predict, metric, X, y, folds, sample_weight: as in :func:`cross_validate`.
+      grid: name -> 1-D values, e.g. ``{"C": jnp.logspace(-2, 2, 5), "gamma": ...}``.
+      greater_is_better: ``False`` for losses such as :func:`mse`.
+      batch_size: grid points fitted at once (default: all).
+
+    Returns:
+      :class:`GridSearchResult` with per-point ``mean``/``std`` and the ``best_params``.
+
+    Example:
+      >>> import jax.numpy as jnp, numpy as np
+      >>> from jaxfound.stats import mse
+      >>> fit = lambda X, y, w, lam: jnp.sum(w * y) / (jnp.sum(w) + lam)   # shrunk mean
+      >>> predict = lambda p, X: jnp.full(X.shape[0], p)
+      >>> X, y = np.zeros((6, 1)), np.full(6, 3.0)
+      >>> masks = np.array([[0, 0, 1, 1, 1, 1], [1, 1, 0, 0, 1, 1], [1, 1, 1, 1, 0, 0]])
+      >>> res = grid_search(fit, predict, mse, X, y, {"lam": [0.0, 1.0, 10.0]}, masks,
+      ...                   greater_is_better=False)
+      >>> res.best_params
+      {'lam': 0.0}
+    """
+    n = _check_xy(X, y, sample_weight)
+    train, test = as_fold_masks(folds, n)
+    if not _accepts_sample_weight(metric):
+        raise errors.ValidationError(
+            "grid_search needs metric(y_true, y_pred, sample_weight=...) to score held-out "
+            "rows by weight; every jaxfound.stats metric has it."
+        )
+    points = _grid_points(grid)
+    score = _score_fn(fit, predict, metric, X, y, sample_weight)
+    over_folds = jax.vmap(score, in_axes=(0, 0, None))
+
+    @jax.jit
+    def run(train, test, points):
+        one = lambda hp: over_folds(train, test, hp)
+        if batch_size is None:
+            return jax.vmap(one)(points)
+        return jax.lax.map(one, points, batch_size=batch_size)
+
+    try:
+        scores = run(jnp.asarray(train), jnp.asarray(test), {k: jnp.asarray(v) for k, v in
+                                                             points.items()})
+    except _TRACE_ERRORS as e:
+        raise errors.ValidationError(
+            "grid_search needs fit/predict to be jittable in the data and hyper-parameters "
+            f"(tracing failed: {type(e).__name__}); use cross_validate in a loop instead."
+        ) from e
+    mean, std = jnp.mean(scores, axis=1), jnp.std(scores, axis=1)
+    m = np.asarray(mean)
+    if np.all(np.isnan(m)):
+        raise errors.ConvergenceError("every grid point scored NaN; check fit and the grid.")
+    best = int(np.nanargmax(m) if greater_is_better else np.nanargmin(m))
+    best_params = {k: v[best].item() for k, v in points.items()}
+    return GridSearchResult(points, scores, mean, std, best, best_params, float(m[best]))

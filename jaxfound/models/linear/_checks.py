@@ -2,7 +2,7 @@
 
 They run in Python on concrete arrays before anything is traced, and are skipped for
 arguments that are JAX tracers (inside ``jax.vmap``/``jax.jit`` the caller has already
-validated the concrete data it closes over). Each raises a :mod:`jaxfound.errors` exception.
+validated the concrete data it closes over). Each raises a `jaxfound.errors` exception.
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ def class_labels(y, n: int, n_classes: int | None, name: str = "y") -> tuple[jax
     """Validate integer class labels in ``[0, n_classes)``; return ``(y, n_classes)``.
 
     ``n_classes`` defaults to ``max(y) + 1`` (which needs concrete labels). Raises
-    :class:`~jaxfound.errors.DTypeError` for string/float labels and
-    :class:`~jaxfound.errors.LabelError` for fewer samples than classes or one class only.
+    `jaxfound.errors.DTypeError` for string/float labels and
+    `jaxfound.errors.LabelError` for fewer samples than classes or one class only.
     """
     if is_traced(y):
         if n_classes is None:
@@ -101,7 +101,7 @@ def n_features_match(expected: int, X, name: str = "X") -> jax.Array:
 
 
 def full_rank(A, name: str = "X") -> None:
-    """Raise :class:`~jaxfound.errors.SingularMatrixError` if concrete ``A`` is rank deficient."""
+    """Raise `jaxfound.errors.SingularMatrixError` if concrete ``A`` is rank deficient."""
     if is_traced(A):
         return
     A = np.asarray(A, dtype=np.float64)

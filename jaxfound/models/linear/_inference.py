@@ -13,18 +13,18 @@ from jaxfound.models.linear._params import LinearParams
 
 
 class LinearInference(NamedTuple):
-    """Classical inference for a linear fit (arrays shaped like the parameters).
+    r"""Classical inference for a linear fit (arrays shaped like the parameters).
 
     Attributes:
-      stderr: :class:`LinearParams` of standard errors of the coefficients and intercept.
-      ci_low: :class:`LinearParams` of lower confidence bounds.
-      ci_high: :class:`LinearParams` of upper confidence bounds.
-      t: :class:`LinearParams` of t statistics (estimate / stderr).
-      p_value: :class:`LinearParams` of two-sided p-values of "parameter = 0".
+      stderr: `LinearParams` of standard errors of the coefficients and intercept.
+      ci_low: `LinearParams` of lower confidence bounds.
+      ci_high: `LinearParams` of upper confidence bounds.
+      t: `LinearParams` of t statistics (estimate / stderr).
+      p_value: `LinearParams` of two-sided p-values of "parameter = 0".
       r2: coefficient of determination (per output).
       adj_r2: R² adjusted for the number of parameters.
-      sigma2: residual variance estimate :math:`\\hat\\sigma^2` (per output).
-      dof: residual degrees of freedom :math:`n - p`.
+      sigma2: residual variance estimate $\hat\sigma^2$ (per output).
+      dof: residual degrees of freedom $n - p$.
     """
 
     stderr: LinearParams
@@ -39,12 +39,12 @@ class LinearInference(NamedTuple):
 
 
 def t_two_sided_p(t, dof):
-    """Two-sided p-value :math:`P(|T_\\nu| > |t|) = I_{\\nu/(\\nu+t^2)}(\\nu/2, 1/2)`."""
+    r"""Two-sided p-value $P(|T_\nu| > |t|) = I_{\nu/(\nu+t^2)}(\nu/2, 1/2)$."""
     return betainc(dof / 2.0, 0.5, dof / (dof + t**2))
 
 
 def t_quantile(q, dof, iters: int = 80):
-    """Quantile :math:`t_{q,\\nu}` (``q > 0.5``) of Student's t, by bisection on the CDF."""
+    r"""Quantile $t_{q,\nu}$ (``q > 0.5``) of Student's t, by bisection on the CDF."""
     target = 2.0 * (1.0 - q)  # two-sided tail mass
 
     def body(_, lo_hi):
@@ -61,23 +61,25 @@ def t_quantile(q, dof, iters: int = 80):
 
 def inference(params: LinearParams, X, y, *, alpha=0.0, sample_weight=None,
               level: float = 0.95, fit_intercept: bool = True) -> LinearInference:
-    """Standard errors, confidence intervals and R² of a least-squares or ridge fit.
+    r"""Standard errors, confidence intervals and R² of a least-squares or ridge fit.
 
-    With the augmented design :math:`Z = [\\mathbf 1, X]`, weights :math:`S`, penalty matrix
-    :math:`P = \\alpha\\,\\mathrm{diag}(0, 1, \\dots, 1)` and :math:`A = Z^\\top S Z + P`:
+    With the augmented design $Z = [\mathbf 1, X]$, weights $S$, penalty matrix
+    $P = \alpha\,\mathrm{diag}(0, 1, \dots, 1)$ and $A = Z^\top S Z + P$:
 
-    .. math::
-        \\hat\\sigma^2 = \\frac{\\sum_i s_i r_i^2}{n - p},\\qquad
-        \\mathrm{Cov}(\\hat\\theta) = \\hat\\sigma^2 A^{-1} Z^\\top S Z A^{-1},\\qquad
-        R^2 = 1 - \\frac{\\sum_i s_i r_i^2}{\\sum_i s_i (y_i - \\bar y_s)^2}
+    $$
+    \hat\sigma^2 = \frac{\sum_i s_i r_i^2}{n - p},\qquad
+    \mathrm{Cov}(\hat\theta) = \hat\sigma^2 A^{-1} Z^\top S Z A^{-1},\qquad
+    R^2 = 1 - \frac{\sum_i s_i r_i^2}{\sum_i s_i (y_i - \bar y_s)^2}
+    $$
 
-    (for :math:`\\alpha = 0` the covariance is the familiar
-    :math:`\\hat\\sigma^2 (Z^\\top S Z)^{-1}`; for ridge it is the sandwich form, conditional on :math:`\\alpha`). :math:`n` counts rows of
-    positive weight, :math:`p` the fitted parameters. Confidence bounds are
-    :math:`\\hat\\theta \\pm t_{(1+\\text{level})/2,\\,n-p}\\,\\mathrm{se}`.
+    (for $\alpha = 0$ the covariance is the familiar
+    $\hat\sigma^2 (Z^\top S Z)^{-1}$; for ridge it is the sandwich form, conditional
+    on $\alpha$). $n$ counts rows of positive weight, $p$ the fitted parameters. Confidence
+    bounds are
+    $\hat\theta \pm t_{(1+\text{level})/2,\,n-p}\,\mathrm{se}$.
 
     Args:
-      params: the fit, from :func:`fit_ols`, :func:`fit_wls` or :func:`fit_ridge`.
+      params: the fit, from `fit_ols`, `fit_wls` or `fit_ridge`.
       X: ``(n, d)`` features used for the fit.
       y: ``(n,)`` or ``(n, k)`` targets used for the fit.
       alpha: the ridge penalty of the fit (0 for least squares).
@@ -86,7 +88,7 @@ def inference(params: LinearParams, X, y, *, alpha=0.0, sample_weight=None,
       fit_intercept: whether the fit had an intercept.
 
     Returns:
-      :class:`LinearInference`.
+      `LinearInference`.
 
     >>> import jax.numpy as jnp
     >>> X = jnp.array([[0.0], [1.0], [2.0], [3.0]]); y = jnp.array([0.1, 0.9, 2.1, 2.9])

@@ -26,17 +26,18 @@ class LogisticParams(NamedTuple):
 def fit_logistic(X, y, *, C=1.0, n_classes: int | None = None, sample_weight=None,
                  fit_intercept: bool = True, max_iter: int = 100, tol: float | None = None
                  ) -> LogisticParams:
-    """L2-penalised logistic regression (scikit-learn's ``LogisticRegression(C=C)``).
+    r"""L2-penalised logistic regression (scikit-learn's ``LogisticRegression(C=C)``).
 
-    .. math::
-        \\min_{W, b}\\; \\frac{1}{2C}\\|W\\|_F^2 + \\sum_i s_i\\,\\ell(y_i, W^\\top x_i + b)
+    $$
+    \min_{W, b}\; \frac{1}{2C}\|W\|_F^2 + \sum_i s_i\,\ell(y_i, W^\top x_i + b)
+    $$
 
-    with :math:`\\ell(y, z) = \\log(1 + e^{z}) - y z` for two classes (one logit) and the
-    softmax cross-entropy :math:`\\ell(y, z) = \\operatorname{logsumexp}(z) - z_y` for
-    :math:`K > 2` (multinomial; intercepts are centred to sum to zero). The problem is strictly
+    with $\ell(y, z) = \log(1 + e^{z}) - y z$ for two classes (one logit) and the
+    softmax cross-entropy $\ell(y, z) = \operatorname{logsumexp}(z) - z_y$ for
+    $K > 2$ (multinomial; intercepts are centred to sum to zero). The problem is strictly
     convex; it is solved by Newton's method with the exact Hessian
-    :math:`H = \\sum_i s_i\\,(\\tilde x_i \\tilde x_i^\\top) \\otimes (\\mathrm{diag}(p_i) -
-    p_i p_i^\\top) + C^{-1} I` and a backtracking (Armijo) step, inside ``lax.while_loop``.
+    $H = \sum_i s_i\,(\tilde x_i \tilde x_i^\top) \otimes (\mathrm{diag}(p_i) -
+    p_i p_i^\top) + C^{-1} I$ and a backtracking (Armijo) step, inside ``lax.while_loop``.
     ``C`` and ``sample_weight`` may be traced (vmap over a grid or k-fold 0/1 masks).
 
     Args:
@@ -51,7 +52,7 @@ def fit_logistic(X, y, *, C=1.0, n_classes: int | None = None, sample_weight=Non
         below it (default 1e-10 in float64, 1e-5 in float32).
 
     Returns:
-      :class:`LogisticParams`.
+      `LogisticParams`.
 
     >>> import jax.numpy as jnp
     >>> X = jnp.array([[-2.0], [-1.0], [1.0], [2.0]]); y = jnp.array([0, 0, 1, 1])
@@ -70,7 +71,7 @@ def fit_logistic(X, y, *, C=1.0, n_classes: int | None = None, sample_weight=Non
 
 
 def logistic_logits(params: LogisticParams, X) -> jax.Array:
-    """Logits :math:`X W + b`: ``(m, 1)`` for two classes, ``(m, K)`` otherwise."""
+    """Logits $X W + b$: ``(m, 1)`` for two classes, ``(m, K)`` otherwise."""
     X = _checks.n_features_match(params.coef.shape[0], X)
     return X @ params.coef + params.intercept
 

@@ -11,23 +11,25 @@ from jaxfound.models.linear._params import LinearParams, center, intercept_from
 
 
 def fit_ols(X, y, *, sample_weight=None, fit_intercept: bool = True) -> LinearParams:
-    """Ordinary (optionally weighted) least squares.
+    r"""Ordinary (optionally weighted) least squares.
 
-    .. math:: \\hat w, \\hat b = \\arg\\min_{w, b} \\sum_i s_i (y_i - x_i^\\top w - b)^2
+    $$
+    \hat w, \hat b = \arg\min_{w, b} \sum_i s_i (y_i - x_i^\top w - b)^2
+    $$
 
-    solved on the weighted-centred design :math:`\\tilde X = \\sqrt{s}\\,(X - \\bar x_s)` by a
-    thin QR factorisation :math:`\\tilde X = QR`, :math:`\\hat w = R^{-1} Q^\\top \\sqrt{s}\\,
-    (y - \\bar y_s)`, :math:`\\hat b = \\bar y_s - \\bar x_s^\\top \\hat w`.
-    A weight :math:`s_i = 0` removes row :math:`i` (k-fold masks under ``jax.vmap``).
+    solved on the weighted-centred design $\tilde X = \sqrt{s}\,(X - \bar x_s)$ by a
+    thin QR factorisation $\tilde X = QR$, $\hat w = R^{-1} Q^\top \sqrt{s}\,
+    (y - \bar y_s)$, $\hat b = \bar y_s - \bar x_s^\top \hat w$.
+    A weight $s_i = 0$ removes row $i$ (k-fold masks under ``jax.vmap``).
 
     Args:
       X: ``(n, d)`` features.
       y: ``(n,)`` or ``(n, k)`` targets.
       sample_weight: optional ``(n,)`` non-negative weights (default all ones).
-      fit_intercept: fit :math:`b` (else :math:`b = 0`).
+      fit_intercept: fit $b$ (else $b = 0$).
 
     Returns:
-      :class:`LinearParams`.
+      `LinearParams`.
 
     Raises:
       SingularMatrixError: the (weighted, centred) design is rank deficient.
@@ -48,10 +50,10 @@ def fit_ols(X, y, *, sample_weight=None, fit_intercept: bool = True) -> LinearPa
 
 
 def fit_wls(X, y, weights, *, fit_intercept: bool = True) -> LinearParams:
-    """Weighted least squares: :func:`fit_ols` with ``sample_weight=weights``.
+    r"""Weighted least squares: `fit_ols` with ``sample_weight=weights``.
 
-    With :math:`s_i = 1/\\sigma_i^2` this is the best linear unbiased estimator for
-    heteroscedastic noise of variance :math:`\\sigma_i^2`.
+    With $s_i = 1/\sigma_i^2$ this is the best linear unbiased estimator for
+    heteroscedastic noise of variance $\sigma_i^2$.
 
     >>> import jax.numpy as jnp
     >>> X = jnp.array([[0.0], [1.0], [2.0]]); y = jnp.array([1.0, 3.0, 5.0])

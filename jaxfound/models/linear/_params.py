@@ -11,7 +11,7 @@ from jaxfound.models.linear import _checks
 
 
 class LinearParams(NamedTuple):
-    """Coefficients of :math:`\\hat y = X w + b`.
+    r"""Coefficients of $\hat y = X w + b$.
 
     Attributes:
       coef: ``(d,)`` or ``(d, k)`` for ``k`` outputs.
@@ -23,10 +23,10 @@ class LinearParams(NamedTuple):
 
 
 def predict(params: LinearParams, X) -> jax.Array:
-    """Linear prediction :math:`\\hat y = X w + b`.
+    r"""Linear prediction $\hat y = X w + b$.
 
     Args:
-      params: a fitted :class:`LinearParams`.
+      params: a fitted `LinearParams`.
       X: ``(m, d)`` features, the same columns as at fit time.
 
     Returns:
@@ -53,5 +53,5 @@ def center(X, y, w, fit_intercept: bool):
 
 
 def intercept_from(x_mean, y_mean, coef):
-    """:math:`b = \\bar y - \\bar x^\\top w`."""
+    r"""$b = \bar y - \bar x^\top w$."""
     return y_mean - x_mean @ coef

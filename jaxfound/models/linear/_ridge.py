@@ -11,24 +11,26 @@ from jaxfound.models.linear._params import LinearParams, center, intercept_from
 
 
 def fit_ridge(X, y, alpha=1.0, *, sample_weight=None, fit_intercept: bool = True) -> LinearParams:
-    """Ridge regression (L2-penalised least squares) in closed form.
+    r"""Ridge regression (L2-penalised least squares) in closed form.
 
-    .. math:: \\hat w = \\arg\\min_w \\sum_i s_i (y_i - x_i^\\top w - b)^2 + \\alpha \\|w\\|_2^2
-              = (\\tilde X^\\top S \\tilde X + \\alpha I)^{-1} \\tilde X^\\top S \\tilde y
+    $$
+    \hat w = \arg\min_w \sum_i s_i (y_i - x_i^\top w - b)^2 + \alpha \|w\|_2^2
+    = (\tilde X^\top S \tilde X + \alpha I)^{-1} \tilde X^\top S \tilde y
+    $$
 
-    with :math:`\\tilde X, \\tilde y` centred by their :math:`s`-weighted means (the intercept
+    with $\tilde X, \tilde y$ centred by their $s$-weighted means (the intercept
     is not penalised) and solved by a Cholesky factorisation. ``alpha`` may be a traced value,
     so ``jax.vmap(fit_ridge, in_axes=(None, None, 0))(X, y, alphas)`` fits a grid at once.
 
     Args:
       X: ``(n, d)`` features.
       y: ``(n,)`` or ``(n, k)`` targets.
-      alpha: penalty :math:`\\alpha \\ge 0` (scikit-learn's ``Ridge(alpha=...)``).
+      alpha: penalty $\alpha \ge 0$ (scikit-learn's ``Ridge(alpha=...)``).
       sample_weight: optional ``(n,)`` non-negative weights; 0 removes a row.
       fit_intercept: fit an unpenalised intercept.
 
     Returns:
-      :class:`LinearParams`.
+      `LinearParams`.
 
     Raises:
       SingularMatrixError: ``alpha == 0`` and the design is rank deficient.
@@ -60,11 +62,11 @@ def _fit_ridge(X, y, alpha, w, fit_intercept):
 
 
 def ridge_path(X, y, alphas, *, sample_weight=None, fit_intercept: bool = True) -> LinearParams:
-    """Ridge coefficients for every penalty in ``alphas``, from one eigendecomposition.
+    r"""Ridge coefficients for every penalty in ``alphas``, from one eigendecomposition.
 
-    With :math:`\\tilde X^\\top S \\tilde X = V \\Lambda V^\\top`,
-    :math:`\\hat w(\\alpha) = V (\\Lambda + \\alpha I)^{-1} V^\\top \\tilde X^\\top S \\tilde y`,
-    evaluated for all :math:`\\alpha` in one vectorised call.
+    With $\tilde X^\top S \tilde X = V \Lambda V^\top$,
+    $\hat w(\alpha) = V (\Lambda + \alpha I)^{-1} V^\top \tilde X^\top S \tilde y$,
+    evaluated for all $\alpha$ in one vectorised call.
 
     Args:
       X: ``(n, d)`` features.
@@ -74,7 +76,7 @@ def ridge_path(X, y, alphas, *, sample_weight=None, fit_intercept: bool = True) 
       fit_intercept: fit an unpenalised intercept.
 
     Returns:
-      :class:`LinearParams` whose leaves have a leading axis of size ``m``.
+      `LinearParams` whose leaves have a leading axis of size ``m``.
 
     >>> import jax.numpy as jnp
     >>> X = jnp.array([[0.0], [1.0], [2.0]]); y = jnp.array([0.0, 1.0, 2.0])

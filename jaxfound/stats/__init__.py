@@ -16,9 +16,41 @@ from jaxfound.stats._cross_validation import (
     cross_validate,
     grid_search,
 )
+from jaxfound.stats._probabilistic import (
+    brier_score,
+    calibration_bins,
+    expected_calibration_error,
+    log_loss,
+    roc_auc,
+)
 from jaxfound.stats._regression import l2_relative_error, mae, mse, r2_score, rmse
+from jaxfound.stats._streaming import (
+    Accumulator,
+    streaming_confusion_matrix,
+    streaming_ece,
+    streaming_f1,
+    streaming_l2_relative_error,
+    streaming_mean,
+    streaming_mse,
+    streaming_r2,
+    streaming_rmse,
+)
 
 __all__ = [
+    "Accumulator",
+    "brier_score",
+    "calibration_bins",
+    "expected_calibration_error",
+    "log_loss",
+    "roc_auc",
+    "streaming_confusion_matrix",
+    "streaming_ece",
+    "streaming_f1",
+    "streaming_l2_relative_error",
+    "streaming_mean",
+    "streaming_mse",
+    "streaming_r2",
+    "streaming_rmse",
     "CVResult",
     "GridSearchResult",
     "accuracy",

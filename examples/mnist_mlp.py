@@ -50,12 +50,19 @@ def main(argv=None) -> dict:
     tx = optax.adam(optax.cosine_decay_schedule(a.lr, steps))
     state = jf.train.TrainState.create(params, tx, key=jax.random.key(a.seed + 1))
     state, hist = jf.train.fit(
-        state, loss_fn, (x, y), epochs=a.epochs, batch_size=a.batch_size,
-        validation=(xt, yt), progress=not a.smoke,
+        state,
+        loss_fn,
+        (x, y),
+        epochs=a.epochs,
+        batch_size=a.batch_size,
+        validation=(xt, yt),
+        progress=not a.smoke,
     )
     test = jf.train.evaluate(state.params, loss_fn, (xt, yt))
-    print(f"test accuracy {100 * test['accuracy']:.2f}%  test loss {test['loss']:.4f}  "
-          f"median epoch {np.median(hist['time']):.2f} s")
+    print(
+        f"test accuracy {100 * test['accuracy']:.2f}%  test loss {test['loss']:.4f}  "
+        f"median epoch {np.median(hist['time']):.2f} s"
+    )
     Path(a.out).mkdir(parents=True, exist_ok=True)
     jf.train.plot_history(hist, os.path.join(a.out, "history.png"))
     return test

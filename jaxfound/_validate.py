@@ -7,7 +7,7 @@ Inside jitted code use ``chex`` assertions instead.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import numpy as np

@@ -33,8 +33,13 @@ def demo(out: str = "runs/demo", epochs: int = 30, seed: int = 0) -> dict:
     state = jf.train.TrainState.create(params, optax.adam(3e-3), key=jax.random.key(seed + 1))
     t0 = time.perf_counter()
     state, hist = jf.train.fit(
-        state, loss_fn, (x_tr, y_tr), epochs=epochs, batch_size=32,
-        validation=(x_te, y_te), progress=sys.stderr.isatty(),
+        state,
+        loss_fn,
+        (x_tr, y_tr),
+        epochs=epochs,
+        batch_size=32,
+        validation=(x_te, y_te),
+        progress=sys.stderr.isatty(),
     )
     seconds = time.perf_counter() - t0
     test = jf.train.evaluate(state.params, loss_fn, (x_te, y_te))
@@ -43,11 +48,15 @@ def demo(out: str = "runs/demo", epochs: int = 30, seed: int = 0) -> dict:
     centre = (acc + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(acc * (1 - acc) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     for e in range(0, epochs, max(1, epochs // 6)):
-        print(f"epoch {e + 1:3d}  loss {hist['loss'][e]:.4f}  val_loss {hist['val_loss'][e]:.4f}"
-              f"  val_accuracy {hist['val_accuracy'][e]:.4f}")
-    print(f"test accuracy {100 * acc:.2f}% (95% CI {100 * (centre - half):.1f}–"
-          f"{100 * (centre + half):.1f}%), test loss {test['loss']:.4f}, "
-          f"{epochs} epochs in {seconds:.1f} s")
+        print(
+            f"epoch {e + 1:3d}  loss {hist['loss'][e]:.4f}  val_loss {hist['val_loss'][e]:.4f}"
+            f"  val_accuracy {hist['val_accuracy'][e]:.4f}"
+        )
+    print(
+        f"test accuracy {100 * acc:.2f}% (95% CI {100 * (centre - half):.1f}–"
+        f"{100 * (centre + half):.1f}%), test loss {test['loss']:.4f}, "
+        f"{epochs} epochs in {seconds:.1f} s"
+    )
     png = jf.train.plot_history(hist, os.path.join(out, "history.png"), title="digits MLP")
     print(f"wrote {png}")
     return test

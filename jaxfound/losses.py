@@ -7,7 +7,7 @@ scalars (the terms and metrics to report) and ``key`` is ``None`` in evaluation.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import jax
 import jax.numpy as jnp

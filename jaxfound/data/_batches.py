@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import jax
 import numpy as np
@@ -16,7 +16,9 @@ __all__ = ["batches", "num_examples"]
 def num_examples(data: PyTree) -> int:
     """Number of rows shared by every array leaf of ``data`` (checked)."""
     leaves = jax.tree_util.tree_leaves(data)
-    names = [jax.tree_util.keystr(p) or "data" for p, _ in jax.tree_util.tree_leaves_with_path(data)]
+    names = [
+        jax.tree_util.keystr(p) or "data" for p, _ in jax.tree_util.tree_leaves_with_path(data)
+    ]
     return check_same_length(leaves, names)
 
 

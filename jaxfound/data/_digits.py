@@ -21,9 +21,7 @@ def load_digits(*, normalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
     try:
         from sklearn.datasets import load_digits as _sk_digits
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "load_digits needs scikit-learn: pip install 'jaxfound[examples]'"
-        ) from e
+        raise ImportError("load_digits needs scikit-learn: pip install 'jaxfound[examples]'") from e
     d = _sk_digits()
     x = d.data.astype(np.float32)
     if normalize:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
 
 from jaxfound import errors
 from jaxfound.train._state import TrainState
@@ -92,8 +96,8 @@ class EarlyStopping(Callback):
         value = self.sign * logs[self.monitor]
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best:
-                self.best_state = state
+            if self.restore_best:  # a copy: fit donates the live state's buffers
+                self.best_state = jax.tree_util.tree_map(jnp.copy, state)
             return False
         self.wait += 1
         return self.wait >= self.patience

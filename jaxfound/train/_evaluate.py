@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
-from typing import Iterable
 
 import jax
 import jax.numpy as jnp
@@ -82,7 +82,12 @@ def evaluate(
         n = num_examples(data)
         bs = min(batch_size, n)
         n_full = n // bs
-        parts = [(_eval_scan(params, data, loss_fn=loss_fn, batch_size=bs, n_batches=n_full), n_full * bs)]
+        parts = [
+            (
+                _eval_scan(params, data, loss_fn=loss_fn, batch_size=bs, n_batches=n_full),
+                n_full * bs,
+            )
+        ]
         rem = n - n_full * bs
         if rem:
             tail = jax.tree_util.tree_map(lambda a: a[n_full * bs :], data)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import time
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import Callable, Iterable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -48,8 +47,9 @@ def _guard(step, nan_guard: bool):
     static_argnames=("loss_fn", "batch_size", "length", "nan_guard", "has_model_state"),
     donate_argnums=(0,),
 )
-def _run_chunk(state, bad, data, perm, start, *, loss_fn, batch_size, length, nan_guard,
-               has_model_state):
+def _run_chunk(
+    state, bad, data, perm, start, *, loss_fn, batch_size, length, nan_guard, has_model_state
+):
     """``length`` steps over batches ``perm[(start+i)*B : (start+i+1)*B]`` in one ``lax.scan``."""
     body = _guard(make_step(loss_fn, has_model_state=has_model_state), nan_guard)
 
@@ -86,7 +86,9 @@ def _mean_aux(auxs: list) -> dict[str, float]:
     host = jax.device_get(auxs)
     keys = host[0].keys()
     return {
-        k: float(np.mean(np.concatenate([np.atleast_1d(np.asarray(a[k], np.float64)) for a in host])))
+        k: float(
+            np.mean(np.concatenate([np.atleast_1d(np.asarray(a[k], np.float64)) for a in host]))
+        )
         for k in keys
     }
 
@@ -195,15 +197,18 @@ def fit(
 
         n_epochs, total = len(plan), steps
     elif is_array_data(data):
-        data = prepare_arrays(data, "data", loss_fn=loss_fn, params=state.params,
-                              validate=validate)
+        data = prepare_arrays(data, "data", loss_fn=loss_fn, params=state.params, validate=validate)
         n = num_examples(data)
         bs = min(batch_size, n)
         per_epoch = n // bs
         chunk = min(per_epoch, steps_per_call or per_epoch)
         plan = [chunk] * (per_epoch // chunk) + ([per_epoch % chunk] if per_epoch % chunk else [])
         if seed is None:
-            base = jax.random.fold_in(state.key, 0x5EED) if state.key is not None else jax.random.key(0)
+            base = (
+                jax.random.fold_in(state.key, 0x5EED)
+                if state.key is not None
+                else jax.random.key(0)
+            )
         else:
             base = seed if isinstance(seed, jax.Array) else jax.random.key(seed)
         identity = jnp.arange(n, dtype=jnp.int32)
@@ -250,9 +255,11 @@ def fit(
 
     history: History = {}
     bad = jnp.zeros((), bool)
+    # Compiled chunks donate the state's buffers; work on a private copy so the
+    # caller's state (and the params it shares with user variables) stays valid.
+    state = jax.tree_util.tree_map(jnp.copy, state)
     for cb in cbs:
         cb.on_train_begin(state)
-    last_good = state
     try:
         for epoch in range(n_epochs):
             t0 = time.perf_counter()
@@ -270,8 +277,9 @@ def fit(
                     history=history,
                 )
             if validation is not None:
-                val = evaluate(state.params, loss_fn, validation, batch_size=eval_batch_size,
-                               validate=False)
+                val = evaluate(
+                    state.params, loss_fn, validation, batch_size=eval_batch_size, validate=False
+                )
                 logs.update({f"val_{k}": v for k, v in val.items()})
             logs["time"] = time.perf_counter() - t0
             for k, v in logs.items():
@@ -281,18 +289,13 @@ def fit(
             stop = False
             for cb in cbs:
                 stop = bool(cb.on_epoch_end(epoch, state, logs)) or stop
-            last_good = state
             if stop:
                 break
     finally:
         if bar is not None:
             bar.close()
-    del last_good
     for cb in cbs:
         replacement = cb.on_train_end(state)
         if replacement is not None:
             state = replacement
     return state, history
-
-
-_ = math

@@ -12,8 +12,12 @@ __all__ = ["is_array_data", "prepare_arrays"]
 
 
 def is_array_data(data) -> bool:
-    """True for a (non-empty) pytree whose leaves are all arrays (in-memory data)."""
-    if data is None:
+    """True for a (non-empty) pytree whose leaves are all arrays (in-memory data).
+
+    Only arrays, tuples (including named tuples) and dicts count: a ``list`` or
+    any other iterable is taken as a sequence of batches.
+    """
+    if not isinstance(data, (tuple, dict, np.ndarray, jax.Array)):
         return False
     leaves = jax.tree_util.tree_leaves(data)
     return bool(leaves) and all(isinstance(x, (np.ndarray, jax.Array)) for x in leaves)

@@ -1,0 +1,85 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import jaxfound as jf
+from jaxfound import errors
+from jaxfound.train import (
+    Checkpoint,
+    TrainState,
+    latest_checkpoint,
+    restore_checkpoint,
+    save_checkpoint,
+)
+
+
+def make_state(seed=0):
+    model = jf.models.MLP((4, 2))
+    params = model.init(jax.random.key(seed), jnp.ones((1, 3)))
+    return TrainState.create(params, optax.adam(1e-3), key=jax.random.key(seed))
+
+
+def leaves_equal(a, b):
+    a = jax.tree_util.tree_leaves(
+        jax.tree_util.tree_map(
+            lambda x: jax.random.key_data(x) if jnp.issubdtype(x.dtype, jax.dtypes.prng_key) else x,
+            a,
+        )
+    )
+    b = jax.tree_util.tree_leaves(
+        jax.tree_util.tree_map(
+            lambda x: jax.random.key_data(x) if jnp.issubdtype(x.dtype, jax.dtypes.prng_key) else x,
+            b,
+        )
+    )
+    return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_roundtrip_restores_everything_including_key(tmp_path):
+    state = make_state(1)
+    path = save_checkpoint(tmp_path / "a.jxf", state)
+    restored = restore_checkpoint(path, make_state(2))
+    assert leaves_equal(state, restored)
+    assert jnp.issubdtype(restored.key.dtype, jax.dtypes.prng_key)
+
+
+def test_corrupt_and_mismatched_files_raise_and_leave_file_alone(tmp_path):
+    path = save_checkpoint(tmp_path / "a.jxf", make_state())
+    blob = bytearray(path.read_bytes())
+    blob[-5] ^= 0xFF
+    (tmp_path / "bad.jxf").write_bytes(bytes(blob))
+    with pytest.raises(errors.CheckpointError, match="checksum"):
+        restore_checkpoint(tmp_path / "bad.jxf", make_state())
+    (tmp_path / "junk.jxf").write_bytes(b"not a checkpoint")
+    with pytest.raises(errors.CheckpointError, match="header"):
+        restore_checkpoint(tmp_path / "junk.jxf", make_state())
+    with pytest.raises(errors.CheckpointError):
+        restore_checkpoint(tmp_path / "missing.jxf", make_state())
+    other = TrainState.create({"w": jnp.zeros(7)}, optax.sgd(0.1))
+    with pytest.raises(errors.CheckpointError):
+        restore_checkpoint(path, other)
+    assert path.read_bytes()[:16] == b"JAXFOUND-CKPT-1\n"
+
+
+def test_checkpoint_callback_keeps_last_n(tmp_path):
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype(np.float32)
+    y = np.zeros(32, np.int32)
+    model = jf.models.MLP((4, 2))
+    params = model.init(jax.random.key(0), x[:1])
+    loss_fn = jf.losses.supervised(model, optax.losses.softmax_cross_entropy_with_integer_labels)
+    state = TrainState.create(params, optax.sgd(0.1))
+    state, _ = jf.train.fit(
+        state,
+        loss_fn,
+        (x, y),
+        epochs=4,
+        batch_size=8,
+        callbacks=[Checkpoint(tmp_path, keep=2)],
+        progress=False,
+    )
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["ckpt_000000012.jxf", "ckpt_000000016.jxf"]
+    restored = restore_checkpoint(latest_checkpoint(tmp_path), state)
+    assert leaves_equal(restored.params, state.params)

@@ -1,0 +1,187 @@
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import jaxfound as jf
+from jaxfound import errors
+from jaxfound.train import EarlyStopping, TrainState, evaluate, fit
+
+
+def linear_problem(n=256, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    w = np.array([1.5, -2.0, 0.5], np.float32)[:d]
+    y = x @ w + 0.01 * rng.normal(size=n).astype(np.float32)
+    return x, y, w
+
+
+def mse(p, batch, key):
+    x, y = batch
+    return jnp.mean((x @ p - y) ** 2), {"mae": jnp.mean(jnp.abs(x @ p - y))}
+
+
+def test_fit_recovers_least_squares_solution():
+    x, y, w = linear_problem()
+    state = TrainState.create(jnp.zeros(3), optax.adam(0.05))
+    state, hist = fit(state, mse, (x, y), epochs=30, batch_size=32, progress=False)
+    w_ls = np.linalg.lstsq(x, y, rcond=None)[0]
+    np.testing.assert_allclose(state.params, w_ls, atol=2e-3)
+    assert set(hist) == {"loss", "mae", "time"}
+    assert len(hist["loss"]) == 30 and hist["loss"][-1] < hist["loss"][0] / 100
+    assert int(state.step) == 30 * (256 // 32)
+
+
+def test_fit_same_seed_same_result_and_input_untouched():
+    x, y, _ = linear_problem()
+    x0 = x.copy()
+    model = jf.models.MLP((8, 1), dropout=0.3)
+    params = model.init(jax.random.key(0), x[:1])
+    loss_fn = jf.losses.supervised(model, lambda o, t: (o[:, 0] - t) ** 2)
+
+    def run(seed):
+        st = TrainState.create(params, optax.adam(1e-2), key=jax.random.key(seed))
+        return fit(st, loss_fn, (x, y), epochs=2, batch_size=16, progress=False)[0].params
+
+    a, b, c = run(1), run(1), run(2)
+    jax.tree_util.tree_map(np.testing.assert_array_equal, a, b)
+    assert not np.allclose(jax.tree_util.tree_leaves(a)[0], jax.tree_util.tree_leaves(c)[0])
+    np.testing.assert_array_equal(x, x0)
+
+
+def test_scan_path_equals_per_step_loop_on_same_batches():
+    """fit's fused epoch == a hand loop of make_step over the same shuffled batches."""
+    x, y, _ = linear_problem(n=64)
+    s0 = TrainState.create(jnp.zeros(3), optax.sgd(0.1))
+    fused, _ = fit(s0, mse, (x, y), epochs=1, batch_size=16, seed=3, progress=False)
+    perm = np.asarray(jax.random.permutation(jax.random.fold_in(jax.random.key(3), 0), 64))
+    step = jax.jit(jf.train.make_step(mse))
+    s = TrainState.create(jnp.zeros(3), optax.sgd(0.1))
+    for i in range(4):
+        idx = perm[i * 16 : (i + 1) * 16]
+        s, _ = step(s, (x[idx], y[idx]))
+    np.testing.assert_allclose(fused.params, s.params, rtol=1e-6)
+
+
+def test_steps_per_call_chunks_give_same_result():
+    x, y, _ = linear_problem(n=128)
+    s0 = TrainState.create(jnp.zeros(3), optax.adam(0.01))
+    a, _ = fit(s0, mse, (x, y), epochs=2, batch_size=16, seed=0, progress=False)
+    b, _ = fit(s0, mse, (x, y), epochs=2, batch_size=16, seed=0, steps_per_call=3, progress=False)
+    np.testing.assert_allclose(a.params, b.params, rtol=1e-6)
+
+
+def test_fit_iterable_path_and_validation():
+    x, y, _ = linear_problem(n=96)
+    batches = [(x[i : i + 32], y[i : i + 32]) for i in range(0, 96, 32)]
+    state = TrainState.create(jnp.zeros(3), optax.adam(0.1))
+    state, hist = fit(state, mse, batches, epochs=20, validation=(x, y), progress=False)
+    assert hist["val_loss"][-1] < 1e-2
+    ev = evaluate(state.params, mse, (x, y))
+    np.testing.assert_allclose(ev["loss"], hist["val_loss"][-1], rtol=1e-5)
+
+
+def test_fit_one_shot_iterator_with_many_epochs_is_rejected():
+    x, y, _ = linear_problem(n=64)
+    it = iter([(x, y)])
+    with pytest.raises(errors.ValidationError, match="one-shot iterator"):
+        fit(TrainState.create(jnp.zeros(3), optax.sgd(0.1)), mse, it, epochs=2, progress=False)
+
+
+def test_fit_without_data_runs_steps_in_chunks():
+    loss = lambda p, b, k: (jnp.sum((p - 1.0) ** 2), {})
+    state = TrainState.create(jnp.zeros(2), optax.sgd(0.1))
+    state, hist = fit(state, loss, None, steps=250, steps_per_call=100, progress=False)
+    assert int(state.step) == 250
+    assert len(hist["loss"]) == 3  # chunks of 100, 100, 50
+    np.testing.assert_allclose(state.params, 1.0, atol=1e-6)
+    with pytest.raises(errors.ValidationError, match="steps"):
+        fit(state, loss, None, progress=False)
+
+
+def test_nan_guard_keeps_last_good_state():
+    def loss(p, b, key):  # finite until p crosses 3, then NaN
+        return jnp.where(p[0] < 3.0, -p[0], jnp.nan), {}
+
+    state = TrainState.create(jnp.zeros(1), optax.sgd(1.0))
+    with pytest.raises(errors.TrainingDivergedError) as info:
+        fit(state, loss, None, steps=10, progress=False)
+    good = info.value.state
+    assert np.all(np.isfinite(good.params)) and float(good.params[0]) == 3.0
+    assert int(good.step) == 3
+
+
+def test_early_stopping_restores_best():
+    x, y, _ = linear_problem(n=64)
+    vals = iter([3.0, 1.0, 2.0, 2.5, 2.6, 9.0])
+    state = TrainState.create(jnp.zeros(3), optax.sgd(0.01))
+    steps_at = {}
+
+    def fake_metric(epoch, st, logs):
+        logs["score"] = next(vals)
+        steps_at[epoch] = int(st.step)
+
+    stop = EarlyStopping("score", patience=2, mode="min")
+    state, hist = fit(
+        state, mse, (x, y), epochs=6, batch_size=16, callbacks=[fake_metric, stop], progress=False
+    )
+    assert len(hist["loss"]) == 4  # stopped after epoch index 3
+    assert int(state.step) == steps_at[1]  # best epoch was index 1
+
+
+@pytest.mark.parametrize(
+    "data, exc, match",
+    [
+        ((np.ones((10, 3)), np.ones(9)), errors.ShapeError, "same number of rows"),
+        ((np.ones((0, 3)), np.ones(0)), errors.EmptyDataError, "empty"),
+        ((np.full((4, 3), np.nan), np.ones(4)), errors.NonFiniteError, "NaN"),
+        ((np.array([["a"] * 3] * 4), np.ones(4)), errors.DTypeError, "not numeric"),
+        ((np.ones(4), np.ones(4)), None, None),
+    ],
+)
+def test_fit_rejects_bad_arrays(data, exc, match):
+    state = TrainState.create(jnp.zeros(3), optax.sgd(0.1))
+    if exc is None:
+        with pytest.raises(Exception):  # noqa: B017 - 1-D x cannot multiply a (3,) weight
+            fit(state, mse, data, progress=False)
+        return
+    with pytest.raises(exc, match=match):
+        fit(state, mse, data, progress=False)
+
+
+def test_labels_out_of_range_and_wrong_features_are_caught_before_training():
+    model = jf.models.MLP((4, 3))
+    params = model.init(jax.random.key(0), jnp.ones((1, 5)))
+    loss_fn = jf.losses.supervised(model, optax.losses.softmax_cross_entropy_with_integer_labels)
+    state = TrainState.create(params, optax.sgd(0.1))
+    x = np.ones((8, 5), np.float32)
+    with pytest.raises(errors.LabelError, match=r"\[0, 3\)"):
+        fit(state, loss_fn, (x, np.arange(8) % 4), progress=False)
+    with pytest.raises(errors.ShapeError, match="features"):
+        fit(state, loss_fn, (np.ones((8, 6), np.float32), np.zeros(8, int)), progress=False)
+    with pytest.raises(errors.LabelError):
+        fit(state, loss_fn, (x, np.zeros(8, int)), validation=(x, -np.ones(8, int)), progress=False)
+
+
+def test_bad_arguments():
+    state = TrainState.create(jnp.zeros(3), optax.sgd(0.1))
+    x, y, _ = linear_problem(n=8)
+    with pytest.raises(errors.ValidationError):
+        fit(state, mse, (x, y), epochs=0, progress=False)
+    with pytest.raises(errors.ValidationError):
+        fit(state, mse, (x, y), batch_size=0, progress=False)
+    with pytest.raises(errors.EmptyDataError):
+        fit(state, mse, [], progress=False)
+
+
+def test_progress_bar_runs(capsys):
+    x, y, _ = linear_problem(n=64)
+    state = TrainState.create(jnp.zeros(3), optax.sgd(0.1))
+    fit(state, mse, (x, y), epochs=2, batch_size=16, progress=True)
+    assert "step" in capsys.readouterr().err
+
+
+_ = itertools

@@ -1,6 +1,21 @@
 """Data: loaders, batching, splitting, cleaning and transforms."""
 
 from jaxfound.data._batches import batches, num_examples
+from jaxfound.data._clean import (
+    OUTLIER_METHODS,
+    DropReport,
+    DuplicateReport,
+    ImputeReport,
+    MissingReport,
+    OutlierReport,
+    drop_duplicates,
+    drop_missing,
+    find_missing,
+    find_outliers,
+    impute,
+    remove_outliers,
+)
+from jaxfound.data._columns import ColumnsState, columns, identity
 from jaxfound.data._csv import MISSING_TOKENS, load_csv
 from jaxfound.data._dataset import (
     SKLEARN_DATASETS,
@@ -11,6 +26,7 @@ from jaxfound.data._dataset import (
 )
 from jaxfound.data._describe import ColumnSummary, Description, as_columns, describe
 from jaxfound.data._digits import load_digits
+from jaxfound.data._encode import LabelState, OneHotState, label_encoder, one_hot
 from jaxfound.data._folds import (
     Fold,
     FoldMasks,
@@ -21,12 +37,75 @@ from jaxfound.data._folds import (
     time_series_split,
 )
 from jaxfound.data._idx import read_idx
+from jaxfound.data._impute import IMPUTE_STRATEGIES, ImputeState, imputer
 from jaxfound.data._load import load
 from jaxfound.data._mnist import MNIST_FILES, load_mnist
 from jaxfound.data._npz import load_npz, save_npz
+from jaxfound.data._poly import PolyState, polynomial
+from jaxfound.data._scale import (
+    MinMaxState,
+    RobustState,
+    StandardState,
+    min_max,
+    robust_scale,
+    standardize,
+)
+from jaxfound.data._serialize import (
+    load_state,
+    register_state,
+    save_state,
+    state_from_bytes,
+    state_to_bytes,
+)
 from jaxfound.data._split import split_indices, train_test_split, train_val_test_split
+from jaxfound.data._transform import Transform, fit_transform, pipeline
+
+for _cls in (
+    StandardState, MinMaxState, RobustState, LabelState, OneHotState, PolyState, ImputeState,
+    ColumnsState,
+):
+    register_state(_cls)
+del _cls
 
 __all__ = [
+    "ColumnsState",
+    "columns",
+    "identity",
+    "load_state",
+    "register_state",
+    "save_state",
+    "state_from_bytes",
+    "state_to_bytes",
+    "IMPUTE_STRATEGIES",
+    "OUTLIER_METHODS",
+    "DropReport",
+    "DuplicateReport",
+    "ImputeReport",
+    "ImputeState",
+    "LabelState",
+    "MinMaxState",
+    "MissingReport",
+    "OneHotState",
+    "OutlierReport",
+    "PolyState",
+    "RobustState",
+    "StandardState",
+    "Transform",
+    "drop_duplicates",
+    "drop_missing",
+    "find_missing",
+    "find_outliers",
+    "fit_transform",
+    "impute",
+    "imputer",
+    "label_encoder",
+    "min_max",
+    "one_hot",
+    "pipeline",
+    "polynomial",
+    "remove_outliers",
+    "robust_scale",
+    "standardize",
     "MISSING_TOKENS",
     "MNIST_FILES",
     "SKLEARN_DATASETS",

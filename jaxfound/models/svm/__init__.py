@@ -1,3 +1,34 @@
-"""svm models."""
+"""Kernel support vector machines as pure functions: ``fit(X, y, ...) -> SVCParams``,
+``decision_function(params, X)``, ``predict(params, X)``.
 
-__all__: list[str] = []
+The dual is solved by SMO (libsvm's working-set selection) compiled with ``lax.while_loop``;
+multi-class problems (one-vs-one or one-vs-rest) share one Gram matrix and run as one
+``jax.vmap``. ``C``, ``gamma``, ``coef0`` and ``sample_weight`` are traced, so a
+C × gamma × k-fold grid fits in a single vmapped call.
+"""
+
+from jaxfound.models.svm._kernels import (
+    KERNELS,
+    kernel_matrix,
+    linear_kernel,
+    polynomial_kernel,
+    rbf_kernel,
+    sigmoid_kernel,
+)
+from jaxfound.models.svm._smo import SMOResult, smo
+from jaxfound.models.svm._svc import SVCParams, decision_function, fit, predict
+
+__all__ = [
+    "KERNELS",
+    "SMOResult",
+    "SVCParams",
+    "decision_function",
+    "fit",
+    "kernel_matrix",
+    "linear_kernel",
+    "polynomial_kernel",
+    "predict",
+    "rbf_kernel",
+    "sigmoid_kernel",
+    "smo",
+]

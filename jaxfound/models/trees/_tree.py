@@ -1,0 +1,146 @@
+"""The fixed-size array layout of a decision tree, and prediction by gathers.
+
+A tree of depth :math:`D` is stored as a *complete* binary tree in heap order:
+internal node :math:`i` (``0 <= i < 2^D - 1``) has children :math:`2i+1` and
+:math:`2i+2`, and the :math:`2^D` leaves follow. A node that did not split keeps
+``threshold = +inf`` so every sample goes left, down to a leaf that holds the
+node's value. Fixed shapes make fitting, predicting and stacking (forests,
+folds, grids) plain array programs that ``jit`` and ``vmap`` handle.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from jaxfound import _validate as V
+from jaxfound import errors
+from jaxfound.typing import Array
+
+__all__ = ["Tree", "apply", "predict", "predict_proba", "predict_value"]
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+
+
+@struct.dataclass
+class Tree:
+    """A fitted decision tree (or a stack of them, with a leading axis).
+
+    Attributes:
+      feature: ``(2^D - 1,)`` int32, the feature each internal node tests.
+      threshold: ``(2^D - 1,)`` float, go left when ``x[feature] <= threshold``.
+      value: ``(2^D, K)`` leaf values: class probabilities (``K = n_classes``)
+        or the mean target (``K = 1``).
+      importances: ``(n_features,)`` impurity-decrease feature importances,
+        normalised to sum to one (all zero for a tree that never split).
+      task: ``"classification"`` or ``"regression"`` (static, not a leaf).
+    """
+
+    feature: Array
+    threshold: Array
+    value: Array
+    importances: Array
+    task: str = struct.field(pytree_node=False, default=CLASSIFICATION)
+
+    @property
+    def depth(self) -> int:
+        """Depth :math:`D` of the complete tree."""
+        return int(np.log2(self.value.shape[-2]))
+
+    @property
+    def n_features(self) -> int:
+        return int(self.importances.shape[-1])
+
+
+def _check_x(tree: Tree, X) -> Array:
+    if isinstance(X, jax.core.Tracer):
+        V.check_ndim(X, "X", 2)
+    else:
+        X = V.check_array(X, "X", ndim=2)
+    if X.shape[1] != tree.n_features:
+        raise errors.ShapeError(
+            f"X has {X.shape[1]} features but the tree was fitted on {tree.n_features}; "
+            "pass the same columns, in the same order, as at fit time."
+        )
+    return jnp.asarray(X)
+
+
+def _leaf_index(tree: Tree, X: Array) -> Array:
+    n_internal = tree.feature.shape[-1]
+    rows = jnp.arange(X.shape[0])
+    node = jnp.zeros(X.shape[0], jnp.int32)
+    for _ in range(tree.depth):  # static depth: D gathers
+        right = X[rows, tree.feature[node]] > tree.threshold[node]
+        node = 2 * node + 1 + right.astype(jnp.int32)
+    return node - n_internal
+
+
+def apply(tree: Tree, X) -> Array:
+    """Index of the leaf each row of ``X`` lands in, ``(n,)`` in ``[0, 2^D)``.
+
+    For a stack of trees (a forest) the result is ``(n_trees, n)``.
+
+    Example:
+      >>> import numpy as np
+      >>> from jaxfound.models import trees
+      >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+      >>> t = trees.fit_classifier(X, y, max_depth=1)
+      >>> apply(t, X).tolist()
+      [0, 0, 1, 1]
+    """
+    X = _check_x(tree, X)
+    if tree.feature.ndim == 2:
+        return jax.jit(jax.vmap(_leaf_index, (0, None)))(tree, X)
+    return jax.jit(_leaf_index)(tree, X)
+
+
+@jax.jit
+def _value(tree: Tree, X: Array) -> Array:
+    if tree.feature.ndim == 2:
+        leaf = jax.vmap(_leaf_index, (0, None))(tree, X)
+        vals = jax.vmap(lambda v, i: v[i])(tree.value, leaf)
+        return jnp.mean(vals, axis=0)
+    return tree.value[_leaf_index(tree, X)]
+
+
+def predict_value(tree: Tree, X) -> Array:
+    """Leaf values for each row, ``(n, K)``; averaged over the trees of a stack."""
+    return _value(tree, _check_x(tree, X))
+
+
+def predict_proba(tree: Tree, X) -> Array:
+    r"""Class probabilities ``(n, n_classes)``: the weighted class fractions of the leaf.
+
+    For a forest (stacked trees) the probabilities are averaged over trees,
+    :math:`p(c \mid x) = \frac1T \sum_t p_t(c \mid x)`, as scikit-learn does.
+    """
+    if tree.task != CLASSIFICATION:
+        raise errors.ValidationError(
+            "predict_proba needs a classification tree; use predict for a regression tree."
+        )
+    return predict_value(tree, X)
+
+
+def predict(tree: Tree, X) -> Array:
+    """Predicted class labels ``(n,)`` (classification) or targets ``(n,)`` (regression).
+
+    Example:
+      >>> import numpy as np
+      >>> from jaxfound.models import trees
+      >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+      >>> t = trees.fit_regressor(X, np.array([1.0, 1.0, 5.0, 5.0]), max_depth=1)
+      >>> predict(t, np.array([[0.2], [2.7]])).tolist()
+      [1.0, 5.0]
+    """
+    return _predict(tree, _check_x(tree, X))
+
+
+@jax.jit
+def _predict(tree: Tree, X: Array) -> Array:
+    v = _value(tree, X)
+    if tree.task == CLASSIFICATION:
+        return jnp.argmax(v, axis=-1)
+    return v[..., 0]

@@ -59,7 +59,12 @@ def check_finite(x, name: str) -> None:
     """Raise :class:`NonFiniteError` if a floating array holds NaN or ±inf."""
     if np.dtype(x.dtype).kind != "f":
         return
-    bad = ~np.isfinite(np.asarray(x))
+    x = np.asarray(x)
+    # Fast path: one float64 reduction (NaN and inf propagate; float32 sums cannot
+    # overflow float64). Only a non-finite sum pays for the element-wise search.
+    if x.dtype.itemsize <= 4 and np.isfinite(np.add.reduce(x, axis=None, dtype=np.float64)):
+        return
+    bad = ~np.isfinite(x)
     if bad.any():
         n = int(bad.sum())
         where = np.argwhere(bad)[0].tolist()
@@ -82,7 +87,7 @@ def check_ndim(x, name: str, ndim: int | Sequence[int]) -> None:
 def check_same_length(arrays: Sequence, names: Sequence[str]) -> int:
     """Raise :class:`ShapeError` unless all arrays have the same leading size; return it."""
     lengths = [np.shape(a)[0] if np.ndim(a) else None for a in arrays]
-    for a, n, length in zip(arrays, names, lengths):
+    for n, length in zip(names, lengths):
         if length is None:
             raise errors.ShapeError(f"{n} is a scalar; expected an array with one row per example.")
     if len(set(lengths)) > 1:

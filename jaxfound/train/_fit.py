@@ -65,6 +65,25 @@ def _run_chunk(
     return state, bad, auxs
 
 
+@jax.jit
+def _all_finite(losses, params):
+    return jnp.all(jnp.isfinite(losses)) & jnp.isfinite(optax.tree.sum(params))
+
+
+def _checked_chunk(state, bad, data, perm, start, *, nan_guard, **statics):
+    """Run a chunk at full speed; replay it guarded only if it produced NaN/inf.
+
+    The fast path checks finiteness once per chunk. If the chunk went bad, it is
+    replayed (same keys, same batches: bit-identical) from a copy of its start
+    state with the per-step guard, which stops at the last finite state.
+    """
+    start_copy = jax.tree_util.tree_map(jnp.copy, state) if nan_guard else None
+    new, _, auxs = _run_chunk(state, bad, data, perm, start, nan_guard=False, **statics)
+    if not nan_guard or bool(_all_finite(auxs["loss"], new.params)):
+        return new, bad, auxs
+    return _run_chunk(start_copy, bad, data, perm, start, nan_guard=True, **statics)
+
+
 @partial(jax.jit, static_argnames=("loss_fn", "nan_guard", "has_model_state"), donate_argnums=(0,))
 def _run_one(state, bad, batch, *, loss_fn, nan_guard, has_model_state):
     body = _guard(make_step(loss_fn, has_model_state=has_model_state), nan_guard)
@@ -190,7 +209,7 @@ def fit(
         plan = [chunk] * (steps // chunk) + ([steps % chunk] if steps % chunk else [])
 
         def run_epoch(state, bad, epoch):
-            state, bad, auxs = _run_chunk(
+            state, bad, auxs = _checked_chunk(
                 state, bad, None, None, 0, batch_size=1, length=plan[epoch], **statics
             )
             return state, bad, [auxs], plan[epoch]
@@ -217,7 +236,7 @@ def fit(
             perm = _permutation(base, epoch, n=n) if shuffle else identity
             auxs, start = [], 0
             for length in plan:
-                state, bad, a = _run_chunk(
+                state, bad, a = _checked_chunk(
                     state, bad, data, perm, start, batch_size=bs, length=length, **statics
                 )
                 auxs.append(a)

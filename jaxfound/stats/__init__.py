@@ -1,5 +1,11 @@
 """Statistics: metrics, resampling, estimation and error analysis."""
 
+from jaxfound.stats._bootstrap import (
+    BootstrapResult,
+    bootstrap,
+    bootstrap_distribution,
+    jackknife,
+)
 from jaxfound.stats._classification import (
     accuracy,
     confusion_matrix,
@@ -9,6 +15,12 @@ from jaxfound.stats._classification import (
     precision_recall_f1_from_confusion,
     recall,
 )
+from jaxfound.stats._comparison import (
+    McNemarResult,
+    PairedComparison,
+    mcnemar,
+    paired_bootstrap,
+)
 from jaxfound.stats._cross_validation import (
     CVResult,
     GridSearchResult,
@@ -16,6 +28,17 @@ from jaxfound.stats._cross_validation import (
     cross_validate,
     grid_search,
 )
+from jaxfound.stats._diagnostics import (
+    ClassReport,
+    ResidualReport,
+    durbin_watson,
+    jarque_bera,
+    per_class_report,
+    residual_diagnostics,
+    standardized_residuals,
+)
+from jaxfound.stats._mle import MLEResult, aic, bic, fit_mle
+from jaxfound.stats._permutation import PermutationResult, permutation_test, pvalue_from_null
 from jaxfound.stats._probabilistic import (
     brier_score,
     calibration_bins,
@@ -38,11 +61,50 @@ from jaxfound.stats._streaming import (
 
 __all__ = [
     "Accumulator",
+    "accuracy",
+    "aic",
+    "as_fold_masks",
+    "bic",
+    "bootstrap",
+    "bootstrap_distribution",
+    "BootstrapResult",
     "brier_score",
     "calibration_bins",
+    "ClassReport",
+    "confusion_matrix",
+    "cross_validate",
+    "CVResult",
+    "durbin_watson",
     "expected_calibration_error",
+    "f1_score",
+    "fit_mle",
+    "grid_search",
+    "GridSearchResult",
+    "jackknife",
+    "jarque_bera",
+    "l2_relative_error",
     "log_loss",
+    "mae",
+    "mcnemar",
+    "McNemarResult",
+    "MLEResult",
+    "mse",
+    "paired_bootstrap",
+    "PairedComparison",
+    "per_class_report",
+    "permutation_test",
+    "PermutationResult",
+    "precision",
+    "precision_recall_f1",
+    "precision_recall_f1_from_confusion",
+    "pvalue_from_null",
+    "r2_score",
+    "recall",
+    "residual_diagnostics",
+    "ResidualReport",
+    "rmse",
     "roc_auc",
+    "standardized_residuals",
     "streaming_confusion_matrix",
     "streaming_ece",
     "streaming_f1",
@@ -51,21 +113,4 @@ __all__ = [
     "streaming_mse",
     "streaming_r2",
     "streaming_rmse",
-    "CVResult",
-    "GridSearchResult",
-    "accuracy",
-    "as_fold_masks",
-    "confusion_matrix",
-    "cross_validate",
-    "f1_score",
-    "grid_search",
-    "l2_relative_error",
-    "mae",
-    "mse",
-    "precision",
-    "precision_recall_f1",
-    "precision_recall_f1_from_confusion",
-    "r2_score",
-    "recall",
-    "rmse",
 ]

@@ -136,14 +136,19 @@ def split_indices(
 def _take(arrays, parts):
     out = []
     for a in arrays:
-        out += [a[p] for p in parts]
+        out += [jax.tree_util.tree_map(lambda leaf, p=p: leaf[p], a) for p in parts]
     return out
 
 
 def _check_arrays(arrays, fn: str) -> int:
     if not arrays:
         raise errors.ValidationError(f"{fn} needs at least one array.")
-    return check_same_length(arrays, [f"arrays[{i}]" for i in range(len(arrays))])
+    leaves, names = [], []
+    for i, a in enumerate(arrays):
+        for path, leaf in jax.tree_util.tree_leaves_with_path(a):
+            leaves.append(leaf)
+            names.append(f"arrays[{i}]{jax.tree_util.keystr(path)}")
+    return check_same_length(leaves, names)
 
 
 def train_test_split(key: PRNGKey, *arrays, test_size: float | int = 0.2, stratify=None):
@@ -151,7 +156,8 @@ def train_test_split(key: PRNGKey, *arrays, test_size: float | int = 0.2, strati
 
     Args:
       key: PRNG key; the same key gives the same split.
-      *arrays: arrays with a common leading dimension (NumPy or JAX).
+      *arrays: arrays with a common leading dimension (NumPy or JAX), or pytrees of them
+        such as a table ``{name: column}`` from :func:`load_csv`.
       test_size: fraction in ``(0, 1)`` or an absolute number of test rows.
       stratify: optional class labels ``(n,)``; keeps class proportions in both parts.
 
@@ -183,7 +189,7 @@ def train_val_test_split(
 
     Args:
       key: PRNG key; the same key gives the same split.
-      *arrays: arrays with a common leading dimension.
+      *arrays: arrays (or pytrees of arrays, e.g. tables) with a common leading dimension.
       val_size: fraction in ``(0, 1)`` or count of validation rows.
       test_size: fraction in ``(0, 1)`` or count of test rows.
       stratify: optional class labels ``(n,)``; keeps class proportions in all three parts.

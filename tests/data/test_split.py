@@ -107,3 +107,12 @@ def test_bad_inputs():
         train_test_split(jax.random.key(0), np.arange(10), stratify=np.arange(9))
     with pytest.raises(errors.ValidationError):
         train_val_test_split(jax.random.key(0), np.arange(3), val_size=0.1, test_size=0.4)
+
+
+def test_split_tables_and_pytrees():
+    table = {"a": np.arange(10.0), "city": np.array(list("abcdefghij"))}
+    tr, te, y_tr, y_te = train_test_split(jax.random.key(0), table, np.arange(10), test_size=3)
+    assert set(tr) == {"a", "city"} and len(te["city"]) == 3
+    np.testing.assert_array_equal(te["a"], y_te)  # rows stay aligned across pytrees
+    with pytest.raises(errors.ShapeError, match=r"arrays\[0\]\['city'\]"):
+        train_test_split(jax.random.key(0), {"a": np.arange(3), "city": np.arange(4)})

@@ -25,6 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check jaxfound tests benchmarks examples
 
 docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 \
 	$(BIN)/mkdocs build --strict --site-dir site
 
 bench: $(STAMP)

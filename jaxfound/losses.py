@@ -23,7 +23,7 @@ Metric = Callable[[Array, Array], Array]
 
 
 def supervised(
-    model,
+    model: Any,
     per_example_loss: Callable[[Array, Array], Array],
     *,
     metrics: Mapping[str, Metric] | None = None,
@@ -43,7 +43,7 @@ def supervised(
     Returns:
       ``loss_fn(params, (x, y), key) -> (loss, {"loss": loss, **metrics})``.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp, optax
       >>> from jaxfound.models import MLP
       >>> net = MLP((4, 3))
@@ -99,7 +99,7 @@ def weighted_sum(terms: Mapping[str, LossFn], weights: Mapping[str, float] | Non
     different sub-key are passed to every term. ``aux`` holds each term's loss
     under its name and ``"loss"`` for the total.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> a = lambda p, b, k: (jnp.sum(p ** 2), {})
       >>> b = lambda p, b, k: (jnp.sum(p), {})
@@ -127,7 +127,7 @@ def weighted_sum(terms: Mapping[str, LossFn], weights: Mapping[str, float] | Non
 def l2_penalty(params: Params) -> Array:
     r"""Half the squared L2 norm of all parameters: :math:`\tfrac12\sum\theta^2`.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> float(l2_penalty({"w": jnp.ones(4)}))
       2.0

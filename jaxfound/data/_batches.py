@@ -41,7 +41,7 @@ def batches(
       batch_size: rows per batch.
       drop_remainder: drop the last, smaller batch.
 
-    Example:
+    Examples:
       >>> import numpy as np, jax
       >>> xs = np.arange(10); ys = np.arange(10) * 2
       >>> [b[0].tolist() for b in batches(None, (xs, ys), 4)]

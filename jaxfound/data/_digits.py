@@ -13,7 +13,7 @@ def load_digits(*, normalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
     The data ship inside scikit-learn (no network); pixels range over 0–16 and are
     scaled to ``[0, 1]`` float32 when ``normalize``.
 
-    Example:
+    Examples:
       >>> x, y = load_digits()
       >>> x.shape, y.shape, bool(x.max() <= 1.0)
       ((1797, 64), (1797,), True)

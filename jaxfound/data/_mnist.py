@@ -6,6 +6,7 @@ import hashlib
 import os
 import urllib.request
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def load_mnist(
     cache_dir: str | os.PathLike | None = None,
     verify: bool = True,
     normalize: bool = True,
-    mirrors=MNIST_MIRRORS,
+    mirrors: Sequence[str] = MNIST_MIRRORS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load MNIST as ``(x_train, y_train, x_test, y_test)``.
 
@@ -91,7 +92,7 @@ def load_mnist(
       DataFormatError: a file is missing, corrupt, or cannot be downloaded.
       ChecksumError: a file does not match its published checksum.
 
-    Example:
+    Examples:
       >>> x_tr, y_tr, x_te, y_te = load_mnist("../shared/data/mnist")  # doctest: +SKIP
       >>> x_tr.shape, y_te[:3]  # doctest: +SKIP
       ((60000, 28, 28), array([7, 2, 1], dtype=int32))

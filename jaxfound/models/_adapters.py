@@ -37,7 +37,7 @@ def from_linen(module: nn.Module, *, rng_name: str = "dropout") -> Apply:
     If the module's ``__call__`` takes ``deterministic`` (or ``train``) it is set
     from whether a key was given; the key feeds the ``rng_name`` RNG stream.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> from jaxfound.models import MLP
       >>> net = MLP((8, 2), dropout=0.5)
@@ -63,7 +63,7 @@ def from_linen(module: nn.Module, *, rng_name: str = "dropout") -> Apply:
 def from_function(fn: Callable[[Params, Any], Array]) -> Apply:
     """Wrap a plain ``fn(params, x)`` (no randomness) as ``apply(params, x, key)``.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> apply = from_function(lambda p, x: x @ p["w"])
       >>> apply({"w": jnp.ones((3, 1))}, jnp.ones((2, 3)), None).shape
@@ -86,7 +86,7 @@ def from_nnx(model) -> tuple[Params, Apply]:
     re-seeds its ``dropout`` stream from ``key`` when a key is given, eval mode
     otherwise.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
       >>> params, apply = from_nnx(nnx.Linear(3, 2, rngs=nnx.Rngs(0)))

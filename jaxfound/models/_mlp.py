@@ -31,7 +31,7 @@ class MLP(nn.Module):
 
     Dropout is active when ``deterministic=False`` and a ``"dropout"`` RNG is given:
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> net = MLP(features=(16, 3), dropout=0.1)
       >>> params = net.init(jax.random.key(0), jnp.ones((1, 4)))

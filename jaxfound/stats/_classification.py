@@ -64,7 +64,7 @@ def accuracy(
     Returns:
       A scalar in ``[0, 1]``. Jittable.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> float(accuracy(jnp.array([0, 1, 2]), jnp.array([0, 1, 1])))
       0.666...
@@ -99,7 +99,7 @@ def confusion_matrix(
     Returns:
       ``(n_classes, n_classes)`` float array. Jittable with static ``n_classes``.
 
-    Example:
+    Examples:
       >>> confusion_matrix([0, 1, 1], [0, 0, 1]).tolist()
       [[1.0, 0.0], [1.0, 1.0]]
     """
@@ -133,7 +133,7 @@ def precision_recall_f1_from_confusion(
     ``"weighted"`` (mean weighted by support), ``"micro"`` (from pooled counts),
     ``"binary"`` (class ``pos_label`` only) or ``None`` (per-class arrays).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> p, r, f = precision_recall_f1_from_confusion(jnp.array([[2., 0.], [1., 1.]]), None)
       >>> p.tolist(), r.tolist()
@@ -175,7 +175,7 @@ def precision_recall_f1(
 ) -> tuple[Array, Array, Array]:
     """Precision, recall and F1 in one pass (see :func:`precision_recall_f1_from_confusion`).
 
-    Example:
+    Examples:
       >>> p, r, f = precision_recall_f1([0, 1, 1, 2], [0, 1, 2, 2], average="micro")
       >>> float(f)
       0.75
@@ -189,7 +189,7 @@ def precision_recall_f1(
 def precision(y_true, y_pred, n_classes=None, average="macro", sample_weight=None, pos_label=1):
     r"""Precision :math:`TP/(TP+FP)`, averaged as in :func:`precision_recall_f1`.
 
-    Example:
+    Examples:
       >>> float(precision([0, 1, 1], [0, 1, 0], average="macro"))
       0.75
     """
@@ -199,7 +199,7 @@ def precision(y_true, y_pred, n_classes=None, average="macro", sample_weight=Non
 def recall(y_true, y_pred, n_classes=None, average="macro", sample_weight=None, pos_label=1):
     r"""Recall :math:`TP/(TP+FN)`, averaged as in :func:`precision_recall_f1`.
 
-    Example:
+    Examples:
       >>> float(recall([0, 1, 1], [0, 1, 0], average="macro"))
       0.75
     """
@@ -209,7 +209,7 @@ def recall(y_true, y_pred, n_classes=None, average="macro", sample_weight=None, 
 def f1_score(y_true, y_pred, n_classes=None, average="macro", sample_weight=None, pos_label=1):
     r"""F1 score :math:`2PR/(P+R)`, averaged as in :func:`precision_recall_f1`.
 
-    Example:
+    Examples:
       >>> round(float(f1_score([0, 1, 1], [0, 1, 0], average="macro")), 4)
       0.6667
     """

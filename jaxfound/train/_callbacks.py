@@ -38,7 +38,7 @@ class Callback:
 class LambdaCallback(Callback):
     """Wrap ``fn(epoch, state, logs) -> bool | None`` as a callback (truthy stops).
 
-    Example:
+    Examples:
       >>> seen = []
       >>> cb = LambdaCallback(lambda epoch, state, logs: seen.append(epoch))
     """
@@ -61,7 +61,7 @@ class EarlyStopping(Callback):
         ``acc``, ``auc``, ``f1``, ``r2``; min otherwise).
       restore_best: return the state of the best epoch rather than the last.
 
-    Example:
+    Examples:
       >>> cb = EarlyStopping("val_loss", patience=2)
       >>> [cb.on_epoch_end(e, None, {"val_loss": v}) for e, v in enumerate([3, 2, 2.5, 2.4])]
       [False, False, False, True]

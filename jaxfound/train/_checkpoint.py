@@ -35,7 +35,7 @@ def save_checkpoint(path: str | os.PathLike, tree: PyTree) -> Path:
     written to a temporary file in the same folder and renamed, so an existing
     checkpoint is never left half-written.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp, tempfile, os
       >>> p = os.path.join(tempfile.mkdtemp(), "w.jxf")
       >>> _ = save_checkpoint(p, {"w": jnp.ones(2)})

@@ -71,7 +71,7 @@ def evaluate(
     Returns:
       ``{"loss": …, **aux}`` as Python floats.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> loss_fn = lambda p, b, k: (jnp.mean((b[0] * p - b[1]) ** 2), {})
       >>> x = jnp.arange(10.0); evaluate(2.0, loss_fn, (x, 2 * x), batch_size=4)

@@ -179,7 +179,7 @@ def fit(
       TrainingDivergedError: the loss or parameters became NaN/inf; ``.state``
         holds the last finite state and ``.history`` the history so far.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp, optax
       >>> x = jnp.linspace(-1, 1, 64)[:, None]; y = 3 * x
       >>> loss_fn = lambda p, b, k: (jnp.mean((b[0] * p - b[1]) ** 2), {})

@@ -25,7 +25,7 @@ class TrainState(struct.PyTreeNode):
       model_state: non-trainable model state (e.g. batch statistics), or ``None``.
       tx: the optax transformation (static, not a leaf).
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp, optax
       >>> s = TrainState.create({"w": jnp.zeros(3)}, optax.sgd(0.1), key=jax.random.key(0))
       >>> int(s.step), s.params["w"].shape

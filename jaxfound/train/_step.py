@@ -33,7 +33,7 @@ def make_step(loss_fn: LossFn, *, has_model_state: bool = False) -> Step:
       A pure function; wrap it in ``jax.jit`` (``donate_argnums=0`` reuses the
       state's buffers) or in ``lax.scan``. ``aux`` always has ``"loss"``.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp, optax
       >>> loss_fn = lambda p, b, k: (jnp.sum((p - b) ** 2), {})
       >>> state = TrainState.create(jnp.zeros(2), optax.sgd(0.25))

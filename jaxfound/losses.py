@@ -8,6 +8,7 @@ scalars (the terms and metrics to report) and ``key`` is ``None`` in evaluation.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import jax
 import jax.numpy as jnp

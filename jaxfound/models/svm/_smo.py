@@ -37,12 +37,11 @@ class SMOResult(NamedTuple):
     gap: jax.Array
 
 
-def smo(K, index, y, upper, tol=1e-3, max_iter: int = 100_000) -> SMOResult:
-    r"""Solve one binary SVM dual over the rows ``index`` of a shared Gram matrix.
+def smo(K, y, upper, tol=1e-3, max_iter: int = 100_000) -> SMOResult:
+    r"""Solve one binary SVM dual given its Gram matrix.
 
     Args:
-      K: ``(n, n)`` kernel Gram matrix of all training points.
-      index: ``(m,)`` rows of ``K`` taking part (padding rows may repeat any index).
+      K: ``(m, m)`` kernel Gram matrix $K_{ij} = k(x_i, x_j)$ of the problem's points.
       y: ``(m,)`` labels in $\{-1, +1\}$ (any value on padding rows).
       upper: ``(m,)`` box bounds $U_i = C s_i$; $U_i = 0$ removes row $i$ (padding, k-fold
         masks, rows of other classes in one-vs-one).
@@ -50,36 +49,35 @@ def smo(K, index, y, upper, tol=1e-3, max_iter: int = 100_000) -> SMOResult:
       max_iter: cap on SMO steps (static).
 
     Returns:
-      :class:`SMOResult`. Vmappable over ``index``, ``y``, ``upper`` and ``K``.
+      `SMOResult`. Vmappable over all arguments but the static ``max_iter``.
     """
     dt = K.dtype
     valid = upper > 0
     y = jnp.where(valid, jnp.sign(y), 0.0).astype(dt)
-    diag = K[index, index]
+    diag = jnp.diagonal(K)
     inf = jnp.asarray(jnp.inf, dt)
-    last = index.shape[0] - 1
+    pos = jnp.arange(y.shape[0], dtype=jnp.int32)
 
     def select(alpha, G):
         mg = -y * G
         up = valid & (((y > 0) & (alpha < upper)) | ((y < 0) & (alpha > 0)))
         low = valid & (((y > 0) & (alpha > 0)) | ((y < 0) & (alpha < upper)))
         vals = jnp.where(up, mg, -inf)
-        i = last - jnp.argmax(vals[::-1])  # ties: the last index, as libsvm
-        gmax = vals[i]
+        gmax = jnp.max(vals)
+        i = _last_index(vals == gmax, pos)  # ties: the last index, as libsvm
         gmin = jnp.min(jnp.where(low, mg, inf))
-        ki = K[index[i], index]
+        ki = K[i]
         b = gmax - mg
         a = diag[i] + diag - 2.0 * ki
         a = jnp.where(a > 0, a, TAU)
         cand = low & (b > 0)
         obj = jnp.where(cand, -(b * b) / a, inf)
-        j = last - jnp.argmin(obj[::-1])
-        gap = jnp.where(jnp.any(cand), gmax - gmin, -inf)
-        return i, j, gap
+        j = _last_index(obj == jnp.min(obj), pos)
+        gap = jnp.where(jnp.min(obj) < inf, gmax - gmin, -inf)
+        return i, j, ki, gap
 
-    def step(alpha, G, i, j):
-        ki = K[index[i], index]
-        kj = K[index[j], index]
+    def step(alpha, G, i, j, ki):
+        kj = K[j]
         yi, yj = y[i], y[j]
         ci, cj = upper[i], upper[j]
         ai, aj = alpha[i], alpha[j]
@@ -113,25 +111,28 @@ def smo(K, index, y, upper, tol=1e-3, max_iter: int = 100_000) -> SMOResult:
         new_i, new_j = jnp.where(same, b1, a1), jnp.where(same, b2, a2)
         d_i, d_j = new_i - ai, new_j - aj
         G = G + y * (yi * d_i * ki + yj * d_j * kj)
-        alpha = alpha.at[i].set(new_i).at[j].set(new_j)
+        alpha = jnp.where(pos == i, new_i, jnp.where(pos == j, new_j, alpha))
         return alpha, G
 
     def body(state):
-        alpha, G, it, i, j, _ = state
-        alpha, G = step(alpha, G, i, j)
-        i, j, gap = select(alpha, G)
-        return alpha, G, it + 1, i, j, gap
+        alpha, G, it, i, j, ki, _ = state
+        alpha, G = step(alpha, G, i, j, ki)
+        return alpha, G, it + 1, *select(alpha, G)
 
     def cond(state):
-        *_, it, _, _, gap = state
+        it, gap = state[2], state[-1]
         return (it < max_iter) & (gap >= tol)
 
-    alpha0 = jnp.zeros(index.shape, dt)
-    G0 = -jnp.ones(index.shape, dt)
-    i0, j0, gap0 = select(alpha0, G0)
-    alpha, G, it, _, _, gap = jax.lax.while_loop(
-        cond, body, (alpha0, G0, jnp.asarray(0, jnp.int32), i0, j0, gap0))
+    alpha0 = jnp.zeros(y.shape, dt)
+    G0 = -jnp.ones(y.shape, dt)
+    alpha, G, it, *_, gap = jax.lax.while_loop(
+        cond, body, (alpha0, G0, jnp.asarray(0, jnp.int32), *select(alpha0, G0)))
     return SMOResult(alpha, _rho(alpha, G, y, upper, valid), it, gap)
+
+
+def _last_index(hit, pos):
+    """Largest position where ``hit`` holds (a max-reduce; much faster than argmax on CPU)."""
+    return jnp.max(jnp.where(hit, pos, 0))
 
 
 def _rho(alpha, G, y, upper, valid):

@@ -153,10 +153,13 @@ def _scale_gamma(X, w):
 @jax.jit(static_argnames=("kernel", "degree", "n_classes", "strategy", "tol", "max_iter"))
 def _fit(X, idx, lab, valid, w, C, gamma, coef0, *, kernel, degree, n_classes, strategy, tol,
          max_iter):
-    K = kernel_matrix(kernel, X, X, gamma, degree, coef0)
     upper = jnp.where(valid, C * w[idx], 0.0).astype(X.dtype)
-    solve = jax.vmap(lambda i, yy, u: smo(K, i, yy, u, tol, max_iter))
-    res = solve(idx, lab.astype(X.dtype), upper)
+
+    def solve(i, yy, u):
+        Xp = X[i]
+        return smo(kernel_matrix(kernel, Xp, Xp, gamma, degree, coef0), yy, u, tol, max_iter)
+
+    res = jax.vmap(solve)(idx, lab.astype(X.dtype), upper)
     dual = res.alpha * jnp.where(valid, lab, 0.0).astype(X.dtype)
     return SVCParams(X, dual, idx, res.rho, gamma, coef0, res.n_iter, res.gap,
                      kernel=kernel, degree=degree, n_classes=n_classes, strategy=strategy)

@@ -156,7 +156,11 @@ def paired_bootstrap(
         )
     res = bootstrap(key, _Diff(metric), data, n_resamples=n_resamples,
                     confidence_level=confidence_level, method=method, batch_size=batch_size)
-    p = pvalue_from_null(jnp.zeros((), res.distribution.dtype), res.distribution)
+    # differences within rounding of 0 (e.g. identical models) are ties, not evidence
+    dist = res.distribution
+    rtol = 1e-12 if dist.dtype == jnp.float64 else 1e-5
+    scale = jnp.abs(metric(y_true, pred_a)) + jnp.abs(metric(y_true, pred_b))
+    p = pvalue_from_null(jnp.zeros((), dist.dtype), dist, atol=rtol * scale)
     return PairedComparison(res.estimate, res.low, res.high, res.standard_error, p,
                             res.distribution)
 

@@ -30,12 +30,15 @@ class PermutationResult(NamedTuple):
     null_distribution: Array
 
 
-def pvalue_from_null(observed: Array, null: Array, alternative: str = "two-sided") -> Array:
+def pvalue_from_null(
+    observed: Array, null: Array, alternative: str = "two-sided", atol: float = 0.0
+) -> Array:
     r"""Monte-Carlo p-value of ``observed`` against a null sample (scipy's conventions).
 
     ``"greater"``: :math:`(\#\{t^* \ge t\} + 1)/(B + 1)`; ``"less"`` likewise with
     :math:`\le`; ``"two-sided"``: twice the smaller of the two, capped at 1. Values within
-    a relative ``1e-12`` (float64) or ``1e-5`` (float32) of ``observed`` count as ties.
+    a relative ``1e-12`` (float64) or ``1e-5`` (float32) of ``observed``, or within
+    ``atol``, count as ties.
 
     Example:
       >>> import jax.numpy as jnp
@@ -49,7 +52,7 @@ def pvalue_from_null(observed: Array, null: Array, alternative: str = "two-sided
     null = jnp.asarray(null)
     observed = jnp.asarray(observed, null.dtype)
     rtol = 1e-12 if null.dtype == jnp.float64 else 1e-5
-    tol = rtol * jnp.abs(observed)
+    tol = rtol * jnp.abs(observed) + atol
     b = null.shape[0]
     greater = (jnp.sum(null >= observed - tol) + 1) / (b + 1)
     less = (jnp.sum(null <= observed + tol) + 1) / (b + 1)

@@ -19,6 +19,7 @@ import numpy as np
 from jaxfound import errors
 from jaxfound._validate import as_numeric, check_nonempty
 from jaxfound.data._impute import IMPUTE_STRATEGIES, check_not_all_missing
+from jaxfound.typing import ArrayLike
 
 __all__ = [
     "MissingReport",
@@ -104,10 +105,10 @@ def _rows(mask: np.ndarray) -> np.ndarray:
     return mask if mask.ndim == 1 else mask.any(axis=1)
 
 
-def find_missing(x) -> MissingReport:
+def find_missing(x: ArrayLike) -> MissingReport:
     """Report NaN and ±inf entries of ``x`` without changing anything.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> r = find_missing(np.array([[1.0, np.nan], [np.inf, 2.0], [3.0, 4.0]]))
       >>> r.n_nan.tolist(), r.n_inf.tolist(), r.rows.tolist()
@@ -119,7 +120,9 @@ def find_missing(x) -> MissingReport:
     return MissingReport(nan, inf, nan.sum(axis=0), inf.sum(axis=0), _rows(nan | inf))
 
 
-def drop_missing(x, *, how: str = "any", inf_is_missing: bool = True):
+def drop_missing(
+    x: ArrayLike, *, how: str = "any", inf_is_missing: bool = True
+) -> tuple[np.ndarray, DropReport]:
     """Drop the rows with missing entries (NaN, and ±inf when ``inf_is_missing``).
 
     Args:
@@ -130,7 +133,7 @@ def drop_missing(x, *, how: str = "any", inf_is_missing: bool = True):
     Returns:
       ``(x_clean, DropReport)``; align other arrays with ``report.kept``.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> x, r = drop_missing(np.array([[1.0, 2.0], [np.nan, 3.0]]))
       >>> x.tolist(), r.kept.tolist(), r.n_dropped
@@ -147,7 +150,13 @@ def drop_missing(x, *, how: str = "any", inf_is_missing: bool = True):
     return a[kept], DropReport(kept, len(a), int(miss.sum()))
 
 
-def impute(x, strategy: str = "mean", *, fill_value: float = 0.0, inf_is_missing: bool = True):
+def impute(
+    x: ArrayLike,
+    strategy: str = "mean",
+    *,
+    fill_value: float = 0.0,
+    inf_is_missing: bool = True,
+) -> tuple[np.ndarray, ImputeReport]:
     """Fill missing entries column by column (mean, median of the observed values, or constant).
 
     This is the one-shot form of the :func:`imputer` transform, computed in NumPy with the
@@ -159,7 +168,7 @@ def impute(x, strategy: str = "mean", *, fill_value: float = 0.0, inf_is_missing
     Raises:
       EmptyDataError: a column has no observed value (for ``"mean"``/``"median"``).
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> x, r = impute(np.array([[1.0, np.nan], [3.0, 4.0]]))
       >>> x.tolist(), r.n_filled.tolist(), r.fill.tolist()
@@ -194,7 +203,9 @@ def _bounds(f: np.ndarray, method: str, t: float) -> tuple[np.ndarray, np.ndarra
     return med - half, med + half
 
 
-def find_outliers(x, method: str = "zscore", threshold: float | None = None) -> OutlierReport:
+def find_outliers(
+    x: ArrayLike, method: str = "zscore", threshold: float | None = None
+) -> OutlierReport:
     r"""Flag outlying entries column by column.
 
     * ``"zscore"``: :math:`|x - \bar x| > t\,\sigma` (default :math:`t = 3`);
@@ -204,7 +215,7 @@ def find_outliers(x, method: str = "zscore", threshold: float | None = None) -> 
 
     NaN entries are ignored (never outliers). Nothing is changed; see :func:`remove_outliers`.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> r = find_outliers(np.array([1.0, 2.0, 3.0, 2.0, 50.0]), "iqr")
       >>> r.mask.tolist(), r.n_outliers.tolist()
@@ -229,8 +240,12 @@ def find_outliers(x, method: str = "zscore", threshold: float | None = None) -> 
 
 
 def remove_outliers(
-    x, method: str = "zscore", threshold: float | None = None, *, action: str = "drop"
-):
+    x: ArrayLike,
+    method: str = "zscore",
+    threshold: float | None = None,
+    *,
+    action: str = "drop",
+) -> tuple[np.ndarray, OutlierReport]:
     """Drop the rows holding an outlier, or clip outliers to the bounds (winsorise).
 
     Args:
@@ -242,7 +257,7 @@ def remove_outliers(
     Returns:
       ``(x_clean, OutlierReport)``; after ``"drop"`` align other arrays with ``report.kept``.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> x, r = remove_outliers(np.array([1.0, 2.0, 3.0, 2.0, 50.0]), "iqr", action="clip")
       >>> x.tolist(), float(r.upper)
@@ -258,13 +273,13 @@ def remove_outliers(
     return clipped, r._replace(kept=np.ones(len(a), dtype=bool))
 
 
-def drop_duplicates(x):
+def drop_duplicates(x: ArrayLike) -> tuple[np.ndarray, DuplicateReport]:
     """Drop rows equal to an earlier row (NaN equals NaN here), keeping the first.
 
     Returns:
       ``(x_unique, DuplicateReport)``; align other arrays with ``report.kept``.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> x, r = drop_duplicates(np.array([[1, 2], [3, 4], [1, 2]]))
       >>> x.tolist(), r.first.tolist(), r.n_dropped

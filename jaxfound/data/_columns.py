@@ -54,7 +54,7 @@ def columns(*branches: tuple[str | int | Sequence, Transform]) -> Transform:
     ``inverse`` splits ``y`` into the branches' blocks, inverts each and puts the columns back:
     an array for array input (unselected columns NaN), a table for table input.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> from jaxfound.data import standardize, one_hot
       >>> table = {"age": np.array([20.0, 40.0]), "city": np.array(["Oslo", "Rome"])}

@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing  # noqa: F401  (np.typing in annotations)
 
 from jaxfound import errors
 
@@ -32,7 +33,7 @@ def load_csv(
     delimiter: str = ",",
     header: bool = True,
     missing: Sequence[str] = MISSING_TOKENS,
-    dtype=np.float64,
+    dtype: np.typing.DTypeLike = np.float64,
     columns: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Read a CSV file into a table ``{column name: 1-D array}``.
@@ -58,7 +59,7 @@ def load_csv(
         names the line), duplicate column names, or an unknown name in ``columns``.
       EmptyDataError: the file holds no data rows.
 
-    Example:
+    Examples:
       >>> import tempfile, os
       >>> p = os.path.join(tempfile.mkdtemp(), "t.csv")
       >>> _ = open(p, "w").write("a,b,c\\n1,x,2.5\\n,y,NA\\n")

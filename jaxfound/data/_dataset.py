@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing  # noqa: F401  (np.typing in annotations)
 
 from jaxfound import errors
 from jaxfound._validate import as_numeric, check_ndim, check_nonempty, check_same_length
+from jaxfound.typing import ArrayLike
 
 __all__ = ["Dataset", "from_arrays", "from_table", "load_sklearn", "SKLEARN_DATASETS"]
 
@@ -29,8 +31,13 @@ class Dataset(NamedTuple):
     target_names: tuple[str, ...] | None = None
 
 
-def from_arrays(x, y=None, *, feature_names: Sequence[str] | None = None,
-                target_names: Sequence[str] | None = None) -> Dataset:
+def from_arrays(
+    x: ArrayLike,
+    y: ArrayLike | None = None,
+    *,
+    feature_names: Sequence[str] | None = None,
+    target_names: Sequence[str] | None = None,
+) -> Dataset:
     """Wrap plain arrays as a :class:`Dataset`, checking shapes and dtypes (NaN allowed).
 
     Args:
@@ -43,7 +50,7 @@ def from_arrays(x, y=None, *, feature_names: Sequence[str] | None = None,
       DTypeError: non-numeric ``x``. ShapeError: ranks or lengths disagree.
       EmptyDataError: no rows.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> from_arrays(np.zeros((3, 2)), np.arange(3)).feature_names
       ('x0', 'x1')
@@ -67,7 +74,8 @@ def from_arrays(x, y=None, *, feature_names: Sequence[str] | None = None,
 
 
 def from_table(table: dict, target: str | None = None, *,
-               features: Sequence[str] | None = None, dtype=np.float64) -> Dataset:
+               features: Sequence[str] | None = None,
+               dtype: np.typing.DTypeLike = np.float64) -> Dataset:
     """Turn a table (``{name: column}``, e.g. from :func:`load_csv`) into a :class:`Dataset`.
 
     Numeric feature columns are stacked into ``x``. A text ``target`` column is
@@ -123,7 +131,7 @@ def load_sklearn(name: str) -> Dataset:
     Raises:
       ValidationError: an unknown name. ImportError: scikit-learn is not installed.
 
-    Example:
+    Examples:
       >>> d = load_sklearn("iris")
       >>> d.x.shape, d.target_names
       ((150, 4), ('setosa', 'versicolor', 'virginica'))

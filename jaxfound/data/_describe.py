@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -56,7 +56,7 @@ class Description(NamedTuple):
         return "\n".join(lines)
 
 
-def as_columns(data) -> dict[str, np.ndarray]:
+def as_columns(data: Any) -> dict[str, np.ndarray]:
     """View a table, :class:`Dataset`, 1-D/2-D array or tuple of arrays as named 1-D columns."""
     if isinstance(data, Dataset):
         cols = as_columns(data.x)
@@ -101,7 +101,7 @@ def _summary(name: str, col: np.ndarray) -> ColumnSummary:
     )
 
 
-def describe(data) -> Description:
+def describe(data: Any) -> Description:
     """Describe a data set: rows, and per column its dtype, missing/inf cells, range, mean.
 
     Args:
@@ -111,7 +111,7 @@ def describe(data) -> Description:
     Returns:
       A :class:`Description`; ``print(describe(data))`` shows it as a table.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> d = describe({"a": np.array([1.0, np.nan, np.inf]), "b": np.array(["x", "", "y"])})
       >>> d.n_rows, [(c.name, c.n_missing, c.n_inf) for c in d.columns]

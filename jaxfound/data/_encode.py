@@ -9,7 +9,7 @@ encodes it as an all-zero block and ``label_encoder`` as ``-1``.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
@@ -90,7 +90,7 @@ def label_encoder() -> Transform:
       LabelError: ``transform`` meets a label unseen at fit time, or ``inverse`` a code
         outside ``[0, C)``.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> t = label_encoder()
       >>> s = t.fit(np.array(["cat", "dog", "cat"]))
@@ -124,7 +124,7 @@ def label_encoder() -> Transform:
     return Transform(fit, transform, inverse)
 
 
-def one_hot(*, dtype=None) -> Transform:
+def one_hot(*, dtype: Any = None) -> Transform:
     r"""One-hot encode categorical columns: each column becomes one 0/1 column per category.
 
     .. math:: y_{i,\,o_j + k} = [x_{ij} = c_{jk}], \qquad o_j = \sum_{l<j} C_l
@@ -142,7 +142,7 @@ def one_hot(*, dtype=None) -> Transform:
     Raises:
       LabelError: ``transform`` meets a value unseen at fit time (concrete input).
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> t = one_hot()
       >>> x = np.array([[0, 10], [1, 10], [0, 20]])

@@ -24,7 +24,7 @@ import numpy as np
 
 from jaxfound import errors
 from jaxfound.data._split import _encode, _rng
-from jaxfound.typing import PRNGKey
+from jaxfound.typing import ArrayLike, PRNGKey
 
 __all__ = [
     "Fold",
@@ -138,7 +138,7 @@ def kfold(key: PRNGKey | None, n_samples: int, n_folds: int = 5) -> list[Fold]:
     Raises:
       EmptyDataError: ``n_samples < n_folds``.
 
-    Example:
+    Examples:
       >>> [f.test.tolist() for f in kfold(None, 5, 2)]
       [[0, 1, 2], [3, 4]]
     """
@@ -146,7 +146,7 @@ def kfold(key: PRNGKey | None, n_samples: int, n_folds: int = 5) -> list[Fold]:
     return _folds_from_ids(_test_fold_ids(key, n_samples, n_folds), n_folds)
 
 
-def stratified_kfold(key: PRNGKey | None, y, n_folds: int = 5) -> list[Fold]:
+def stratified_kfold(key: PRNGKey | None, y: ArrayLike, n_folds: int = 5) -> list[Fold]:
     """Stratified k-fold: each test fold keeps the class proportions of ``y``.
 
     Uses scikit-learn's ``StratifiedKFold`` allocation (classes sorted, dealt round-robin to
@@ -164,7 +164,7 @@ def stratified_kfold(key: PRNGKey | None, y, n_folds: int = 5) -> list[Fold]:
     Raises:
       EmptyDataError: fewer rows than folds. LabelError: every class is smaller than ``k``.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> [f.test.tolist() for f in stratified_kfold(None, np.array([0, 0, 1, 1]), 2)]
       [[0, 2], [1, 3]]
@@ -197,7 +197,7 @@ def time_series_split(
     Returns:
       A list of ``n_splits`` :class:`Fold`.
 
-    Example:
+    Examples:
       >>> [(f.train.tolist(), f.test.tolist()) for f in time_series_split(6, 2)]
       [([0, 1], [2, 3]), ([0, 1, 2, 3], [4, 5])]
     """
@@ -225,7 +225,7 @@ def time_series_split(
 def folds_to_masks(folds: Sequence[Fold], n_samples: int) -> FoldMasks:
     """Turn a list of :class:`Fold` index pairs into fixed-shape ``(k, n)`` boolean masks.
 
-    Example:
+    Examples:
       >>> m = folds_to_masks(kfold(None, 4, 2), 4)
       >>> m.test.astype(int).tolist()
       [[1, 1, 0, 0], [0, 0, 1, 1]]
@@ -243,7 +243,7 @@ def fold_masks(
     n_samples: int,
     n_folds: int = 5,
     *,
-    stratify=None,
+    stratify: ArrayLike | None = None,
 ) -> FoldMasks:
     r"""K-fold (optionally stratified) as boolean masks of fixed shape ``(k, n)``.
 
@@ -265,7 +265,7 @@ def fold_masks(
     Raises:
       EmptyDataError: ``n_samples < n_folds``.
 
-    Example:
+    Examples:
       >>> import jax
       >>> m = fold_masks(jax.random.key(0), 10, 5)
       >>> m.test.shape, m.test.sum(axis=0).tolist() == [1] * 10, bool((m.train == ~m.test).all())

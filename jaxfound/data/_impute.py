@@ -69,7 +69,7 @@ def imputer(
     Raises:
       EmptyDataError: ``fit`` on a column with no observed value (mean/median).
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> t = imputer("median")
       >>> x = np.array([[1.0], [np.nan], [5.0], [6.0]])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from jaxfound import errors
 from jaxfound.data._csv import load_csv
@@ -12,7 +13,7 @@ from jaxfound.data._npz import load_npz
 __all__ = ["load"]
 
 
-def load(path: str | os.PathLike, **kwargs):
+def load(path: str | os.PathLike, **kwargs: Any) -> Any:
     """Load a data file by its extension.
 
     * ``.csv``, ``.tsv``, ``.txt`` → :func:`load_csv` (a table; ``.tsv`` uses tabs);

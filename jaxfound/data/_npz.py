@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -12,7 +13,9 @@ from jaxfound import errors
 __all__ = ["load_npz", "save_npz"]
 
 
-def load_npz(path: str | os.PathLike, *, keys=None) -> dict[str, np.ndarray]:
+def load_npz(
+    path: str | os.PathLike, *, keys: Sequence[str] | None = None
+) -> dict[str, np.ndarray]:
     """Read every array of an ``.npz`` archive into a dict, never unpickling.
 
     Args:
@@ -26,7 +29,7 @@ def load_npz(path: str | os.PathLike, *, keys=None) -> dict[str, np.ndarray]:
       DataFormatError: the file is not an ``.npz`` archive, holds object arrays (which would
         need ``allow_pickle``; re-save them as numeric or string arrays), or lacks a key.
 
-    Example:
+    Examples:
       >>> import tempfile, os, numpy as np
       >>> p = os.path.join(tempfile.mkdtemp(), "a.npz")
       >>> np.savez(p, x=np.arange(3))

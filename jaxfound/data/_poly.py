@@ -51,7 +51,7 @@ def polynomial(
       A :class:`Transform` with state :class:`PolyState`. ``transform`` is jittable;
       ``inverse`` reads the degree-1 columns back.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> t = polynomial(2)
       >>> x = np.array([[2.0, 3.0]])

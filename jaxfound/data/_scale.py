@@ -84,7 +84,7 @@ def standardize(*, with_mean: bool = True, with_std: bool = True) -> Transform:
       A :class:`Transform` with state :class:`StandardState`. ``fit``, ``transform`` and
       ``inverse`` are all jittable.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> t = standardize()
       >>> s = t.fit(np.array([[1.0], [3.0]]))
@@ -120,7 +120,7 @@ def min_max(feature_range: tuple[float, float] = (0.0, 1.0)) -> Transform:
     Returns:
       A :class:`Transform` with state :class:`MinMaxState`; all three functions are jittable.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> t = min_max((-1.0, 1.0))
       >>> x = np.array([[0.0], [5.0], [10.0]])
@@ -171,7 +171,7 @@ def robust_scale(
     Returns:
       A :class:`Transform` with state :class:`RobustState`; all three functions are jittable.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> t = robust_scale()
       >>> x = np.array([[1.0], [2.0], [3.0], [4.0], [100.0]])

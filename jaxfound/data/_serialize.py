@@ -107,7 +107,7 @@ def state_from_bytes(data: bytes):
 def save_state(path: str | os.PathLike, state) -> None:
     """Save a fitted state (e.g. a pipeline's) to ``.npz`` or, for ``.msgpack``, msgpack.
 
-    Example:
+    Examples:
       >>> import numpy as np, tempfile, os
       >>> from jaxfound.data import standardize
       >>> t = standardize(); s = t.fit(np.array([[1.0], [3.0]]))

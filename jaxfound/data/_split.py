@@ -9,7 +9,7 @@ import numpy as np
 
 from jaxfound import errors
 from jaxfound._validate import check_same_length
-from jaxfound.typing import PRNGKey
+from jaxfound.typing import ArrayLike, PRNGKey, PyTree
 
 __all__ = ["train_test_split", "train_val_test_split", "split_indices"]
 
@@ -72,7 +72,7 @@ def split_indices(
     n_samples: int,
     sizes: Sequence[float | int],
     *,
-    stratify=None,
+    stratify: ArrayLike | None = None,
 ) -> list[np.ndarray]:
     """Partition ``range(n_samples)`` into ``len(sizes) + 1`` shuffled index sets.
 
@@ -90,7 +90,7 @@ def split_indices(
     Returns:
       A list of ``int64`` index arrays that together hold every row exactly once.
 
-    Example:
+    Examples:
       >>> import jax
       >>> test, val, train = split_indices(jax.random.key(0), 10, [0.2, 0.3])
       >>> len(test), len(val), len(train), sorted([*test, *val, *train]) == list(range(10))
@@ -151,7 +151,12 @@ def _check_arrays(arrays, fn: str) -> int:
     return check_same_length(leaves, names)
 
 
-def train_test_split(key: PRNGKey, *arrays, test_size: float | int = 0.2, stratify=None):
+def train_test_split(
+    key: PRNGKey,
+    *arrays: PyTree,
+    test_size: float | int = 0.2,
+    stratify: ArrayLike | None = None,
+) -> list[PyTree]:
     """Shuffle rows with ``key`` and split each array into train and test parts.
 
     Args:
@@ -167,7 +172,7 @@ def train_test_split(key: PRNGKey, *arrays, test_size: float | int = 0.2, strati
     Raises:
       ValidationError: a part would be empty. ShapeError: arrays disagree in length.
 
-    Example:
+    Examples:
       >>> import jax, numpy as np
       >>> x_tr, x_te = train_test_split(jax.random.key(0), np.arange(10), test_size=0.3)
       >>> len(x_tr), len(x_te)
@@ -180,11 +185,11 @@ def train_test_split(key: PRNGKey, *arrays, test_size: float | int = 0.2, strati
 
 def train_val_test_split(
     key: PRNGKey,
-    *arrays,
+    *arrays: PyTree,
     val_size: float | int = 0.1,
     test_size: float | int = 0.2,
-    stratify=None,
-):
+    stratify: ArrayLike | None = None,
+) -> list[PyTree]:
     """Split each array into train, validation and test parts in one shuffle.
 
     Args:
@@ -197,7 +202,7 @@ def train_val_test_split(
     Returns:
       ``[a_train, a_val, a_test, b_train, b_val, b_test, …]``.
 
-    Example:
+    Examples:
       >>> import jax, numpy as np
       >>> tr, va, te = train_val_test_split(jax.random.key(0), np.arange(10), val_size=2,
       ...                                   test_size=3)

@@ -48,7 +48,7 @@ def pipeline(*steps: Transform) -> Transform:
 
     The state is the tuple of the steps' states.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> from jaxfound.data import standardize, polynomial
       >>> pipe = pipeline(standardize(), polynomial(2))

@@ -82,9 +82,9 @@ def test_one_hot_1d_and_jit_and_dtype():
     assert t.inverse(s, jnp.array([[0.2, 0.7, 0.1]])).tolist() == [1]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(hnp.arrays(np.int64, st.tuples(st.sampled_from([3, 8]), st.sampled_from([1, 2])),
-                  elements=st.integers(-3, 3)))
+                  elements=st.integers(-2, 2)))
 def test_one_hot_properties(x):
     t = one_hot()
     s = t.fit(x)
@@ -114,15 +114,18 @@ def test_polynomial_matches_sklearn(degree, interaction_only, include_bias):
     np.testing.assert_array_equal(back, x)
 
 
+_POLY3 = polynomial(3)
+_POLY3_JIT = (jax.jit(_POLY3.transform), jax.jit(_POLY3.inverse))  # one compilation for all
+
+
 @settings(max_examples=25, deadline=None)
 @given(hnp.arrays(np.float32, (5, 2), elements=st.integers(-4, 4).map(float)))
 def test_polynomial_exact_on_integers_and_jittable(x):
-    t = polynomial(3)
-    s = t.fit(x)
-    y = jax.jit(t.transform)(s, x)
+    s = _POLY3.fit(x)
+    y = _POLY3_JIT[0](s, x)
     expected = pre.PolynomialFeatures(3).fit_transform(x.astype(np.float64))
     np.testing.assert_array_equal(np.asarray(y), expected)  # integer powers: exact
-    np.testing.assert_array_equal(jax.jit(t.inverse)(s, y), x)
+    np.testing.assert_array_equal(_POLY3_JIT[1](s, y), x)
 
 
 def test_polynomial_bad_input():

@@ -101,7 +101,9 @@ def test_zero_weights_remove_rows_and_grid_vmaps(wine):
     masks[1, 1::3] = 0.0
     Cs, gammas = jnp.array([0.5, 4.0]), jnp.array([0.05, 0.2])
     fit = lambda C, g, m: svm.fit(Xtr, ytr, C=C, gamma=g, sample_weight=m)
-    grid = jax.vmap(fit)(Cs, gammas, jnp.asarray(masks))
+    grid = jax.jit(jax.vmap(fit))(Cs, gammas, jnp.asarray(masks))
+    pair_sizes = [np.sum((ytr == a) | (ytr == b)) for a, b in grid.pairs]
+    assert grid.dual_coef.shape == (2, 3, max(pair_sizes))  # compact one-vs-one layout in jit
     dec = jax.vmap(svm.decision_function, in_axes=(0, None))(grid, Xte)
     for b in range(2):
         keep = masks[b] > 0

@@ -63,8 +63,10 @@ def weights(sample_weight, n: int, dtype) -> jax.Array:
     return jnp.asarray(sample_weight, dtype)
 
 
-def class_labels(y, n: int, n_classes: int | None, name: str = "y") -> tuple[jax.Array, int]:
+def class_labels(y, n: int, n_classes: int | None, name: str = "y"):
     """Validate integer class labels in ``[0, n_classes)``; return ``(y, n_classes)``.
+
+    Concrete labels come back as a NumPy array (so their layout can be read in Python).
 
     ``n_classes`` defaults to ``max(y) + 1`` (which needs concrete labels). Raises
     `jaxfound.errors.DTypeError` for string/float labels and
@@ -88,7 +90,7 @@ def class_labels(y, n: int, n_classes: int | None, name: str = "y") -> tuple[jax
                                 "least one sample per class (collect more data or merge classes).")
     if k < 2 or len(np.unique(yn)) < 2:
         raise errors.LabelError(f"{name} holds a single class; a classifier needs at least two.")
-    return jnp.asarray(yn), k
+    return yn, k  # stays NumPy: jnp.asarray would make it a tracer inside jit
 
 
 def n_features_match(expected: int, X, name: str = "X") -> jax.Array:

@@ -1,0 +1,316 @@
+"""Classical models, jaxfound vs scikit-learn: fit + predict time and test score, side by side.
+
+Part 1 — one model at a time. Each contender row is a model on a data set with a jaxfound
+function and a scikit-learn function, both ``(X_train, y_train, X_test) -> predictions``
+(plus SVM decision values). After one warm-up call of each (jaxfound's compiles; its time is
+shown as "first call"), the two run interleaved ``--repeats`` times and the medians are
+reported, with the test score (accuracy, or R² for regression) of each and, for SVMs, the
+share of test decision values whose signs agree.
+
+Part 2 — model selection. A C × gamma grid of RBF SVMs with 5-fold stratified cross-validation
+(the same folds for both): jaxfound fits all grid points × folds as ONE vmapped, compiled call
+over 0/1 fold masks; scikit-learn runs ``GridSearchCV(SVC(), grid, cv=folds, n_jobs=2,
+refit=False)``. jaxfound is timed two ways: ``jaxfound.stats.grid_search`` end to end (it
+traces and compiles on every call) and the same vmapped function compiled once and called
+again (what repeated model selection on same-shaped data costs). Equal accuracy is checked
+on the mean CV score of every grid point and on the chosen (C, gamma).
+
+Data: scikit-learn's embedded breast-cancer, wine, digits (classification) and diabetes
+(regression) sets, a stratified 75/25 split (random_state=0) standardised on the training part.
+
+To add a model, append a :class:`Row` to :func:`contenders` (or a :class:`Grid` to
+:func:`grids`).
+
+Run:  python benchmarks/classical_vs_sklearn.py [--repeats 5] [--quick] [--markdown FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from sklearn import datasets
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import jaxfound as jf  # noqa: E402
+from jaxfound.models import linear, svm  # noqa: E402
+
+LOADERS = {
+    "breast_cancer": datasets.load_breast_cancer,
+    "wine": datasets.load_wine,
+    "digits": datasets.load_digits,
+    "diabetes": datasets.load_diabetes,
+}
+
+
+def load(name: str):
+    """Standardised 75/25 split (stratified for classification)."""
+    X, y = LOADERS[name](return_X_y=True)
+    strat = None if name == "diabetes" else y
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0, stratify=strat)
+    sc = StandardScaler().fit(Xtr)
+    return sc.transform(Xtr).astype(np.float32), sc.transform(Xte).astype(np.float32), ytr, yte
+
+
+def accuracy(y, pred):
+    return float(np.mean(np.asarray(pred) == y))
+
+
+def r2(y, pred):
+    pred = np.asarray(pred)
+    return float(1.0 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2))
+
+
+class Row(NamedTuple):
+    """One model on one data set: ``fn(Xtr, ytr, Xte) -> (predictions, decision or None)``."""
+
+    model: str
+    data: str
+    jaxfound: Callable
+    sklearn: Callable
+    score: Callable = accuracy
+
+
+def _svc(kernel, C=1.0, gamma="scale"):
+    def jf_fn(Xtr, ytr, Xte):
+        p = svm.fit(Xtr, ytr, C=C, kernel=kernel, gamma=gamma)
+        return svm.predict(p, Xte).block_until_ready(), svm.decision_function(p, Xte)
+
+    def sk_fn(Xtr, ytr, Xte):
+        m = SVC(C=C, kernel=kernel, gamma=gamma, decision_function_shape="ovo").fit(Xtr, ytr)
+        return m.predict(Xte), m.decision_function(Xte)
+
+    return jf_fn, sk_fn
+
+
+def _logistic(C=1.0):
+    def jf_fn(Xtr, ytr, Xte):
+        return linear.logistic_predict(linear.fit_logistic(Xtr, ytr, C=C), Xte), None
+
+    def sk_fn(Xtr, ytr, Xte):
+        return LogisticRegression(C=C, max_iter=1000).fit(Xtr, ytr).predict(Xte), None
+
+    return jf_fn, sk_fn
+
+
+def _ols():
+    return (lambda Xtr, ytr, Xte: (linear.predict(linear.fit_ols(Xtr, ytr), Xte), None),
+            lambda Xtr, ytr, Xte: (LinearRegression().fit(Xtr, ytr).predict(Xte), None))
+
+
+def _ridge(alpha=1.0):
+    return (lambda Xtr, ytr, Xte: (linear.predict(linear.fit_ridge(Xtr, ytr, alpha), Xte), None),
+            lambda Xtr, ytr, Xte: (Ridge(alpha=alpha).fit(Xtr, ytr).predict(Xte), None))
+
+
+def _ridge_path(alphas):
+    def jf_fn(Xtr, ytr, Xte):
+        path = linear.ridge_path(Xtr, ytr, alphas)
+        return (Xte @ path.coef.T + path.intercept)[:, len(alphas) // 2], None
+
+    def sk_fn(Xtr, ytr, Xte):
+        preds = [Ridge(alpha=a).fit(Xtr, ytr).predict(Xte) for a in alphas]
+        return preds[len(alphas) // 2], None
+
+    return jf_fn, sk_fn
+
+
+def contenders(quick: bool) -> list[Row]:
+    """The per-model rows (part B appends tree / forest rows here)."""
+    rows = [
+        Row("OLS", "diabetes", *_ols(), score=r2),
+        Row("ridge a=1", "diabetes", *_ridge(1.0), score=r2),
+        Row("ridge path (50 a)", "diabetes", *_ridge_path(np.logspace(-3, 3, 50)), score=r2),
+        Row("logistic C=1", "breast_cancer", *_logistic()),
+        Row("logistic C=1", "wine", *_logistic()),
+        Row("logistic C=1", "digits", *_logistic()),
+    ]
+    for data in ("breast_cancer", "wine", "digits"):
+        rows.append(Row("SVC rbf C=1", data, *_svc("rbf")))
+    for kernel in ("linear", "poly", "sigmoid"):
+        rows.append(Row(f"SVC {kernel} C=1", "breast_cancer", *_svc(kernel)))
+    # --- part B (trees, forests): rows go here ---
+    if quick:
+        rows = [r for r in rows if r.data != "digits"]
+    return rows
+
+
+def _time(fn, *args):
+    t = time.perf_counter()
+    out = fn(*args)
+    jax.block_until_ready(out)
+    return time.perf_counter() - t, out
+
+
+def run_rows(rows: list[Row], repeats: int) -> list[dict]:
+    cache, results = {}, []
+    for row in rows:
+        data = cache.setdefault(row.data, load(row.data))
+        Xtr, Xte, ytr, yte = data
+        first, (pj, dj) = _time(row.jaxfound, Xtr, ytr, Xte)
+        _, (ps, ds) = _time(row.sklearn, Xtr, ytr, Xte)
+        tj, ts = [], []
+        for _ in range(repeats):  # interleaved
+            tj.append(_time(row.jaxfound, Xtr, ytr, Xte)[0])
+            ts.append(_time(row.sklearn, Xtr, ytr, Xte)[0])
+        agree = None
+        if dj is not None:
+            agree = float(np.mean(np.sign(np.asarray(dj)) == np.sign(ds)))
+        res = dict(model=row.model, data=row.data, jf=statistics.median(tj),
+                   sk=statistics.median(ts), first=first, jf_score=row.score(yte, pj),
+                   sk_score=row.score(yte, ps), agree=agree, metric=row.score.__name__)
+        results.append(res)
+        print(_fmt_row(res), flush=True)
+    return results
+
+
+ROW_HEADER = ("| model | data | jaxfound ms | sklearn ms | sklearn/jaxfound | jaxfound score "
+              "| sklearn score | diff (pts) | sign agree | jaxfound first call s |\n"
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+
+def _fmt_row(r: dict) -> str:
+    agree = "" if r["agree"] is None else f"{100 * r['agree']:.2f}%"
+    return (f"| {r['model']} | {r['data']} | {1e3 * r['jf']:.2f} | {1e3 * r['sk']:.2f} | "
+            f"{r['sk'] / r['jf']:.2f}x | {r['metric']} {r['jf_score']:.4f} | "
+            f"{r['sk_score']:.4f} | {100 * (r['jf_score'] - r['sk_score']):+.2f} | {agree} | "
+            f"{r['first']:.2f} |")
+
+
+# ----------------------------------------------------------------------------- grid search
+
+
+class Grid(NamedTuple):
+    """A cross-validated grid: jaxfound ``fit(X, y, w, **hp)``/``predict`` vs a sklearn model."""
+
+    model: str
+    data: str
+    fit: Callable
+    predict: Callable
+    estimator: Callable
+    grid: dict
+
+
+def _svc_fit(X, y, w, C, gamma):
+    return svm.fit(X, y, C=C, gamma=gamma, sample_weight=w)
+
+
+def grids(quick: bool) -> list[Grid]:
+    g = {"C": np.logspace(-1, 2, 6), "gamma": np.logspace(-3, 0, 6)}
+    out = [Grid("SVC rbf 6x6 grid", d, _svc_fit, svm.predict, SVC, g)
+           for d in ("breast_cancer", "wine")]
+    if not quick:
+        small = {"C": np.logspace(-1, 2, 4), "gamma": np.logspace(-3, -1, 3)}
+        out.append(Grid("SVC rbf 4x3 grid", "digits", _svc_fit, svm.predict, SVC, small))
+    return out
+
+
+def _compiled_grid(g: Grid, Xtr, ytr, train, test):
+    """The same computation as jaxfound.stats.grid_search, jitted once and reused."""
+    mesh = np.meshgrid(*g.grid.values(), indexing="ij")
+    points = {k: jnp.asarray(m.reshape(-1), jnp.float32) for k, m in zip(g.grid, mesh)}
+
+    def score(X, tr, te, hp):  # X is an argument: a closed-over X would be constant-folded
+        params = g.fit(X, ytr, tr, **hp)
+        return jf.stats.accuracy(ytr, g.predict(params, X), sample_weight=te)
+
+    folds = jax.vmap(score, in_axes=(None, 0, 0, None))
+    run = jax.jit(lambda X, tr, te, pts: jax.vmap(lambda hp: folds(X, tr, te, hp))(pts))
+    X = jnp.asarray(Xtr)
+    return lambda: run(X, jnp.asarray(train), jnp.asarray(test), points)
+
+
+def run_grids(items: list[Grid], repeats: int) -> list[dict]:
+    results = []
+    for g in items:
+        results.append(_one_grid(g, repeats))
+        print(_fmt_grid(results[-1]), flush=True)
+    return results
+
+
+def _one_grid(g: Grid, repeats: int) -> dict:
+    Xtr, _, ytr, _ = load(g.data)
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(Xtr, ytr))
+    train, test = jf.stats.as_fold_masks(folds, len(ytr))
+    compiled = _compiled_grid(g, Xtr, ytr, train, test)
+    first_compiled, _ = _time(compiled)
+
+    def jf_stats():
+        return jf.stats.grid_search(g.fit, g.predict, jf.stats.accuracy, Xtr, ytr, g.grid,
+                                    folds)
+
+    def sk_grid():
+        return GridSearchCV(g.estimator(), g.grid, cv=folds, n_jobs=2, refit=False).fit(
+            Xtr, ytr)
+
+    _, sk_res = _time(sk_grid)  # warm-up: starts the joblib workers
+    t_stats, t_comp, t_sk = [], [], []
+    for _ in range(repeats):
+        dt, jres = _time(jf_stats)
+        t_stats.append(dt)
+        dt, scores = _time(compiled)
+        t_comp.append(dt)
+        dt, sk_res = _time(sk_grid)
+        t_sk.append(dt)
+    sk_mean = sk_res.cv_results_["mean_test_score"]  # same C-major order as the grid
+    res = dict(model=g.model, data=g.data, points=len(sk_mean), folds=len(folds),
+               stats=statistics.median(t_stats), compiled=statistics.median(t_comp),
+               first_compiled=first_compiled, sk=statistics.median(t_sk),
+               jf_best=jres.best_params, jf_best_score=jres.best_score,
+               sk_best={k: float(v) for k, v in sk_res.best_params_.items()},
+               sk_best_score=float(sk_res.best_score_),
+               max_diff=float(np.max(np.abs(np.asarray(jres.mean) - sk_mean))),
+               same_scores=bool(np.allclose(np.mean(np.asarray(scores), 1), jres.mean)))
+    return res
+
+
+GRID_HEADER = ("| grid | data | fits | GridSearchCV(n_jobs=2) s | jf.stats.grid_search s "
+               "(incl. compile) | ratio | jaxfound compiled once s (first call) | ratio | best (C, gamma) "
+               "jaxfound / sklearn | best CV acc jaxfound / sklearn | max abs diff of mean CV "
+               "acc over grid |\n|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|")
+
+
+def _fmt_grid(r: dict) -> str:
+    best = lambda b: f"({b['C']:.3g}, {b['gamma']:.3g})"
+    return (f"| {r['model']} | {r['data']} | {r['points']}x{r['folds']} | {r['sk']:.2f} | "
+            f"{r['stats']:.2f} | {r['sk'] / r['stats']:.2f}x | {r['compiled']:.3f} "
+            f"({r['first_compiled']:.1f}) | "
+            f"{r['sk'] / r['compiled']:.1f}x | {best(r['jf_best'])} / {best(r['sk_best'])} | "
+            f"{r['jf_best_score']:.4f} / {r['sk_best_score']:.4f} | {r['max_diff']:.4f} |")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=int, default=5, help="interleaved timed repeats")
+    ap.add_argument("--quick", action="store_true", help="skip digits (smoke run)")
+    ap.add_argument("--no-grid", action="store_true", help="skip the grid-search part")
+    ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
+    args = ap.parse_args(argv)
+    print(f"jax {jax.__version__} on {jax.default_backend()}, float32; medians of "
+          f"{args.repeats} interleaved repeats after one warm-up call each\n")
+    print(ROW_HEADER)
+    rows = run_rows(contenders(args.quick), args.repeats)
+    lines = [ROW_HEADER, *map(_fmt_row, rows)]
+    if not args.no_grid:
+        print("\n" + GRID_HEADER)
+        gres = run_grids(grids(args.quick), max(1, min(args.repeats, 3)))
+        lines += ["", GRID_HEADER, *map(_fmt_grid, gres)]
+    if args.markdown:
+        args.markdown.write_text("\n".join(lines) + "\n")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -277,9 +277,10 @@ def _one_grid(g: Grid, repeats: int) -> dict:
 
 
 GRID_HEADER = ("| grid | data | fits | GridSearchCV(n_jobs=2) s | jf.stats.grid_search s "
-               "(incl. compile) | ratio | jaxfound compiled once s (first call) | ratio | best (C, gamma) "
-               "jaxfound / sklearn | best CV acc jaxfound / sklearn | max abs diff of mean CV "
-               "acc over grid |\n|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|")
+               "(incl. compile) | ratio | jaxfound compiled once s (first call) | ratio "
+               "| best (C, gamma) jaxfound / sklearn | best CV acc jaxfound / sklearn "
+               "| max abs diff of mean CV acc over grid |\n"
+               "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|")
 
 
 def _fmt_grid(r: dict) -> str:

@@ -201,6 +201,8 @@ def time_series_split(
       >>> [(f.train.tolist(), f.test.tolist()) for f in time_series_split(6, 2)]
       [([0, 1], [2, 3]), ([0, 1, 2, 3], [4, 5])]
     """
+    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
+        raise errors.ValidationError(f"n_splits must be an integer >= 2, got {n_splits!r}.")
     _check_folds(n_samples, n_splits + 1, "n_splits + 1")
     test_size = n_samples // (n_splits + 1) if test_size is None else int(test_size)
     if test_size < 1 or gap < 0:

@@ -8,11 +8,14 @@ from hypothesis.extra import numpy as hnp
 
 from jaxfound import errors
 from jaxfound.data import (
+    describe,
     drop_duplicates,
     drop_missing,
     find_missing,
     find_outliers,
     impute,
+    imputer,
+    load_csv,
     remove_outliers,
 )
 
@@ -74,12 +77,26 @@ def test_impute_matches_sklearn_simple_imputer():
 
 def test_all_missing_column_is_a_clear_error():
     x = np.array([[1.0, np.nan], [2.0, np.nan]])
+    before = x.copy()
     with pytest.raises(errors.EmptyDataError, match=r"column\(s\) \[1\]"):
         impute(x, "mean")
     with pytest.raises(errors.EmptyDataError):
         find_outliers(x)
+    np.testing.assert_array_equal(x, before)
     out, _ = impute(x, "constant", fill_value=0.0)  # a constant needs no observed value
     assert out[:, 1].tolist() == [0.0, 0.0]
+
+
+def test_all_missing_csv_column_through_load_and_impute(tmp_path):
+    p = tmp_path / "gaps.csv"
+    p.write_text("a,b\n1,NA\n2,\n3,?\n")
+    table = load_csv(p)
+    assert np.isnan(table["b"]).all() and describe(table).columns[1].n_missing == 3
+    x = np.stack([table["a"], table["b"]], axis=1)
+    with pytest.raises(errors.EmptyDataError, match=r"column\(s\) \[1\]"):
+        impute(x, "median")
+    with pytest.raises(errors.EmptyDataError, match=r"\[1\]"):
+        imputer("mean").fit(x)
 
 
 def test_outlier_methods_closed_form():

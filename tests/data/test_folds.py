@@ -170,3 +170,26 @@ def test_bad_fold_arguments():
     before = y.copy()
     stratified_kfold(jax.random.key(0), y, 2)
     np.testing.assert_array_equal(y, before)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(2, 40),
+    n_splits=st.integers(2, 6),
+    gap=st.integers(0, 3),
+    test_size=st.one_of(st.none(), st.integers(1, 6)),
+    max_train=st.one_of(st.none(), st.integers(1, 10)),
+)
+def test_time_series_agrees_with_sklearn_or_both_refuse(n, n_splits, gap, test_size, max_train):
+    kw = {"gap": gap, "test_size": test_size, "max_train_size": max_train}
+    try:
+        theirs = list(sk.TimeSeriesSplit(n_splits, **kw).split(np.zeros(n)))
+    except ValueError:
+        with pytest.raises(errors.ValidationError):
+            time_series_split(n, n_splits, **kw)
+        return
+    ours = time_series_split(n, n_splits, **kw)
+    assert len(ours) == len(theirs)
+    for f, (tr, te) in zip(ours, theirs):
+        np.testing.assert_array_equal(f.train, tr)
+        np.testing.assert_array_equal(f.test, te)

@@ -9,6 +9,7 @@ import numpy as np
 
 from jaxfound import errors
 from jaxfound._validate import check_same_length
+from jaxfound.data._dataset import Dataset
 from jaxfound.typing import ArrayLike, PRNGKey, PyTree
 
 __all__ = ["train_test_split", "train_val_test_split", "split_indices"]
@@ -133,11 +134,14 @@ def split_indices(
     return [o.astype(np.int64) for o in out]
 
 
+def _take_rows(a, p):
+    if isinstance(a, Dataset):  # names are not rows: keep them, split x and y
+        return a._replace(x=a.x[p], y=None if a.y is None else a.y[p])
+    return jax.tree_util.tree_map(lambda leaf: leaf[p], a)
+
+
 def _take(arrays, parts):
-    out = []
-    for a in arrays:
-        out += [jax.tree_util.tree_map(lambda leaf, p=p: leaf[p], a) for p in parts]
-    return out
+    return [_take_rows(a, p) for a in arrays for p in parts]
 
 
 def _check_arrays(arrays, fn: str) -> int:
@@ -145,7 +149,8 @@ def _check_arrays(arrays, fn: str) -> int:
         raise errors.ValidationError(f"{fn} needs at least one array.")
     leaves, names = [], []
     for i, a in enumerate(arrays):
-        for path, leaf in jax.tree_util.tree_leaves_with_path(a):
+        rows = (a.x, a.y) if isinstance(a, Dataset) else a
+        for path, leaf in jax.tree_util.tree_leaves_with_path(rows):
             leaves.append(leaf)
             names.append(f"arrays[{i}]{jax.tree_util.keystr(path)}")
     return check_same_length(leaves, names)
@@ -161,8 +166,8 @@ def train_test_split(
 
     Args:
       key: PRNG key; the same key gives the same split.
-      *arrays: arrays with a common leading dimension (NumPy or JAX), or pytrees of them
-        such as a table ``{name: column}`` from :func:`load_csv`.
+      *arrays: arrays with a common leading dimension (NumPy or JAX), pytrees of them such
+        as a table ``{name: column}`` from :func:`load_csv`, or :class:`Dataset` objects.
       test_size: fraction in ``(0, 1)`` or an absolute number of test rows.
       stratify: optional class labels ``(n,)``; keeps class proportions in both parts.
 

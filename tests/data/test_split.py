@@ -116,3 +116,12 @@ def test_split_tables_and_pytrees():
     np.testing.assert_array_equal(te["a"], y_te)  # rows stay aligned across pytrees
     with pytest.raises(errors.ShapeError, match=r"arrays\[0\]\['city'\]"):
         train_test_split(jax.random.key(0), {"a": np.arange(3), "city": np.arange(4)})
+
+
+def test_split_a_dataset_keeps_its_names():
+    from jaxfound.data import from_arrays
+
+    ds = from_arrays(np.arange(20.0).reshape(10, 2), np.arange(10), feature_names=["a", "b"])
+    tr, va, te = train_val_test_split(jax.random.key(0), ds, val_size=2, test_size=3)
+    assert tr.feature_names == ("a", "b") and te.x.shape == (3, 2) and va.y.shape == (2,)
+    np.testing.assert_array_equal(te.x[:, 0] // 2, te.y)

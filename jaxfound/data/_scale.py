@@ -9,9 +9,17 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax.numpy as jnp
+import numpy as np
 
 from jaxfound import errors
-from jaxfound.data._transform import Transform, check_features, float_input, require_state
+from jaxfound.data._impute import check_not_all_missing
+from jaxfound.data._transform import (
+    Transform,
+    check_features,
+    float_input,
+    is_concrete,
+    require_state,
+)
 
 __all__ = [
     "StandardState",
@@ -44,6 +52,20 @@ class RobustState(NamedTuple):
 
     center: jnp.ndarray
     scale: jnp.ndarray
+
+
+def _fit_input(x):
+    """Checked fitting data: NaN is allowed (ignored), ±inf and all-NaN columns are not."""
+    x = float_input(x, fitting=True)
+    if is_concrete(x):
+        inf = np.isinf(np.asarray(x)).reshape(x.shape[0], -1).any(axis=0)
+        if inf.any():
+            raise errors.NonFiniteError(
+                f"column(s) {np.flatnonzero(inf).tolist()} hold ±inf, which no scaler can fit; "
+                "drop or impute them first (jaxfound.data.drop_missing / imputer)."
+            )
+        check_not_all_missing(x, inf_is_missing=False)
+    return x
 
 
 def _affine(cls, fields=("center", "scale")) -> tuple:
@@ -93,7 +115,7 @@ def standardize(*, with_mean: bool = True, with_std: bool = True) -> Transform:
     """
 
     def fit(x):
-        x = float_input(x, fitting=True)
+        x = _fit_input(x)
         n = jnp.sum(~jnp.isnan(x), axis=0)
         mean = jnp.nanmean(x, axis=0)
         var = jnp.nanvar(x, axis=0)
@@ -134,7 +156,7 @@ def min_max(feature_range: tuple[float, float] = (0.0, 1.0)) -> Transform:
         )
 
     def fit(x):
-        x = float_input(x, fitting=True)
+        x = _fit_input(x)
         dmin, dmax = jnp.nanmin(x, axis=0), jnp.nanmax(x, axis=0)
         rng = dmax - dmin
         rng = jnp.where(rng < 10 * jnp.finfo(x.dtype).eps, 1.0, rng)
@@ -185,7 +207,7 @@ def robust_scale(
         )
 
     def fit(x):
-        x = float_input(x, fitting=True)
+        x = _fit_input(x)
         center = jnp.nanmedian(x, axis=0)
         q = jnp.nanpercentile(x, jnp.array([q_lo, q_hi], dtype=x.dtype), axis=0)
         iqr = q[1] - q[0]

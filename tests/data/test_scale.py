@@ -135,3 +135,14 @@ def test_bad_input():
         min_max((1.0, 0.0))
     with pytest.raises(errors.ValidationError):
         robust_scale((80.0, 20.0))
+
+
+@pytest.mark.parametrize("make", [standardize, min_max, robust_scale])
+def test_fit_refuses_all_missing_column_and_inf(make):
+    x = np.array([[1.0, np.nan], [2.0, np.nan], [3.0, np.nan]])
+    before = x.copy()
+    with pytest.raises(errors.EmptyDataError, match=r"\[1\]"):
+        make().fit(x)
+    np.testing.assert_array_equal(x, before)
+    with pytest.raises(errors.NonFiniteError, match=r"\[0\]"):
+        make().fit(np.array([[np.inf, 1.0], [2.0, 2.0]]))

@@ -1,0 +1,198 @@
+r"""Constraints (one loss term each) and :func:`pinn_loss`, which sums them.
+
+A :class:`Constraint` is a pair of pure functions' worth of information:
+``residual(params, data) -> r`` (pointwise residuals over its data: collocation
+points, boundary points with normals, observations…) and the data itself. Its loss
+is the mean of the squared residuals, :math:`L = \frac1N\sum_i \lVert r_i\rVert^2`,
+unless a ``reduce`` says otherwise (causal weighting does).
+
+:func:`pinn_loss` combines named constraints into the training helper's
+``loss_fn(params, batch, key) -> (loss, aux)``; ``batch`` may replace any term's data
+(resampled points) and its weights.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from jaxfound import errors
+from jaxfound._validate import check_array
+from jaxfound.physics._geometry import Geometry
+from jaxfound.physics._operators import Field
+from jaxfound.physics._pde import PDE
+from jaxfound.typing import Array, LossFn, Params, PRNGKey
+
+__all__ = ["Constraint", "residual", "pinn_loss", "mean_square"]
+
+
+def mean_square(r: Array, data: Any = None) -> Array:
+    r"""The default reduction: :math:`\frac1N \sum_i \lVert r_i \rVert^2` (components summed).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> float(mean_square(jnp.array([[1.0, 1.0], [0.0, 2.0]])))
+      3.0
+    """
+    del data
+    r = jnp.asarray(r)
+    if r.ndim <= 1:
+        return jnp.mean(jnp.square(r))
+    return jnp.mean(jnp.sum(jnp.square(r.reshape(r.shape[0], -1)), axis=-1))
+
+
+class Constraint(NamedTuple):
+    """One loss term: pointwise residuals over some data, reduced to a scalar.
+
+    Attributes:
+      residual: ``(params, data) -> r`` with one row of ``r`` per point.
+      data: the default data (points, or a tuple such as ``(points, normals)``); a
+        batch given to :func:`pinn_loss` can replace it.
+      reduce: ``(r, data) -> scalar``; default :func:`mean_square`.
+      name: a label for messages.
+    """
+
+    residual: Callable[[Params, Any], Array]
+    data: Any = None
+    reduce: Callable[[Array, Any], Array] | None = None
+    name: str = "constraint"
+
+    def loss(self, params: Params, data: Any = None) -> Array:
+        """The reduced loss of this term on ``data`` (default: its own data)."""
+        data = self.data if data is None else data
+        if data is None:
+            raise errors.ValidationError(
+                f"constraint {self.name!r} has no points: give points= when building it "
+                "or pass them in the batch under its name"
+            )
+        r = self.residual(params, data)
+        return (self.reduce or mean_square)(r, data)
+
+
+def as_points(points, name: str, dim: int | None = None, who: str = "") -> Array:
+    """Validate a ``(N, d)`` point array once, in Python; return it as a JAX array."""
+    if isinstance(points, jax.core.Tracer):
+        return points
+    p = check_array(points, name, ndim=2)
+    if dim is not None and p.shape[1] != dim:
+        raise errors.ShapeError(
+            f"{name} has {p.shape[1]} coordinates per point (shape {p.shape}) but {who} "
+            f"expects {dim}"
+        )
+    return jnp.asarray(p) if not isinstance(p, jax.Array) else p
+
+
+def residual(
+    pde: PDE,
+    u: Field,
+    points=None,
+    *,
+    geometry: Geometry | None = None,
+    reduce: Callable[[Array, Any], Array] | None = None,
+) -> Constraint:
+    r"""The PDE residual at collocation points as a loss term:
+    :math:`\frac1N\sum_i \lVert \mathcal{N}[u](x_i) \rVert^2`.
+
+    Args:
+      pde: a :class:`~jaxfound.physics.PDE` (library or :func:`~jaxfound.physics.pde`).
+      u: the field ``u(params, x)``.
+      points: ``(N, len(pde.coords))`` collocation points (or supply them in the batch).
+      geometry: if given, the points are checked to lie inside it
+        (:class:`~jaxfound.errors.GeometryError`) and to match its coordinates.
+      reduce: a reduction other than the mean square (e.g. :func:`causal`).
+
+    Raises:
+      ShapeError: the points do not have one column per PDE coordinate.
+      GeometryError: points outside ``geometry``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxfound.physics import poisson
+      >>> c = residual(poisson(1.0), lambda p, x: p * jnp.sum(x**2), jnp.zeros((4, 2)))
+      >>> float(c.loss(0.0))
+      1.0
+    """
+    if not isinstance(pde, PDE):
+        raise TypeError(f"residual() needs a PDE, got {type(pde).__name__}")
+    dim = len(pde.coords)
+    if geometry is not None and geometry.coords != pde.coords:
+        if geometry.dim != dim:
+            raise errors.ShapeError(
+                f"geometry coordinates {geometry.coords} do not match the {pde.name} PDE's "
+                f"coordinates {pde.coords}"
+            )
+    if points is not None:
+        points = as_points(points, "points", dim, f"the {pde.name} PDE with coords {pde.coords}")
+        if geometry is not None:
+            geometry.check_inside(points, "collocation points")
+
+    def fn(params: Params, pts: Array) -> Array:
+        if jnp.ndim(pts) != 2 or jnp.shape(pts)[1] != dim:
+            raise errors.ShapeError(
+                f"collocation points for the {pde.name} PDE must be (N, {dim}) with columns "
+                f"{pde.coords}, got shape {jnp.shape(pts)}"
+            )
+        return jax.vmap(lambda x: pde(u, params, x))(pts)
+
+    return Constraint(fn, points, reduce, pde.name)
+
+
+def pinn_loss(
+    terms: Mapping[str, Constraint | LossFn],
+    weights: Mapping[str, float] | None = None,
+) -> LossFn:
+    r"""Sum named constraints into ``loss_fn(params, batch, key) -> (loss, aux)``.
+
+    .. math:: L(\theta) = \sum_k w_k L_k(\theta)
+
+    ``aux`` reports every term's unweighted :math:`L_k` under its name and the total
+    under ``"loss"``. ``batch`` is ``None`` (use each term's own data) or a mapping
+    from term names to replacement data (e.g. freshly sampled points), which may also
+    hold ``"weights"``: a mapping of term weights that overrides ``weights`` (for loss
+    balancing inside a compiled loop). A term may also be any ``loss_fn(params, batch,
+    key) -> (loss, aux)`` (a regulariser, a supervised loss), which gets the whole batch.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxfound.physics import dirichlet, poisson
+      >>> u = lambda p, x: p * x[0]
+      >>> loss_fn = pinn_loss({
+      ...     "pde": residual(poisson(0.0), u, jnp.ones((3, 2))),
+      ...     "bc": dirichlet(u, 1.0, jnp.ones((2, 2))),
+      ... }, weights={"bc": 10.0})
+      >>> loss, aux = loss_fn(2.0, None, None)
+      >>> float(loss), float(aux["bc"])
+      (10.0, 1.0)
+    """
+    if not terms:
+        raise errors.ValidationError("pinn_loss needs at least one term")
+    names = list(terms)
+    if "weights" in names or "loss" in names:
+        raise errors.ValidationError("'weights' and 'loss' are reserved; rename that term")
+    static = {n: 1.0 for n in names} | dict(weights or {})
+    unknown = set(static) - set(names)
+    if unknown:
+        raise errors.ValidationError(f"weights for unknown terms {sorted(unknown)}; terms: {names}")
+
+    def loss_fn(params: Params, batch: Mapping | None = None, key: PRNGKey | None = None):
+        batch = {} if batch is None else batch
+        w = dict(static)
+        if "weights" in batch:
+            w.update(batch["weights"])
+        total = 0.0
+        aux = {}
+        keys = [None] * len(names) if key is None else list(jax.random.split(key, len(names)))
+        for name, k in zip(names, keys):
+            term = terms[name]
+            if isinstance(term, Constraint):
+                value = term.loss(params, batch.get(name))
+            else:
+                value, _ = term(params, batch, k)
+            aux[name] = value
+            total = total + w[name] * value
+        aux["loss"] = total
+        return total, aux
+
+    return loss_fn

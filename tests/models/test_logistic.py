@@ -73,6 +73,10 @@ def test_float32_agrees_with_sklearn_predictions():
     assert p.coef.dtype == jnp.float32
     ref = _sk(X, y, 1.0)
     np.testing.assert_allclose(linear.logistic_proba(p, X), ref.predict_proba(X), atol=1e-3)
+    X, y = _data(load_wine)  # multinomial in float32: the Hessian's null space is handled
+    p = linear.fit_logistic(X, y, C=1.0)
+    np.testing.assert_allclose(linear.logistic_proba(p, X), _sk(X, y, 1.0).predict_proba(X),
+                               atol=1e-3)
 
 
 def test_bad_labels_raise():

@@ -24,7 +24,7 @@ class LogisticParams(NamedTuple):
 
 
 def fit_logistic(X, y, *, C=1.0, n_classes: int | None = None, sample_weight=None,
-                 fit_intercept: bool = True, max_iter: int = 100, tol: float | None = None
+                 fit_intercept: bool = True, max_iter: int = 50, tol: float | None = None
                  ) -> LogisticParams:
     r"""L2-penalised logistic regression (scikit-learn's ``LogisticRegression(C=C)``).
 
@@ -132,8 +132,16 @@ def _fit_logistic(X, y, C, w, k, fit_intercept, max_iter, tol):
             zp = (jnp.sqrt(w)[:, None, None] * Z[:, :, None] * p[:, None, :]).reshape(n, -1)
             h = h1.reshape((d + 1) * kk, (d + 1) * kk) - zp.T @ zp
         g = (g + inv_c * mask * theta) / sw * free
-        diag = (inv_c * mask.reshape(-1) + 1e-10 * (1.0 - mask.reshape(-1)) * sw) / sw
-        h = h / sw + jnp.diag(diag)
+        h = h / sw + jnp.diag(inv_c * mask.reshape(-1) / sw)
+        if binary:
+            h = h + jnp.diag(1e-10 * (1.0 - mask.reshape(-1)))
+        else:
+            # softmax is invariant to adding c to all K logits: H is singular along
+            # u_j = e_j (x) 1_K (row j of theta shifted by a constant). The gradient is
+            # orthogonal to every u_j, so adding sum_j u_j u_j^T / K leaves the Newton step
+            # unchanged and makes H positive definite.
+            h = h + jnp.kron(jnp.eye(d + 1, dtype=X.dtype),
+                             jnp.full((kk, kk), 1.0 / kk, X.dtype))
         # frozen entries: identity rows so their step is zero
         fr = free.reshape(-1)
         h = h * fr[:, None] * fr[None, :] + eye * (1.0 - fr)[:, None]
@@ -144,7 +152,8 @@ def _fit_logistic(X, y, C, w, k, fit_intercept, max_iter, tol):
     def body(state):
         theta, it, _ = state
         g, h = grad_hess(theta)
-        direction = -jnp.linalg.solve(h, g.reshape(-1)).reshape(theta.shape)
+        chol = jax.scipy.linalg.cho_factor(h)  # h is symmetric positive definite
+        direction = -jax.scipy.linalg.cho_solve(chol, g.reshape(-1)).reshape(theta.shape)
         f0 = f(theta)
         slope = jnp.sum(g * direction)
         vals = jax.vmap(lambda t: f(theta + t * direction))(steps)
@@ -152,7 +161,9 @@ def _fit_logistic(X, y, C, w, k, fit_intercept, max_iter, tol):
         t = jnp.where(jnp.any(ok), steps[jnp.argmax(ok)], 0.0)
         t = jnp.where(jnp.isfinite(t), t, 0.0)
         new = theta + t * direction
-        return new, it + 1, jnp.max(jnp.abs(g))
+        # no acceptable step left (rounding floor reached): report converged
+        gmax = jnp.where(t > 0, jnp.max(jnp.abs(g)), 0.0)
+        return new, it + 1, gmax
 
     def cond(state):
         _, it, gmax = state

@@ -13,6 +13,7 @@ from jax.scipy.special import ndtr, ndtri
 from jaxfound import errors
 from jaxfound.stats._resample import (
     HASH_MAX_N,
+    RowGather,
     call_stat,
     check_level,
     check_resamples,
@@ -20,6 +21,7 @@ from jaxfound.stats._resample import (
     chunk_size,
     hash_indices,
     prepare_data,
+    row_width,
 )
 from jaxfound.typing import Array, PRNGKey
 
@@ -62,27 +64,55 @@ def resample_indices(key: PRNGKey, n_resamples: int, n: int, sampler: str = "has
     return jax.random.split(key, n_resamples), draw
 
 
-@partial(jax.jit, static_argnames=("stat", "was_tuple", "n_resamples", "batch_size", "sampler"))
-def _distribution(key, arrays, stat, was_tuple, n_resamples, batch_size, sampler="hash"):
+def _distribution_impl(key, arrays, stat, was_tuple, n_resamples, batch_size, sampler):
+    # gathering rows of one stacked (n, width) array is 2-4x faster on CPU than gathering
+    # each 1-D array separately (XLA's scalar gathers are slow)
+    rows = RowGather.build(arrays)
     seeds, draw = resample_indices(key, n_resamples, arrays[0].shape[0], sampler)
 
     def one(seed):
-        idx = draw(seed)
-        return call_stat(stat, tuple(a[idx] for a in arrays), was_tuple)
+        return call_stat(stat, rows.take(rows.stacked, draw(seed)), was_tuple)
 
     return jax.lax.map(one, seeds, batch_size=batch_size)
 
 
-@partial(jax.jit, static_argnames=("stat", "was_tuple", "batch_size"))
-def _jackknife(arrays, stat, was_tuple, batch_size):
+def _jackknife_impl(arrays, stat, was_tuple, batch_size):
     n = arrays[0].shape[0]
-    doubled = tuple(jnp.concatenate([a, a]) for a in arrays)
+    rows = RowGather.build(arrays)
+    doubled = tuple(jnp.concatenate([s, s]) for s in rows.stacked)
 
     def one(i):  # rows i+1, ..., n-1, 0, ..., i-1: every row but i (rotated)
         take = lambda a: jax.lax.dynamic_slice_in_dim(a, i + 1, n - 1, axis=0)
-        return call_stat(stat, tuple(take(a) for a in doubled), was_tuple)
+        return call_stat(stat, rows.take(doubled, take), was_tuple)
 
     return jax.lax.map(one, jnp.arange(n), batch_size=batch_size)
+
+
+_distribution = jax.jit(
+    _distribution_impl,
+    static_argnames=("stat", "was_tuple", "n_resamples", "batch_size", "sampler"),
+)
+_jackknife = jax.jit(_jackknife_impl, static_argnames=("stat", "was_tuple", "batch_size"))
+
+
+@partial(jax.jit, static_argnames=(
+    "stat", "was_tuple", "n_resamples", "batch_size", "jack_batch", "sampler", "method", "level"
+))
+def _bootstrap(key, arrays, stat, was_tuple, n_resamples, batch_size, jack_batch, sampler,
+               method, level):
+    """The whole interval in one compiled call (no eager dispatch between the steps)."""
+    dist = _distribution_impl(key, arrays, stat, was_tuple, n_resamples, batch_size, sampler)
+    theta = jnp.asarray(call_stat(stat, arrays, was_tuple), dist.dtype)
+    alpha = (1 - level) / 2
+    if method == "bca":
+        jack = _jackknife_impl(arrays, stat, was_tuple, jack_batch).astype(dist.dtype)
+        levels = _bca_levels(dist, theta, jack, alpha)
+    else:
+        levels = jnp.array([alpha, 1 - alpha], dist.dtype)
+    low, high = jnp.quantile(dist, levels)
+    if method == "basic":
+        low, high = 2 * theta - high, 2 * theta - low
+    return BootstrapResult(low, high, theta, jnp.std(dist, ddof=1), dist)
 
 
 def bootstrap_distribution(
@@ -108,7 +138,7 @@ def bootstrap_distribution(
     arrays, was_tuple, n = prepare_data(data)
     check_stat(stat, arrays, was_tuple)
     n_resamples = check_resamples(n_resamples)
-    bs = chunk_size(n_resamples, n, batch_size)
+    bs = chunk_size(n_resamples, n * row_width(arrays), batch_size)
     resample_indices(key, 1, n, sampler)  # validates sampler
     return _distribution(key, arrays, stat, was_tuple, n_resamples, bs, sampler)
 
@@ -126,7 +156,8 @@ def jackknife(stat: Callable, data: Any, *, batch_size: int | None = None) -> Ar
     """
     arrays, was_tuple, n = prepare_data(data)
     check_stat(stat, arrays, was_tuple)
-    return _jackknife(arrays, stat, was_tuple, chunk_size(n, n, batch_size))
+    width = row_width(arrays)
+    return _jackknife(arrays, stat, was_tuple, chunk_size(n, n * width, batch_size))
 
 
 def _bca_levels(dist, theta, theta_jack, alpha):
@@ -212,16 +243,7 @@ def bootstrap(
     n_resamples = check_resamples(n_resamples)
     if sampler not in SAMPLERS:
         raise errors.ValidationError(f"sampler={sampler!r}; use 'hash' or 'threefry'.")
-    dist = _distribution(key, arrays, stat, was_tuple, n_resamples,
-                         chunk_size(n_resamples, n, batch_size), sampler)
-    theta = jnp.asarray(call_stat(stat, arrays, was_tuple), dist.dtype)
-    alpha = (1 - level) / 2
-    if method == "bca":
-        jack = _jackknife(arrays, stat, was_tuple, chunk_size(n, n, batch_size))
-        levels = _bca_levels(dist, theta, jack.astype(dist.dtype), alpha)
-    else:
-        levels = jnp.array([alpha, 1 - alpha], dist.dtype)
-    low, high = jnp.quantile(dist, levels)
-    if method == "basic":
-        low, high = 2 * theta - high, 2 * theta - low
-    return BootstrapResult(low, high, theta, jnp.std(dist, ddof=1), dist)
+    width = row_width(arrays)
+    return _bootstrap(key, arrays, stat, was_tuple, n_resamples,
+                      chunk_size(n_resamples, n * width, batch_size),
+                      chunk_size(n, n * width, batch_size), sampler, method, level)

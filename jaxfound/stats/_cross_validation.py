@@ -77,8 +77,8 @@ def as_fold_masks(folds, n: int) -> tuple[np.ndarray, np.ndarray]:
     2-D arrays is read as ``(train_masks, test_masks)``).
 
     Raises:
-      ValidationError: fewer samples than folds, a fold with no training or no test row,
-        or a row both in a fold's training and test set.
+      EmptyDataError: fewer samples than folds, or a fold with no training or no test row.
+      ValidationError: a row in both a fold's training and test set, or fewer than 2 folds.
       ShapeError: masks whose width is not ``n``.
 
     Example:
@@ -123,7 +123,7 @@ def as_fold_masks(folds, n: int) -> tuple[np.ndarray, np.ndarray]:
     if k < 2:
         raise errors.ValidationError(f"got {k} fold(s); cross-validation needs at least 2.")
     if n < k:
-        raise errors.ValidationError(
+        raise errors.EmptyDataError(
             f"fewer samples ({n}) than folds ({k}); use at most {n} folds or more data."
         )
     for i in range(k):

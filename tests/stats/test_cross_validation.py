@@ -139,7 +139,7 @@ def test_grid_search_two_parameters_product_and_batching():
 def test_bad_folds():
     X = np.zeros((3, 1))
     train, test = kfold_masks(3, 3)
-    with pytest.raises(errors.ValidationError, match="fewer samples"):
+    with pytest.raises(errors.EmptyDataError, match="fewer samples"):
         as_fold_masks((np.ones((5, 3)), np.zeros((5, 3))), 3)
     with pytest.raises(errors.ShapeError):
         cross_validate(ridge_fit, ridge_predict, mse, X, np.zeros(4), (train, test))
@@ -153,6 +153,19 @@ def test_bad_folds():
         as_fold_masks((train[:1], test[:1]), 3)
     with pytest.raises(errors.ValidationError, match="outside"):
         as_fold_masks([([0, 1], [5])] * 2, 3)
+
+
+def test_folds_from_jaxfound_data(regression_data):
+    import jaxfound as jf
+
+    X, y = regression_data
+    folds = jf.data.kfold(jax.random.key(0), 60, 4)
+    masks = jf.data.fold_masks(jax.random.key(0), 60, 4)
+    a = cross_validate(ridge_fit, ridge_predict, mse, X, y, folds)
+    b = cross_validate(ridge_fit, ridge_predict, mse, X, y, masks)
+    np.testing.assert_allclose(a.scores, b.scores, rtol=1e-5)
+    with pytest.raises(errors.JaxfoundError, match="fold"):  # the data splitter's own error
+        jf.data.kfold(None, 3, 5)
 
 
 def test_inputs_not_modified(regression_data):

@@ -2,15 +2,26 @@
 
 Trees live in a fixed-size array layout (:class:`Tree`), so fitting is one compiled
 program that ``vmap``\\ s over sample weights and keys, and prediction is a few gathers.
+A forest is a :class:`Tree` whose arrays carry a leading axis, one entry per tree.
 """
 
 from jaxfound.models.trees._cart import fit_classifier, fit_regressor, resolve_max_features
+from jaxfound.models.trees._forest import (
+    bootstrap_weights,
+    feature_importances,
+    fit_forest_classifier,
+    fit_forest_regressor,
+)
 from jaxfound.models.trees._tree import Tree, apply, predict, predict_proba, predict_value
 
 __all__ = [
     "Tree",
     "apply",
+    "bootstrap_weights",
+    "feature_importances",
     "fit_classifier",
+    "fit_forest_classifier",
+    "fit_forest_regressor",
     "fit_regressor",
     "predict",
     "predict_proba",

@@ -75,6 +75,29 @@ def _cumsum(v, block: int = 64):
     return (within + offset[:, None]).reshape(nb * block, -1)[:n].reshape(v.shape)
 
 
+def _partition(idx, seg, right, n_seg: int):
+    """Stable partition of each column of ``idx`` into left- then right-going samples.
+
+    ``idx`` lists sample indices grouped by segment ``seg[idx]`` (segments in
+    increasing order); within every segment, samples with ``right`` False keep
+    their order and come first, then those with ``right`` True. Costs two
+    cumulative sums and a scatter instead of a sort per level.
+    """
+    n, F = idx.shape
+    s = seg[idx]
+    r = right[idx].astype(jnp.int32)
+    size = jax.ops.segment_sum(jnp.ones(n, jnp.int32), seg, n_seg)
+    start = jnp.cumsum(size) - size
+    n_left = jax.ops.segment_sum(1 - right.astype(jnp.int32), seg, n_seg)
+    r_before = jnp.cumsum(r, axis=0) - r  # rights strictly before each position
+    s_start = start[s]
+    r_before = r_before - jnp.take_along_axis(r_before, s_start, axis=0)
+    l_before = jnp.arange(n, dtype=jnp.int32)[:, None] - s_start - r_before
+    new_pos = s_start + jnp.where(r > 0, n_left[s] + r_before, l_before)
+    cols = jnp.broadcast_to(jnp.arange(F)[None, :], (n, F))
+    return jnp.zeros_like(idx).at[new_pos, cols].set(idx, unique_indices=True)
+
+
 def _feature_mask(key, n_nodes: int, n_features: int, k: int):
     """``(n_nodes, n_features)`` masks with ``k`` features drawn without replacement per node."""
     u = jax.random.uniform(key, (n_nodes, n_features))
@@ -117,13 +140,10 @@ def _grow(
     t_alive_max = jnp.where(alive, target, -jnp.inf)
     t_alive_min = jnp.where(alive, target, jnp.inf)
 
-    def level(node, inp):
-        lev_key, _ = inp
+    def level(carry, lev_key):
+        node, idx = carry  # idx: per feature, samples grouped by node, by value within
         seg = jnp.where(alive, node, M)  # (n,)
-        seg_sorted_by_value = seg[order]  # (n, F)
-        perm = jnp.argsort(seg_sorted_by_value, axis=0, stable=True)
-        idx = jnp.take_along_axis(order, perm, axis=0)  # grouped by node, then by value
-        sseg = jnp.take_along_axis(seg_sorted_by_value, perm, axis=0)
+        sseg = seg[idx]  # (n, F)
         xv = jnp.take_along_axis(X, idx, axis=0)
         st = stats[idx]  # (n, F, K+1)
         node_tot = jax.ops.segment_sum(stats, seg, M + 1)  # (M+1, K+1)
@@ -170,12 +190,14 @@ def _grow(
 
         node_c = jnp.minimum(node, M - 1)
         go_right = X[jnp.arange(n), feat[node_c]] > thr[node_c]
+        go_right &= alive
         new_node = 2 * node + go_right.astype(node.dtype)
-        return new_node, (feat, thr, gains)
+        return (new_node, _partition(idx, seg, go_right, M + 1)), (feat, thr, gains)
 
     keys = jax.random.split(key, depth)
     node0 = jnp.zeros(n, jnp.int32)
-    leaf, (feats, thrs, gains) = jax.lax.scan(level, node0, (keys, jnp.arange(depth)))
+    idx0 = _partition(order, node0, ~alive, 1)  # samples of weight 0 go to the end
+    (leaf, _), (feats, thrs, gains) = jax.lax.scan(level, (node0, idx0), keys)
     feature = jnp.concatenate([feats[lv, : 2**lv] for lv in range(depth)])
     threshold = jnp.concatenate([thrs[lv, : 2**lv] for lv in range(depth)])
     imp = jax.ops.segment_sum(
@@ -347,6 +369,16 @@ def _check_labels(y, n: int, n_classes: int | None) -> tuple[Array, int]:
     return jnp.asarray(y, jnp.int32), int(n_classes)
 
 
+def _check_target(y, n: int):
+    if _is_traced(y):
+        V.check_ndim(y, "y", 1)
+    else:
+        y = V.check_array(y, "y", ndim=1)
+    if y.shape[0] != n:
+        raise errors.ShapeError(f"X has {n} rows but y has {y.shape[0]}; pass one target per row.")
+    return y
+
+
 def _key(key):
     return jax.random.key(0) if key is None else key
 
@@ -463,14 +495,7 @@ def fit_regressor(
         )
     _check_hyper(max_depth, min_samples_leaf, min_samples_split, min_impurity_decrease)
     X, w = _check_xw(X, sample_weight)
-    if _is_traced(y):
-        V.check_ndim(y, "y", 1)
-    else:
-        y = V.check_array(y, "y", ndim=(1,))
-    if y.shape[0] != X.shape[0]:
-        raise errors.ShapeError(
-            f"X has {X.shape[0]} rows but y has {y.shape[0]}; pass one target per row."
-        )
+    y = _check_target(y, X.shape[0])
     k = resolve_max_features(max_features, X.shape[1])
     feature, threshold, mean, imp = _fit_regressor(
         X, jnp.asarray(y, X.dtype), w, _key(key), jnp.asarray(min_impurity_decrease),

@@ -1,0 +1,119 @@
+"""Random forests: parity with scikit-learn's RandomForest*, bootstrap weights, bad input."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxfound import errors
+from jaxfound.models import trees
+
+sk_datasets = pytest.importorskip("sklearn.datasets")
+sk_ensemble = pytest.importorskip("sklearn.ensemble")
+sk_ms = pytest.importorskip("sklearn.model_selection")
+
+
+def _masks(X, y, k=5):
+    masks = np.zeros((k, len(y)), np.float32)
+    for i, (tr, _) in enumerate(sk_ms.StratifiedKFold(k, shuffle=True, random_state=0).split(X, y)):
+        masks[i, tr] = 1.0
+    return masks
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["breast_cancer", "wine"])
+def test_forest_accuracy_within_one_point_of_sklearn(name):
+    X, y = getattr(sk_datasets, f"load_{name}")(return_X_y=True)
+    T, depth = 100, 8
+    masks = _masks(X, y)
+    n_classes = int(y.max()) + 1
+    # 5 folds x 2 seeds = 10 forests of 100 trees, one compiled call
+    fit = jax.vmap(
+        jax.vmap(
+            lambda w, k: trees.fit_forest_classifier(
+                X,
+                y,
+                n_estimators=T,
+                max_depth=depth,
+                n_classes=n_classes,
+                sample_weight=w,
+                key=k,
+            ),  # fmt: skip
+            (None, 0),
+        ),
+        (0, None),
+    )
+    forests = fit(jnp.asarray(masks), jax.random.split(jax.random.key(0), 2))
+    pred = np.asarray(jax.vmap(jax.vmap(trees.predict, (0, None)), (0, None))(forests, X))
+    ours, theirs = [], []
+    for i, m in enumerate(masks):
+        tr, te = m > 0, m == 0
+        ours += [np.mean(pred[i, s, te] == y[te]) for s in range(2)]
+        for seed in range(3):
+            rf = sk_ensemble.RandomForestClassifier(
+                n_estimators=T, max_depth=depth, max_features="sqrt", random_state=seed
+            ).fit(X[tr], y[tr])
+            theirs.append(rf.score(X[te], y[te]))
+    acc, ref = 100 * np.mean(ours), 100 * np.mean(theirs)
+    assert abs(acc - ref) <= 1.0, (acc, ref)
+
+
+def test_forest_regressor_close_to_sklearn():
+    X, y = sk_datasets.load_diabetes(return_X_y=True)
+    Xtr, Xte, ytr, yte = sk_ms.train_test_split(X, y, test_size=0.3, random_state=0)
+    f = trees.fit_forest_regressor(Xtr, ytr, n_estimators=30, max_depth=4, key=jax.random.key(1))
+    r2 = 1 - np.mean((np.asarray(trees.predict(f, Xte)) - yte) ** 2) / np.var(yte)
+    rf = sk_ensemble.RandomForestRegressor(30, max_depth=4, random_state=0).fit(Xtr, ytr)
+    assert abs(100 * r2 - 100 * rf.score(Xte, yte)) <= 3.0
+    imp = trees.feature_importances(f)
+    assert imp.shape == (10,)
+    np.testing.assert_allclose(float(imp.sum()), 1.0, rtol=1e-5)
+    assert int(jnp.argmax(imp)) == int(np.argmax(rf.feature_importances_))
+
+
+def test_small_forest_shapes_and_averaging():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 5))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    f = trees.fit_forest_classifier(X, y, n_estimators=6, max_depth=3, key=jax.random.key(0))
+    assert f.feature.shape == (6, 7) and f.value.shape == (6, 8, 2)
+    per_tree = jax.vmap(trees.predict_proba, (0, None))(f, X)
+    np.testing.assert_allclose(trees.predict_proba(f, X), per_tree.mean(0), atol=1e-6)
+    assert trees.apply(f, X).shape == (6, 80)
+    assert float(np.mean(np.asarray(trees.predict(f, X)) == y)) > 0.9
+    # different keys give different forests; no bootstrap + all features gives identical trees
+    g = trees.fit_forest_classifier(X, y, n_estimators=6, max_depth=3, key=jax.random.key(1))
+    assert not np.array_equal(f.threshold, g.threshold)
+    h = trees.fit_forest_classifier(
+        X, y, n_estimators=3, max_depth=3, bootstrap=False, max_features=None
+    )
+    np.testing.assert_array_equal(h.feature[0], h.feature[2])
+
+
+def test_bootstrap_weights_are_multinomial_counts_of_the_positive_rows():
+    w = jnp.asarray(np.r_[np.ones(50), np.zeros(30), 2 * np.ones(20)], jnp.float32)
+    b = np.asarray(trees.bootstrap_weights(jax.random.key(3), w))
+    counts = b / np.where(np.asarray(w) > 0, np.asarray(w), 1)
+    assert counts.sum() == 70 and np.all(b[50:80] == 0)
+    np.testing.assert_array_equal(counts, np.round(counts))
+    draws = jax.vmap(trees.bootstrap_weights, (0, None))(
+        jax.random.split(jax.random.key(0), 400), jnp.ones(10)
+    )
+    np.testing.assert_allclose(np.asarray(draws).mean(0), 1.0, atol=0.15)
+
+
+def test_forest_bad_input():
+    X, y = np.eye(4), np.array([0, 1, 0, 1])
+    with pytest.raises(errors.ValidationError, match="n_estimators"):
+        trees.fit_forest_classifier(X, y, n_estimators=0)
+    with pytest.raises(errors.DTypeError):
+        trees.fit_forest_classifier(X, np.array(["a", "b", "a", "b"]))
+    with pytest.raises(errors.LabelError):
+        trees.fit_forest_classifier(X[:2], np.array([0, 2]))
+    with pytest.raises(errors.NonFiniteError):
+        trees.fit_forest_regressor(np.full((4, 2), np.nan), np.ones(4))
+    f = trees.fit_forest_classifier(X, y, n_estimators=2, max_depth=2)
+    with pytest.raises(errors.ShapeError, match="fitted on 4"):
+        trees.predict(f, np.eye(3))

@@ -1,0 +1,16 @@
+"""Smoke run of examples/classical_models.py (linear models, SVMs, vmapped grid search)."""
+
+import pytest
+
+from tests.conftest import run_example
+
+pytest.importorskip("sklearn")
+
+
+@pytest.mark.slow
+def test_classical_models_smoke(tmp_path, capsys):
+    run_example("classical_models.py", "--smoke", "--out", str(tmp_path))
+    out = capsys.readouterr().out
+    for png in ("ridge_path.png", "svm_wine_regions.png", "svm_grid.png"):
+        assert (tmp_path / png).stat().st_size > 1000
+    assert "test R²" in out and "signs agree" in out and "best C=" in out

@@ -12,9 +12,11 @@ from jaxfound.models.trees._forest import (
     fit_forest_classifier,
     fit_forest_regressor,
 )
+from jaxfound.models.trees._soft import SoftTree, leaf_probabilities
 from jaxfound.models.trees._tree import Tree, apply, predict, predict_proba, predict_value
 
 __all__ = [
+    "SoftTree",
     "Tree",
     "apply",
     "bootstrap_weights",
@@ -23,6 +25,7 @@ __all__ = [
     "fit_forest_classifier",
     "fit_forest_regressor",
     "fit_regressor",
+    "leaf_probabilities",
     "predict",
     "predict_proba",
     "predict_value",

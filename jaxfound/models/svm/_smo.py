@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 
 TAU = 1e-12
+UNROLL = 2  # SMO steps per while-loop trip
 
 
 class SMOResult(NamedTuple):
@@ -76,7 +77,7 @@ def smo(K, y, upper, tol=1e-3, max_iter: int = 100_000) -> SMOResult:
         gap = jnp.where(jnp.min(obj) < inf, gmax - gmin, -inf)
         return i, j, ki, gap
 
-    def step(alpha, G, i, j, ki):
+    def step(alpha, G, i, j, ki, go):
         kj = K[j]
         yi, yj = y[i], y[j]
         ci, cj = upper[i], upper[j]
@@ -109,15 +110,22 @@ def smo(K, y, upper, tol=1e-3, max_iter: int = 100_000) -> SMOResult:
         b1, b2 = jnp.where(c, 0.0, b1), jnp.where(c, s, b2)
         same = yi == yj
         new_i, new_j = jnp.where(same, b1, a1), jnp.where(same, b2, a2)
+        new_i, new_j = jnp.where(go, new_i, ai), jnp.where(go, new_j, aj)
         d_i, d_j = new_i - ai, new_j - aj
         G = G + y * (yi * d_i * ki + yj * d_j * kj)
         alpha = jnp.where(pos == i, new_i, jnp.where(pos == j, new_j, alpha))
         return alpha, G
 
     def body(state):
-        alpha, G, it, i, j, ki, _ = state
-        alpha, G = step(alpha, G, i, j, ki)
-        return alpha, G, it + 1, *select(alpha, G)
+        # UNROLL guarded steps per loop trip: fewer loop-condition and (under vmap) carry
+        # select passes per step; a converged problem's later steps are no-ops.
+        alpha, G, it, i, j, ki, gap = state
+        for _ in range(UNROLL):
+            go = (gap >= tol) & (it < max_iter)
+            alpha, G = step(alpha, G, i, j, ki, go)
+            it = it + go.astype(it.dtype)
+            i, j, ki, gap = select(alpha, G)
+        return alpha, G, it, i, j, ki, gap
 
     def cond(state):
         it, gap = state[2], state[-1]

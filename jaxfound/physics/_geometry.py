@@ -98,7 +98,8 @@ class Geometry:
         return self._interior_from_unit(u)
 
     def sample_boundary(self, n: int, key=None, method: str = "uniform", *, skip: int = 0):
-        """``n`` points on the boundary, spread in proportion to its measure, ``(n, dim)``."""
+        """``n`` points on the boundary, spread in proportion to its measure, ``(n, dim)``
+        (``grid`` may give a few more)."""
         u = sample_unit(method, n, self.boundary_param_dim, key, skip=skip)
         return self._boundary_from_unit(u)
 
@@ -221,7 +222,8 @@ class Box(Geometry):
         if len(self.coords) != len(lo):
             raise errors.ShapeError(f"{len(self.coords)} coordinate names for a {len(lo)}-D box")
         self.interior_param_dim = len(lo)
-        self.boundary_param_dim = len(lo)
+        # one value picks the face *and* the first position on it (rescaled)
+        self.boundary_param_dim = max(1, len(lo) - 1)
         d = len(lo)
         ext = hi - lo
         # face measures: faces orthogonal to axis i have measure prod(ext)/ext[i]
@@ -267,7 +269,7 @@ class Box(Geometry):
         # reuse the face-selection coordinate (rescaled) for the first free axis
         s = jnp.clip((u[:, 0] - prev) / width, 0.0, 1.0)
         axis = face % d
-        free = jnp.concatenate([s[:, None], u[:, 1:]], axis=-1)  # d values, d - 1 used
+        free = jnp.concatenate([s[:, None], u[:, 1:], s[:, None]], axis=-1)  # >= d - 1 values
         pts = []
         for i in range(d):
             fi = jnp.clip(jnp.where(i < axis, i, i - 1), 0, d - 1)  # free index of axis i

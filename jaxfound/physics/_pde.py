@@ -157,7 +157,9 @@ def _axes(coords: Sequence[str], time: str | None):
 # library
 
 
-def burgers(nu, coords: Sequence[str] = ("x", "t"), *, collapse: bool = True) -> PDE:
+def burgers(
+    nu, coords: Sequence[str] = ("x", "t"), *, time: str = "t", collapse: bool = True
+) -> PDE:
     r"""Viscous Burgers' equation in 1-D: :math:`u_t + u u_x - \nu u_{xx} = 0`.
 
     With ``collapse`` (the default, :math:`\nu \ne 0`), one Taylor pass along
@@ -166,7 +168,9 @@ def burgers(nu, coords: Sequence[str] = ("x", "t"), *, collapse: bool = True) ->
 
     Args:
       nu: viscosity: a number, a function of the point or a :class:`Trainable`.
-      coords: names of the (space, time) coordinates.
+      coords: names of the (space, time) coordinates, in the points' column order.
+      time: which of them is time.
+      collapse: fold :math:`u_t` into the second-order stream (else one more stream).
 
     Example:
       >>> import jax.numpy as jnp
@@ -175,7 +179,7 @@ def burgers(nu, coords: Sequence[str] = ("x", "t"), *, collapse: bool = True) ->
       >>> bool(jnp.abs(r) < 1e-5)
       True
     """
-    coords, _, it = _axes(coords, coords[-1])
+    coords, _, it = _axes(coords, time)
     if len(coords) != 2:
         raise errors.ValidationError(
             f"burgers is 1-D in space: coords must be (x, t), got {coords}"

@@ -1,3 +1,5 @@
-"""recsys models."""
+"""Recommender models: biased matrix factorisation trained with :func:`jaxfound.train.fit`."""
 
-__all__: list[str] = []
+from jaxfound.models.recsys._mf import MatrixFactorization, rating_loss, recommend, rmse
+
+__all__ = ["MatrixFactorization", "rating_loss", "recommend", "rmse"]

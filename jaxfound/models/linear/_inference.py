@@ -10,6 +10,7 @@ from jax.scipy.special import betainc
 
 from jaxfound.models.linear import _checks
 from jaxfound.models.linear._params import LinearParams
+from jaxfound.typing import ArrayLike
 
 
 class LinearInference(NamedTuple):
@@ -38,12 +39,12 @@ class LinearInference(NamedTuple):
     dof: jax.Array
 
 
-def t_two_sided_p(t, dof):
+def t_two_sided_p(t: ArrayLike, dof: ArrayLike) -> jax.Array:
     r"""Two-sided p-value $P(|T_\nu| > |t|) = I_{\nu/(\nu+t^2)}(\nu/2, 1/2)$."""
     return betainc(dof / 2.0, 0.5, dof / (dof + t**2))
 
 
-def t_quantile(q, dof, iters: int = 80):
+def t_quantile(q: float, dof: ArrayLike, iters: int = 80) -> jax.Array:
     r"""Quantile $t_{q,\nu}$ (``q > 0.5``) of Student's t, by bisection on the CDF."""
     target = 2.0 * (1.0 - q)  # two-sided tail mass
 
@@ -59,7 +60,8 @@ def t_quantile(q, dof, iters: int = 80):
     return jnp.sqrt(dof * (1.0 - x) / x)
 
 
-def inference(params: LinearParams, X, y, *, alpha=0.0, sample_weight=None,
+def inference(params: LinearParams, X: ArrayLike, y: ArrayLike, *, alpha: ArrayLike = 0.0,
+              sample_weight: ArrayLike | None = None,
               level: float = 0.95, fit_intercept: bool = True) -> LinearInference:
     r"""Standard errors, confidence intervals and R² of a least-squares or ridge fit.
 

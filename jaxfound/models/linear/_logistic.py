@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from jaxfound import errors
 from jaxfound.models.linear import _checks
+from jaxfound.typing import ArrayLike
 
 
 class LogisticParams(NamedTuple):
@@ -23,7 +24,8 @@ class LogisticParams(NamedTuple):
     intercept: jax.Array
 
 
-def fit_logistic(X, y, *, C=1.0, n_classes: int | None = None, sample_weight=None,
+def fit_logistic(X: ArrayLike, y: ArrayLike, *, C: ArrayLike = 1.0, n_classes: int | None = None,
+                 sample_weight: ArrayLike | None = None,
                  fit_intercept: bool = True, max_iter: int = 50, tol: float | None = None
                  ) -> LogisticParams:
     r"""L2-penalised logistic regression (scikit-learn's ``LogisticRegression(C=C)``).
@@ -70,13 +72,13 @@ def fit_logistic(X, y, *, C=1.0, n_classes: int | None = None, sample_weight=Non
     return _fit_logistic(X, y, jnp.asarray(C, X.dtype), w, k, fit_intercept, max_iter, tol)
 
 
-def logistic_logits(params: LogisticParams, X) -> jax.Array:
+def logistic_logits(params: LogisticParams, X: ArrayLike) -> jax.Array:
     """Logits $X W + b$: ``(m, 1)`` for two classes, ``(m, K)`` otherwise."""
     X = _checks.n_features_match(params.coef.shape[0], X)
     return X @ params.coef + params.intercept
 
 
-def logistic_proba(params: LogisticParams, X) -> jax.Array:
+def logistic_proba(params: LogisticParams, X: ArrayLike) -> jax.Array:
     """Class probabilities ``(m, K)`` (sigmoid for two classes, softmax otherwise)."""
     z = logistic_logits(params, X)
     if z.shape[1] == 1:
@@ -85,7 +87,7 @@ def logistic_proba(params: LogisticParams, X) -> jax.Array:
     return jax.nn.softmax(z, axis=1)
 
 
-def logistic_predict(params: LogisticParams, X) -> jax.Array:
+def logistic_predict(params: LogisticParams, X: ArrayLike) -> jax.Array:
     """Most probable class ``(m,)``."""
     z = logistic_logits(params, X)
     if z.shape[1] == 1:

@@ -8,9 +8,11 @@ import jax.scipy.linalg as jsl
 
 from jaxfound.models.linear import _checks
 from jaxfound.models.linear._params import LinearParams, center, intercept_from
+from jaxfound.typing import ArrayLike
 
 
-def fit_ols(X, y, *, sample_weight=None, fit_intercept: bool = True) -> LinearParams:
+def fit_ols(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None,
+            fit_intercept: bool = True) -> LinearParams:
     r"""Ordinary (optionally weighted) least squares.
 
     $$
@@ -49,7 +51,8 @@ def fit_ols(X, y, *, sample_weight=None, fit_intercept: bool = True) -> LinearPa
     return _fit_ols(X, y, w, fit_intercept)
 
 
-def fit_wls(X, y, weights, *, fit_intercept: bool = True) -> LinearParams:
+def fit_wls(X: ArrayLike, y: ArrayLike, weights: ArrayLike, *,
+            fit_intercept: bool = True) -> LinearParams:
     r"""Weighted least squares: `fit_ols` with ``sample_weight=weights``.
 
     With $s_i = 1/\sigma_i^2$ this is the best linear unbiased estimator for

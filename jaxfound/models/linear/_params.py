@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxfound.models.linear import _checks
+from jaxfound.typing import ArrayLike
 
 
 class LinearParams(NamedTuple):
@@ -22,7 +23,7 @@ class LinearParams(NamedTuple):
     intercept: jax.Array
 
 
-def predict(params: LinearParams, X) -> jax.Array:
+def predict(params: LinearParams, X: ArrayLike) -> jax.Array:
     r"""Linear prediction $\hat y = X w + b$.
 
     Args:

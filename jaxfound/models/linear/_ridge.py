@@ -8,9 +8,11 @@ import jax.numpy as jnp
 from jaxfound import errors
 from jaxfound.models.linear import _checks
 from jaxfound.models.linear._params import LinearParams, center, intercept_from
+from jaxfound.typing import ArrayLike
 
 
-def fit_ridge(X, y, alpha=1.0, *, sample_weight=None, fit_intercept: bool = True) -> LinearParams:
+def fit_ridge(X: ArrayLike, y: ArrayLike, alpha: ArrayLike = 1.0, *,
+              sample_weight: ArrayLike | None = None, fit_intercept: bool = True) -> LinearParams:
     r"""Ridge regression (L2-penalised least squares) in closed form.
 
     $$
@@ -61,7 +63,8 @@ def _fit_ridge(X, y, alpha, w, fit_intercept):
     return LinearParams(coef, intercept_from(x_mean, y_mean, coef))
 
 
-def ridge_path(X, y, alphas, *, sample_weight=None, fit_intercept: bool = True) -> LinearParams:
+def ridge_path(X: ArrayLike, y: ArrayLike, alphas: ArrayLike, *,
+               sample_weight: ArrayLike | None = None, fit_intercept: bool = True) -> LinearParams:
     r"""Ridge coefficients for every penalty in ``alphas``, from one eigendecomposition.
 
     With $\tilde X^\top S \tilde X = V \Lambda V^\top$,

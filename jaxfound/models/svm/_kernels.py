@@ -6,11 +6,12 @@ import jax
 import jax.numpy as jnp
 
 from jaxfound import errors
+from jaxfound.typing import ArrayLike
 
 KERNELS = ("linear", "rbf", "poly", "sigmoid")
 
 
-def linear_kernel(X1, X2) -> jax.Array:
+def linear_kernel(X1: ArrayLike, X2: ArrayLike) -> jax.Array:
     r"""Linear kernel $k(x, z) = x^\top z$, as the ``(n1, n2)`` Gram matrix.
 
     >>> import jax.numpy as jnp
@@ -20,7 +21,7 @@ def linear_kernel(X1, X2) -> jax.Array:
     return X1 @ X2.T
 
 
-def rbf_kernel(X1, X2, gamma) -> jax.Array:
+def rbf_kernel(X1: ArrayLike, X2: ArrayLike, gamma: ArrayLike) -> jax.Array:
     r"""Gaussian (RBF) kernel $k(x, z) = \exp(-\gamma \|x - z\|^2)$.
 
     >>> import jax.numpy as jnp
@@ -32,7 +33,8 @@ def rbf_kernel(X1, X2, gamma) -> jax.Array:
     return jnp.exp(-gamma * jnp.maximum(sq, 0.0))
 
 
-def polynomial_kernel(X1, X2, gamma, degree: int = 3, coef0=0.0) -> jax.Array:
+def polynomial_kernel(X1: ArrayLike, X2: ArrayLike, gamma: ArrayLike, degree: int = 3,
+                      coef0: ArrayLike = 0.0) -> jax.Array:
     r"""Polynomial kernel $k(x, z) = (\gamma\, x^\top z + r)^d$ ($r$ = ``coef0``, $d$ static).
 
     >>> import jax.numpy as jnp
@@ -42,7 +44,8 @@ def polynomial_kernel(X1, X2, gamma, degree: int = 3, coef0=0.0) -> jax.Array:
     return (gamma * (X1 @ X2.T) + coef0) ** degree
 
 
-def sigmoid_kernel(X1, X2, gamma, coef0=0.0) -> jax.Array:
+def sigmoid_kernel(X1: ArrayLike, X2: ArrayLike, gamma: ArrayLike,
+                   coef0: ArrayLike = 0.0) -> jax.Array:
     r"""Sigmoid kernel $k(x, z) = \tanh(\gamma\, x^\top z + r)$ (not positive definite in
     general; the dual solver copes as libsvm does).
 
@@ -53,8 +56,9 @@ def sigmoid_kernel(X1, X2, gamma, coef0=0.0) -> jax.Array:
     return jnp.tanh(gamma * (X1 @ X2.T) + coef0)
 
 
-def kernel_matrix(kernel: str, X1, X2, gamma=1.0, degree: int = 3, coef0=0.0) -> jax.Array:
-    """Gram matrix of the kernel named ``kernel`` (one of :data:`KERNELS`).
+def kernel_matrix(kernel: str, X1: ArrayLike, X2: ArrayLike, gamma: ArrayLike = 1.0,
+                  degree: int = 3, coef0: ArrayLike = 0.0) -> jax.Array:
+    """Gram matrix of the kernel named ``kernel`` (one of `KERNELS`).
 
     Args:
       kernel: ``"linear"``, ``"rbf"``, ``"poly"`` or ``"sigmoid"`` (static).

@@ -18,6 +18,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxfound.typing import ArrayLike
+
 TAU = 1e-12
 UNROLL = 2  # SMO steps per while-loop trip
 
@@ -38,7 +40,8 @@ class SMOResult(NamedTuple):
     gap: jax.Array
 
 
-def smo(K, y, upper, tol=1e-3, max_iter: int = 100_000) -> SMOResult:
+def smo(K: ArrayLike, y: ArrayLike, upper: ArrayLike, tol: float = 1e-3,
+        max_iter: int = 100_000) -> SMOResult:
     r"""Solve one binary SVM dual given its Gram matrix.
 
     Args:

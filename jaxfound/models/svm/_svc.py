@@ -13,6 +13,7 @@ from jaxfound import errors
 from jaxfound.models.linear import _checks
 from jaxfound.models.svm._kernels import KERNELS, kernel_matrix
 from jaxfound.models.svm._smo import smo
+from jaxfound.typing import ArrayLike
 
 
 @struct.dataclass
@@ -77,9 +78,10 @@ def _problems(y, n_classes: int, strategy: str, traced: bool):
     return jnp.asarray(idx), jnp.asarray(lab), jnp.asarray(valid)
 
 
-def fit(X, y, *, C=1.0, kernel: str = "rbf", gamma="scale", degree: int = 3, coef0=0.0,
-        sample_weight=None, n_classes: int | None = None, strategy: str = "ovo",
-        tol: float = 1e-3, max_iter: int = 100_000) -> SVCParams:
+def fit(X: ArrayLike, y: ArrayLike, *, C: ArrayLike = 1.0, kernel: str = "rbf",
+        gamma: ArrayLike = "scale", degree: int = 3, coef0: ArrayLike = 0.0,
+        sample_weight: ArrayLike | None = None, n_classes: int | None = None,
+        strategy: str = "ovo", tol: float = 1e-3, max_iter: int = 100_000) -> SVCParams:
     r"""Fit a kernel SVM classifier by solving its dual with SMO (as libsvm / ``sklearn.svm.SVC``).
 
     Each binary problem (labels $y_i \in \{\pm 1\}$) is
@@ -111,7 +113,7 @@ def fit(X, y, *, C=1.0, kernel: str = "rbf", gamma="scale", degree: int = 3, coe
       max_iter: cap on SMO steps per problem (check ``params.gap < tol`` for convergence).
 
     Returns:
-      :class:`SVCParams`.
+      `SVCParams`.
 
     >>> import jax.numpy as jnp
     >>> X = jnp.array([[-2.0], [-1.0], [1.0], [2.0]]); y = jnp.array([0, 0, 1, 1])
@@ -165,7 +167,7 @@ def _fit(X, idx, lab, valid, w, C, gamma, coef0, *, kernel, degree, n_classes, s
                      kernel=kernel, degree=degree, n_classes=n_classes, strategy=strategy)
 
 
-def decision_function(params: SVCParams, X) -> jax.Array:
+def decision_function(params: SVCParams, X: ArrayLike) -> jax.Array:
     r"""Decision values of the binary problems.
 
     Two classes: ``(m,)``, positive for class 1 (as ``SVC.decision_function``). More classes:
@@ -173,7 +175,7 @@ def decision_function(params: SVCParams, X) -> jax.Array:
     ``SVC(decision_function_shape="ovo")``), or ``(m, K)`` one-vs-rest values.
 
     Args:
-      params: a fitted :class:`SVCParams`.
+      params: a fitted `SVCParams`.
       X: ``(m, d)`` points with the features used at fit time.
     """
     X = _checks.n_features_match(params.X.shape[1], X)
@@ -189,7 +191,7 @@ def _decision(params, X):
     return vals
 
 
-def predict(params: SVCParams, X) -> jax.Array:
+def predict(params: SVCParams, X: ArrayLike) -> jax.Array:
     """Predicted class ``(m,)``: sign for two classes, one-vs-one majority vote (ties to the
     lowest class, as libsvm) or the largest one-vs-rest value."""
     X = _checks.n_features_match(params.X.shape[1], X)

@@ -7,9 +7,10 @@ the 5-fold cross-validated score, jaxfound's 5 fold trees fitted in one vmapped 
 fold masks, scikit-learn's averaged over 3 random_states (it breaks tied splits at random).
 Part 2 — random forests at equal size (n_estimators, max_depth, max_features="sqrt") against
 ``RandomForestClassifier`` with ``n_jobs=1`` and ``n_jobs=2``. Part 3 — the forest bar
-(accuracy within 1 point of scikit-learn) on a sounder footing than one split: 5-fold stratified cross-validation × 2 seeds; jaxfound fits
-all 10 forests in ONE compiled call (the fold is a 0/1 sample weight, vmapped with the
-seed), scikit-learn fits them one after the other.
+(accuracy within 1 point of scikit-learn) on a sounder footing than one split: 5-fold
+stratified cross-validation × 2 seeds; jaxfound fits all 10 forests in ONE compiled call
+(the fold is a 0/1 sample weight, vmapped with the seed), scikit-learn fits them one after
+the other.
 
 Timing: each contender is called once first (jaxfound compiles; shown as "first call"),
 then both run interleaved ``--repeats`` times and the medians are reported with their

@@ -21,7 +21,8 @@ Data: scikit-learn's embedded breast-cancer, wine, digits (classification) and d
 To add a model, append a :class:`Row` to :func:`contenders` (or a :class:`Grid` to
 :func:`grids`).
 
-Run:  python benchmarks/classical_vs_sklearn.py [--repeats 5] [--quick] [--markdown FILE]
+Run:  python benchmarks/classical_vs_sklearn.py [--repeats 5] [--quick] [--digits-grid]
+          [--no-grid] [--markdown FILE]
 """
 
 from __future__ import annotations
@@ -207,11 +208,11 @@ def _svc_fit(X, y, w, C, gamma):
     return svm.fit(X, y, C=C, gamma=gamma, sample_weight=w)
 
 
-def grids(quick: bool) -> list[Grid]:
+def grids(digits: bool) -> list[Grid]:
     g = {"C": np.logspace(-1, 2, 6), "gamma": np.logspace(-3, 0, 6)}
     out = [Grid("SVC rbf 6x6 grid", d, _svc_fit, svm.predict, SVC, g)
            for d in ("breast_cancer", "wine")]
-    if not quick:
+    if digits:  # several minutes: 45 one-vs-one problems per fit
         small = {"C": np.logspace(-1, 2, 4), "gamma": np.logspace(-3, -1, 3)}
         out.append(Grid("SVC rbf 4x3 grid", "digits", _svc_fit, svm.predict, SVC, small))
     return out
@@ -297,6 +298,8 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=5, help="interleaved timed repeats")
     ap.add_argument("--quick", action="store_true", help="skip digits (smoke run)")
     ap.add_argument("--no-grid", action="store_true", help="skip the grid-search part")
+    ap.add_argument("--digits-grid", action="store_true",
+                    help="also the (slow) 4x3 digits grid")
     ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = ap.parse_args(argv)
     print(f"jax {jax.__version__} on {jax.default_backend()}, float32; medians of "
@@ -306,7 +309,7 @@ def main(argv=None):
     lines = [ROW_HEADER, *map(_fmt_row, rows)]
     if not args.no_grid:
         print("\n" + GRID_HEADER)
-        gres = run_grids(grids(args.quick), max(1, min(args.repeats, 3)))
+        gres = run_grids(grids(args.digits_grid), max(1, min(args.repeats, 3)))
         lines += ["", GRID_HEADER, *map(_fmt_grid, gres)]
     if args.markdown:
         args.markdown.write_text("\n".join(lines) + "\n")

@@ -24,7 +24,7 @@ import numpy as np
 
 from jaxfound import _validate as V
 from jaxfound import errors
-from jaxfound.typing import Array, LossFn, Params, PRNGKey
+from jaxfound.typing import Array, ArrayLike, LossFn, Params, PRNGKey
 
 __all__ = ["MatrixFactorization", "rating_loss", "recommend", "rmse"]
 
@@ -112,7 +112,14 @@ def rating_loss(model: MatrixFactorization, l2: float = 0.05) -> LossFn:
     return loss_fn
 
 
-def rmse(model: MatrixFactorization, params: Params, ids, ratings, *, clip=(1.0, 5.0)) -> float:
+def rmse(
+    model: MatrixFactorization,
+    params: Params,
+    ids: ArrayLike,
+    ratings: ArrayLike,
+    *,
+    clip: tuple[float, float] | None = (1.0, 5.0),
+) -> float:
     r"""Root mean squared error :math:`\sqrt{\frac1n\sum (r - \hat r)^2}` of predictions.
 
     Predictions are clipped to ``clip`` (the rating scale) first; ``None`` skips it.
@@ -127,12 +134,18 @@ def rmse(model: MatrixFactorization, params: Params, ids, ratings, *, clip=(1.0,
 
 
 def recommend(
-    model: MatrixFactorization, params: Params, user: int, *, k: int = 10, exclude=None
+    model: MatrixFactorization,
+    params: Params,
+    user: int,
+    *,
+    k: int = 10,
+    exclude: ArrayLike | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` items for ``user`` by predicted rating, skipping ``exclude`` (e.g. rated items).
 
     Args:
-      model, params: a fitted :class:`MatrixFactorization`.
+      model: a :class:`MatrixFactorization`.
+      params: its fitted parameters.
       user: 0-based user index.
       k: how many items.
       exclude: item indices never to recommend (those the user already rated).

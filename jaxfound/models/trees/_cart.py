@@ -29,7 +29,7 @@ import numpy as np
 from jaxfound import _validate as V
 from jaxfound import errors
 from jaxfound.models.trees._tree import CLASSIFICATION, REGRESSION, Tree
-from jaxfound.typing import Array, PRNGKey
+from jaxfound.typing import Array, ArrayLike, PRNGKey
 
 __all__ = ["fit_classifier", "fit_regressor", "resolve_max_features"]
 
@@ -384,8 +384,8 @@ def _key(key):
 
 
 def fit_classifier(
-    X,
-    y,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     max_depth: int = 5,
     criterion: str = "gini",
@@ -393,8 +393,8 @@ def fit_classifier(
     min_samples_leaf: int = 1,
     min_samples_split: int = 2,
     min_impurity_decrease: float = 0.0,
-    max_features=None,
-    sample_weight=None,
+    max_features: int | float | str | None = None,
+    sample_weight: ArrayLike | None = None,
     key: PRNGKey | None = None,
 ) -> Tree:
     r"""Fit a CART classification tree of depth ``max_depth``.
@@ -457,16 +457,16 @@ def fit_classifier(
 
 
 def fit_regressor(
-    X,
-    y,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     max_depth: int = 5,
     criterion: str = "squared_error",
     min_samples_leaf: int = 1,
     min_samples_split: int = 2,
     min_impurity_decrease: float = 0.0,
-    max_features=None,
-    sample_weight=None,
+    max_features: int | float | str | None = None,
+    sample_weight: ArrayLike | None = None,
     key: PRNGKey | None = None,
 ) -> Tree:
     r"""Fit a CART regression tree (squared error) of depth ``max_depth``.

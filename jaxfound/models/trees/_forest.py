@@ -21,7 +21,7 @@ import jax.numpy as jnp
 from jaxfound import errors
 from jaxfound.models.trees import _cart
 from jaxfound.models.trees._tree import CLASSIFICATION, REGRESSION, Tree
-from jaxfound.typing import Array, PRNGKey
+from jaxfound.typing import Array, ArrayLike, PRNGKey
 
 __all__ = [
     "bootstrap_weights",
@@ -88,18 +88,18 @@ def _check_forest(n_estimators, bootstrap):
 
 
 def fit_forest_classifier(
-    X,
-    y,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     n_estimators: int = 100,
     max_depth: int = 10,
-    max_features="sqrt",
+    max_features: int | float | str | None = "sqrt",
     criterion: str = "gini",
     n_classes: int | None = None,
     min_samples_leaf: int = 1,
     min_samples_split: int = 2,
     bootstrap: bool = True,
-    sample_weight=None,
+    sample_weight: ArrayLike | None = None,
     key: PRNGKey | None = None,
     batch_size: int | None = None,
 ) -> Tree:
@@ -148,16 +148,16 @@ def fit_forest_classifier(
 
 
 def fit_forest_regressor(
-    X,
-    y,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     n_estimators: int = 100,
     max_depth: int = 10,
-    max_features=1.0,
+    max_features: int | float | str | None = 1.0,
     min_samples_leaf: int = 1,
     min_samples_split: int = 2,
     bootstrap: bool = True,
-    sample_weight=None,
+    sample_weight: ArrayLike | None = None,
     key: PRNGKey | None = None,
     batch_size: int | None = None,
 ) -> Tree:

@@ -102,11 +102,18 @@ def n_features_match(expected: int, X, name: str = "X") -> jax.Array:
     return X
 
 
-def full_rank(A, name: str = "X") -> None:
-    """Raise `jaxfound.errors.SingularMatrixError` if concrete ``A`` is rank deficient."""
-    if is_traced(A):
+def full_rank(X, w, fit_intercept: bool, name: str = "X") -> None:
+    """Raise `SingularMatrixError` if the weighted (centred) concrete design is rank deficient.
+
+    Runs in NumPy (no device dispatch); skipped when ``X`` or ``w`` is traced.
+    """
+    if is_traced(X, w):
         return
-    A = np.asarray(A, dtype=np.float64)
+    X = np.asarray(X, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    if fit_intercept:
+        X = X - (w @ X) / w.sum()
+    A = np.sqrt(w)[:, None] * X
     rank = np.linalg.matrix_rank(A)
     if rank < A.shape[1]:
         raise errors.SingularMatrixError(

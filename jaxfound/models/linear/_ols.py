@@ -46,8 +46,7 @@ def fit_ols(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = Non
     y = _checks.targets(y, X.shape[0])
     w = _checks.weights(sample_weight, X.shape[0], X.dtype)
     if not _checks.is_traced(X, w):
-        _, _, Xc, _ = center(X, y, w, fit_intercept)
-        _checks.full_rank(jnp.sqrt(w)[:, None] * Xc)
+        _checks.full_rank(X, w, fit_intercept)
     return _fit_ols(X, y, w, fit_intercept)
 
 

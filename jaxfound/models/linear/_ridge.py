@@ -49,8 +49,7 @@ def fit_ridge(X: ArrayLike, y: ArrayLike, alpha: ArrayLike = 1.0, *,
         if not alpha >= 0:
             raise errors.ValidationError(f"alpha must be >= 0, got {alpha}.")
         if alpha == 0 and not _checks.is_traced(X, w):
-            _, _, Xc, _ = center(X, y, w, fit_intercept)
-            _checks.full_rank(jnp.sqrt(w)[:, None] * Xc)
+            _checks.full_rank(X, w, fit_intercept)
     return _fit_ridge(X, y, jnp.asarray(alpha, X.dtype), w, fit_intercept)
 
 
@@ -91,8 +90,7 @@ def ridge_path(X: ArrayLike, y: ArrayLike, alphas: ArrayLike, *,
     w = _checks.weights(sample_weight, X.shape[0], X.dtype)
     alphas = jnp.asarray(alphas, X.dtype)
     if not _checks.is_traced(alphas, X, w) and bool(jnp.any(alphas <= 0)):
-        _, _, Xc, _ = center(X, y, w, fit_intercept)
-        _checks.full_rank(jnp.sqrt(w)[:, None] * Xc)
+        _checks.full_rank(X, w, fit_intercept)
     return _ridge_path(X, y, alphas, w, fit_intercept)
 
 

@@ -39,7 +39,9 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, *, C: ArrayLike = 1.0, n_classes: i
     $K > 2$ (multinomial; intercepts are centred to sum to zero). The problem is strictly
     convex; it is solved by Newton's method with the exact Hessian
     $H = \sum_i s_i\,(\tilde x_i \tilde x_i^\top) \otimes (\mathrm{diag}(p_i) -
-    p_i p_i^\top) + C^{-1} I$ and a backtracking (Armijo) step, inside ``lax.while_loop``.
+    p_i p_i^\top) + C^{-1} I$ and a backtracking (Armijo) step, inside ``lax.while_loop``
+    (Cholesky for two classes; for $K > 2$ the Newton system is solved by Jacobi-preconditioned
+    conjugate gradients on Hessian-vector products, never forming $H$).
     ``C`` and ``sample_weight`` may be traced (vmap over a grid or k-fold 0/1 masks).
 
     Args:
@@ -118,44 +120,46 @@ def _fit_logistic(X, y, C, w, k, fit_intercept, max_iter, tol):
     inv_c = 1.0 / C
     sw = jnp.sum(w)
     f = lambda th: _objective(th, Z, Y, w, inv_c, binary, mask)
-    eye = jnp.eye((d + 1) * kk, dtype=X.dtype)
 
-    def grad_hess(theta):
-        z = Z @ theta
-        if binary:
-            p = jax.nn.sigmoid(z)
-            g = Z.T @ (w[:, None] * (p - Y))
-            h = (Z * (w * p[:, 0] * (1 - p[:, 0]))[:, None]).T @ Z
-        else:
-            p = jax.nn.softmax(z, axis=1)
-            g = Z.T @ (w[:, None] * (p - Y))
-            h1 = jnp.einsum("nik,nj->ikj", Z[:, :, None] * (w[:, None] * p)[:, None, :], Z)
-            h1 = h1[..., None] * jnp.eye(kk, dtype=X.dtype)[None, :, None, :]
-            zp = (jnp.sqrt(w)[:, None, None] * Z[:, :, None] * p[:, None, :]).reshape(n, -1)
-            h = h1.reshape((d + 1) * kk, (d + 1) * kk) - zp.T @ zp
-        g = (g + inv_c * mask * theta) / sw * free
-        h = h / sw + jnp.diag(inv_c * mask.reshape(-1) / sw)
-        if binary:
-            h = h + jnp.diag(1e-10 * (1.0 - mask.reshape(-1)))
-        else:
-            # softmax is invariant to adding c to all K logits: H is singular along
-            # u_j = e_j (x) 1_K (row j of theta shifted by a constant). The gradient is
-            # orthogonal to every u_j, so adding sum_j u_j u_j^T / K leaves the Newton step
-            # unchanged and makes H positive definite.
-            h = h + jnp.kron(jnp.eye(d + 1, dtype=X.dtype),
-                             jnp.full((kk, kk), 1.0 / kk, X.dtype))
-        # frozen entries: identity rows so their step is zero
-        fr = free.reshape(-1)
-        h = h * fr[:, None] * fr[None, :] + eye * (1.0 - fr)[:, None]
-        return g, h
+    cg_tol = 1e-12 if X.dtype == jnp.float64 else 1e-6
+
+    def binary_direction(theta):
+        """Exact Newton step: Cholesky of the (d+1) x (d+1) Hessian."""
+        p = jax.nn.sigmoid(Z @ theta)
+        g = (Z.T @ (w[:, None] * (p - Y)) + inv_c * mask * theta) / sw * free
+        h = (Z * (w * p[:, 0] * (1 - p[:, 0]))[:, None]).T @ Z / sw
+        h = h + jnp.diag((inv_c * mask.reshape(-1) + 1e-10 * (1.0 - mask.reshape(-1))) / sw)
+        fr = free.reshape(-1)  # frozen entries: identity rows, so their step is zero
+        h = h * fr[:, None] * fr[None, :] + jnp.diag(1.0 - fr)
+        chol = jax.scipy.linalg.cho_factor(h)
+        return g, -jax.scipy.linalg.cho_solve(chol, g.reshape(-1)).reshape(theta.shape)
+
+    def multinomial_direction(theta):
+        """Newton step by Jacobi-preconditioned conjugate gradients on Hessian-vector products
+        (never forming the ((d+1)K)^2 Hessian). Softmax is invariant to adding c to all K
+        logits, so H is singular along u_j = e_j (x) 1_K; the gradient is orthogonal to every
+        u_j, and adding sum_j u_j u_j^T / K leaves the step unchanged and makes H definite."""
+        p = jax.nn.softmax(Z @ theta, axis=1)
+        g = (Z.T @ (w[:, None] * (p - Y)) + inv_c * mask * theta) / sw * free
+
+        def hvp(v):
+            u = Z @ v
+            su = p * u - p * jnp.sum(p * u, axis=1, keepdims=True)
+            hv = (Z.T @ (w[:, None] * su) + inv_c * mask * v) / sw
+            hv = hv + jnp.mean(v, axis=1, keepdims=True)
+            return hv * free + v * (1.0 - free)
+
+        diag = ((Z**2).T @ (w[:, None] * p * (1 - p)) + inv_c * mask) / sw + 1.0 / kk
+        diag = diag * free + (1.0 - free)
+        step, _ = jax.scipy.sparse.linalg.cg(hvp, -g, tol=cg_tol, maxiter=10 * (d + 1) * kk,
+                                             M=lambda r: r / diag)
+        return g, step
 
     steps = 0.5 ** jnp.arange(12, dtype=X.dtype)
 
     def body(state):
         theta, it, _ = state
-        g, h = grad_hess(theta)
-        chol = jax.scipy.linalg.cho_factor(h)  # h is symmetric positive definite
-        direction = -jax.scipy.linalg.cho_solve(chol, g.reshape(-1)).reshape(theta.shape)
+        g, direction = binary_direction(theta) if binary else multinomial_direction(theta)
         f0 = f(theta)
         slope = jnp.sum(g * direction)
         vals = jax.vmap(lambda t: f(theta + t * direction))(steps)

@@ -10,6 +10,9 @@ undefined ratio, like scikit-learn's ``zero_division=0``.
 
 from __future__ import annotations
 
+from functools import partial
+
+import jax
 import jax.numpy as jnp
 
 from jaxfound import errors
@@ -108,7 +111,13 @@ def confusion_matrix(
             f"normalize={normalize!r}; use None, 'true', 'pred' or 'all'."
         )
     y_true, y_pred, k, w = _labels(y_true, y_pred, n_classes, sample_weight)
-    w = jnp.ones(y_true.shape, jnp.result_type(float)) if w is None else w.astype(float)
+    return _confusion(y_true, y_pred, w, k, normalize)
+
+
+@partial(jax.jit, static_argnames=("k", "normalize"))
+def _confusion(y_true, y_pred, w, k, normalize):
+    dtype = jnp.result_type(float)
+    w = jnp.ones(y_true.shape, dtype) if w is None else w.astype(dtype)
     cm = jnp.zeros((k, k), w.dtype).at[y_true, y_pred].add(w)
     if normalize == "true":
         cm = cm / jnp.maximum(cm.sum(axis=1, keepdims=True), jnp.finfo(cm.dtype).tiny)
@@ -143,7 +152,16 @@ def precision_recall_f1_from_confusion(
         raise errors.ValidationError(
             f"average={average!r}; use 'macro', 'micro', 'weighted', 'binary' or None."
         )
-    cm = jnp.asarray(cm)
+    if average == "binary" and jnp.shape(cm)[0] > 2:
+        raise errors.ValidationError(
+            f"average='binary' needs 2 classes but there are {jnp.shape(cm)[0]}; use 'macro', "
+            "'micro' or 'weighted'."
+        )
+    return _prf(jnp.asarray(cm), average, pos_label)
+
+
+@partial(jax.jit, static_argnames=("average", "pos_label"))
+def _prf(cm, average, pos_label):
     tp = jnp.diagonal(cm)
     n_pred, n_true = cm.sum(axis=0), cm.sum(axis=1)
     if average == "micro":
@@ -156,11 +174,6 @@ def precision_recall_f1_from_confusion(
         s = n_true / jnp.sum(n_true)
         return jnp.sum(s * p), jnp.sum(s * r), jnp.sum(s * f)
     if average == "binary":
-        if cm.shape[0] > 2:
-            raise errors.ValidationError(
-                f"average='binary' needs 2 classes but there are {cm.shape[0]}; use 'macro', "
-                "'micro' or 'weighted'."
-            )
         return p[pos_label], r[pos_label], f[pos_label]
     return p, r, f
 

@@ -167,21 +167,27 @@ def fit_mle(
     params, n_iter, grad_norm = _minimise(
         log_likelihood, params0, data, float(n_obs), int(max_iter), float(tol), int(memory_size)
     )
-    ll = log_likelihood(params, data)
-    flat, unravel = ravel_pytree(params)
+    ll, flat, info = _at_optimum(log_likelihood, params, data)
+    _, unravel = ravel_pytree(params)
     if not (bool(jnp.isfinite(ll)) and bool(jnp.all(jnp.isfinite(flat)))):
         raise errors.ConvergenceError(
             f"L-BFGS ended at a non-finite log-likelihood ({float(ll)}); start closer to the "
             "optimum or reparametrise (e.g. fit log-scales)."
         )
-    info = jax.hessian(lambda v: -log_likelihood(unravel(v), data))(flat)
-    info = 0.5 * (info + info.T)
     cov = _inverse_information(info)
     stderr = unravel(jnp.sqrt(jnp.diagonal(cov)))
     k = int(flat.size)
     converged = grad_norm < tol
     return MLEResult(params, stderr, cov, ll, k, int(n_obs), aic(ll, k), bic(ll, k, n_obs),
                      n_iter, converged)
+
+
+@partial(jax.jit, static_argnames=("log_likelihood",))
+def _at_optimum(log_likelihood, params, data):
+    """Log-likelihood, flattened parameters and observed information at the estimate."""
+    flat, unravel = ravel_pytree(params)
+    info = jax.hessian(lambda v: -log_likelihood(unravel(v), data))(flat)
+    return log_likelihood(params, data), flat, 0.5 * (info + info.T)
 
 
 def _inverse_information(info: Array) -> Array:

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -36,10 +38,13 @@ def _prepare(y_true, y_prob, sample_weight, *, probabilities: bool):
                 f"y_prob has values in [{p.min():.3g}, {p.max():.3g}]; probabilities must lie in "
                 "[0, 1] (apply jax.nn.softmax or jax.nn.sigmoid to logits first)."
             )
+    return y_true, y_prob, check_weights(sample_weight, y_true.shape[0]), k
+
+
+def _cast(y_prob, w, n):
     dtype = jnp.result_type(y_prob.dtype, jnp.float32)
-    w = check_weights(sample_weight, y_true.shape[0])
-    w = jnp.ones(y_true.shape[0], dtype) if w is None else w.astype(dtype)
-    return y_true, y_prob.astype(dtype), w, k
+    w = jnp.ones(n, dtype) if w is None else w.astype(dtype)
+    return y_prob.astype(dtype), w
 
 
 def _binary_auc(pos: Array, score: Array, w: Array) -> Array:
@@ -85,6 +90,12 @@ def roc_auc(
         raise errors.LabelError(
             "y_true holds only one class; ROC-AUC needs both positive and negative examples."
         )
+    return _roc_auc(y_true, y_score, w, k, average)
+
+
+@partial(jax.jit, static_argnames=("k", "average"))
+def _roc_auc(y_true, y_score, w, k, average):
+    y_score, w = _cast(y_score, w, y_true.shape[0])
     if y_score.ndim == 1 or k == 2:
         s = y_score if y_score.ndim == 1 else y_score[:, 1]
         return _binary_auc((y_true == 1).astype(w.dtype), s, w)
@@ -118,6 +129,12 @@ def log_loss(
       0.1643
     """
     y_true, y_prob, w, _ = _prepare(y_true, y_prob, sample_weight, probabilities=True)
+    return _log_loss(y_true, y_prob, w, eps)
+
+
+@partial(jax.jit, static_argnames=("eps",))
+def _log_loss(y_true, y_prob, w, eps):
+    y_prob, w = _cast(y_prob, w, y_true.shape[0])
     p = _as_matrix(y_prob)
     eps = jnp.finfo(p.dtype).eps if eps is None else eps
     p_true = jnp.take_along_axis(p, y_true[:, None], axis=1)[:, 0]
@@ -138,6 +155,12 @@ def brier_score(
       0.06
     """
     y_true, y_prob, w, k = _prepare(y_true, y_prob, sample_weight, probabilities=True)
+    return _brier(y_true, y_prob, w, k)
+
+
+@partial(jax.jit, static_argnames=("k",))
+def _brier(y_true, y_prob, w, k):
+    y_prob, w = _cast(y_prob, w, y_true.shape[0])
     if y_prob.ndim == 1:
         err = (y_prob - y_true.astype(y_prob.dtype)) ** 2
     else:
@@ -166,6 +189,12 @@ def calibration_bins(
     if int(n_bins) < 1:
         raise errors.ValidationError(f"n_bins={n_bins}; use a positive number of bins.")
     y_true, y_prob, w, _ = _prepare(y_true, y_prob, sample_weight, probabilities=True)
+    return _bins(y_true, y_prob, w, int(n_bins))
+
+
+@partial(jax.jit, static_argnames=("n_bins",))
+def _bins(y_true, y_prob, w, n_bins):
+    y_prob, w = _cast(y_prob, w, y_true.shape[0])
     p = _as_matrix(y_prob)
     conf = jnp.max(p, axis=1)
     correct = (jnp.argmax(p, axis=1) == y_true).astype(p.dtype)

@@ -7,6 +7,7 @@ uniformly (scikit-learn's ``multioutput="uniform_average"``). All are jittable a
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from jaxfound.stats._checks import check_pair, check_weights
@@ -18,6 +19,10 @@ __all__ = ["mse", "rmse", "mae", "r2_score", "l2_relative_error"]
 def _prepare(y_true, y_pred, sample_weight):
     y_true, y_pred = check_pair(y_true, y_pred)
     w = check_weights(sample_weight, y_true.shape[0])
+    return _cast(y_true, y_pred, w)
+
+
+def _cast(y_true, y_pred, w):
     dtype = jnp.result_type(y_true.dtype, y_pred.dtype, jnp.float32)
     y_true, y_pred = y_true.astype(dtype), y_pred.astype(dtype)
     w = jnp.ones(y_true.shape[0], dtype) if w is None else w.astype(dtype)
@@ -45,7 +50,13 @@ def mse(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = 
       >>> float(mse([1.0, 2.0, 3.0], [1.0, 2.0, 5.0]))
       1.333...
     """
-    y_true, y_pred, w = _prepare(y_true, y_pred, sample_weight)
+    y_true, y_pred = check_pair(y_true, y_pred)
+    return _mse(y_true, y_pred, check_weights(sample_weight, y_true.shape[0]))
+
+
+@jax.jit
+def _mse(y_true, y_pred, w):
+    y_true, y_pred, w = _cast(y_true, y_pred, w)
     return jnp.mean(_wmean((y_true - y_pred) ** 2, w))
 
 
@@ -56,7 +67,13 @@ def rmse(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None =
       >>> float(rmse([0.0, 0.0], [3.0, -3.0]))
       3.0
     """
-    y_true, y_pred, w = _prepare(y_true, y_pred, sample_weight)
+    y_true, y_pred = check_pair(y_true, y_pred)
+    return _rmse(y_true, y_pred, check_weights(sample_weight, y_true.shape[0]))
+
+
+@jax.jit
+def _rmse(y_true, y_pred, w):
+    y_true, y_pred, w = _cast(y_true, y_pred, w)
     return jnp.mean(jnp.sqrt(_wmean((y_true - y_pred) ** 2, w)))
 
 
@@ -67,7 +84,13 @@ def mae(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = 
       >>> float(mae([1.0, 2.0], [2.0, 4.0]))
       1.5
     """
-    y_true, y_pred, w = _prepare(y_true, y_pred, sample_weight)
+    y_true, y_pred = check_pair(y_true, y_pred)
+    return _mae(y_true, y_pred, check_weights(sample_weight, y_true.shape[0]))
+
+
+@jax.jit
+def _mae(y_true, y_pred, w):
+    y_true, y_pred, w = _cast(y_true, y_pred, w)
     return jnp.mean(_wmean(jnp.abs(y_true - y_pred), w))
 
 
@@ -85,7 +108,13 @@ def r2_score(
       >>> float(r2_score([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]))
       1.0
     """
-    y_true, y_pred, w = _prepare(y_true, y_pred, sample_weight)
+    y_true, y_pred = check_pair(y_true, y_pred)
+    return _r2_score(y_true, y_pred, check_weights(sample_weight, y_true.shape[0]))
+
+
+@jax.jit
+def _r2_score(y_true, y_pred, w):
+    y_true, y_pred, w = _cast(y_true, y_pred, w)
     ss_res = jnp.sum(w * (y_true - y_pred) ** 2, axis=0)
     ss_tot = jnp.sum(w * (y_true - _wmean(y_true, w)) ** 2, axis=0)
     safe = jnp.where(ss_tot > 0, ss_tot, 1.0)
@@ -105,7 +134,13 @@ def l2_relative_error(
       >>> round(float(l2_relative_error([3.0, 4.0], [3.0, 4.5])), 6)
       0.1
     """
-    y_true, y_pred, w = _prepare(y_true, y_pred, sample_weight)
+    y_true, y_pred = check_pair(y_true, y_pred)
+    return _l2_relative_error(y_true, y_pred, check_weights(sample_weight, y_true.shape[0]))
+
+
+@jax.jit
+def _l2_relative_error(y_true, y_pred, w):
+    y_true, y_pred, w = _cast(y_true, y_pred, w)
     num = jnp.sum(w * (y_pred - y_true) ** 2)
     den = jnp.sum(w * y_true**2)
     return jnp.sqrt(num / den)

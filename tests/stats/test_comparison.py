@@ -46,6 +46,7 @@ def test_mcnemar_accepts_scores():
         mcnemar(y, pa, pb[:-1])
 
 
+@pytest.mark.slow  # several jit compiles: ~10 s on a loaded 2-core machine
 def test_paired_bootstrap():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 400)

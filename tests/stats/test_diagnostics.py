@@ -70,6 +70,7 @@ def test_per_class_report_matches_sklearn():
     pred = np.where(rng.random(300) < 0.7, y, rng.integers(0, 4, 300))
     with jax.enable_x64(True):
         rep = per_class_report(y, pred, 4)
+        np.testing.assert_allclose(rep.error_rate, 1 - rep.recall)
     ref = classification_report(y, pred, output_dict=True, zero_division=0)
     for c in range(4):
         assert float(rep.precision[c]) == pytest.approx(ref[str(c)]["precision"], abs=1e-12)
@@ -78,7 +79,6 @@ def test_per_class_report_matches_sklearn():
         assert float(rep.support[c]) == ref[str(c)]["support"]
         off = np.bincount(pred[(y == c) & (pred != c)], minlength=4)
         assert int(rep.most_confused_with[c]) == int(np.argmax(off))
-    np.testing.assert_allclose(rep.error_rate, 1 - rep.recall)
 
 
 def test_bad_input():

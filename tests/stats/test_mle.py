@@ -36,6 +36,7 @@ def test_normal_closed_form():
     assert (res.n_params, res.n_obs) == (2, n)
 
 
+@pytest.mark.slow  # several jit compiles: ~10 s on a loaded 2-core machine
 def test_poisson_and_exponential_closed_form():
     rng = np.random.default_rng(1)
     counts = rng.poisson(4.2, 300).astype(float)
@@ -53,6 +54,7 @@ def test_poisson_and_exponential_closed_form():
     np.testing.assert_allclose(expo.stderr["rate"], rate / np.sqrt(300), rtol=1e-6)
 
 
+@pytest.mark.slow  # several jit compiles: ~10 s on a loaded 2-core machine
 def test_gamma_matches_scipy_fit():
     x = np.random.default_rng(2).gamma(2.5, 1.7, 800)
 
@@ -78,6 +80,7 @@ def test_gamma_matches_scipy_fit():
     np.testing.assert_allclose(np.asarray(res.cov), np.linalg.inv(H), rtol=1e-4)
 
 
+@pytest.mark.slow  # several jit compiles: ~10 s on a loaded 2-core machine
 def test_float32_and_aic_bic_model_selection():
     x = np.random.default_rng(3).normal(1.0, 2.0, 400).astype(np.float32)
     full = fit_mle(normal_ll, {"mu": 0.0, "sigma": 1.0}, x)

@@ -41,7 +41,8 @@ class BootstrapResult(NamedTuple):
     """A bootstrap confidence interval.
 
     Attributes:
-      low, high: the interval's end points.
+      low: the interval's lower end point.
+      high: the interval's upper end point.
       estimate: the statistic on the original data.
       standard_error: standard deviation of the bootstrap distribution (``ddof=1``).
       distribution: ``(n_resamples,)`` values of the statistic on the resamples.

@@ -59,7 +59,8 @@ def mcnemar(
 
     Args:
       y_true: labels ``(n,)``.
-      pred_a, pred_b: each model's labels ``(n,)`` or class scores ``(n, k)``.
+      pred_a: model A's labels ``(n,)`` or class scores ``(n, k)``.
+      pred_b: model B's labels or class scores.
       exact: exact binomial test (default; use for small ``b + c``) or chi-square.
       correction: continuity correction of the chi-square statistic.
 
@@ -95,7 +96,8 @@ class PairedComparison(NamedTuple):
 
     Attributes:
       difference: ``metric(y, pred_a) - metric(y, pred_b)`` on the full data.
-      low, high: confidence interval of the difference.
+      low: lower end of the confidence interval of the difference.
+      high: upper end of the confidence interval of the difference.
       standard_error: bootstrap standard error of the difference.
       pvalue: two-sided bootstrap p-value of "no difference" (percentile inversion:
         twice the smaller tail mass of the bootstrap distribution beyond 0).
@@ -132,8 +134,13 @@ def paired_bootstrap(
       key: PRNG key.
       metric: jittable ``metric(y_true, y_pred) -> scalar``, e.g. :func:`accuracy`
         (bind static arguments first, e.g. ``partial(f1_score, n_classes=10)``).
-      y_true, pred_a, pred_b: targets and each model's predictions (same length).
-      n_resamples, confidence_level, method, batch_size: as in :func:`bootstrap`.
+      y_true: targets ``(n, ...)``.
+      pred_a: model A's predictions (same number of rows).
+      pred_b: model B's predictions.
+      n_resamples: number of bootstrap resamples.
+      confidence_level: e.g. ``0.95``.
+      method: ``"bca"``, ``"percentile"`` or ``"basic"`` (see :func:`bootstrap`).
+      batch_size: resamples per vmapped chunk.
 
     Returns:
       :class:`PairedComparison`.

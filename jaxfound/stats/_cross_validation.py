@@ -226,7 +226,8 @@ def cross_validate(
       metric: ``metric(y_true, y_pred, sample_weight=None) -> scalar`` (every
         :mod:`jaxfound.stats` metric qualifies). A metric without ``sample_weight`` forces
         the loop.
-      X, y: data with a common leading dimension ``n`` (``X`` may be a pytree).
+      X: inputs with leading dimension ``n`` (may be a pytree).
+      y: targets with leading dimension ``n``.
       folds: ``(train_masks, test_masks)`` of shape ``(k, n)``, a ``(k, n)`` array of
         training masks, or ``(train_idx, test_idx)`` pairs (see :func:`as_fold_masks`).
       hparams: keyword arguments passed to ``fit``.
@@ -311,7 +312,13 @@ def grid_search(
     when memory is short) inside one ``jax.jit``.
 
     Args:
-      fit, predict, metric, X, y, folds, sample_weight: as in :func:`cross_validate`.
+      fit: ``fit(X, y, sample_weight, **hparams) -> params``, jittable in the hparams.
+      predict: ``predict(params, X) -> predictions``.
+      metric: ``metric(y_true, y_pred, sample_weight=None) -> scalar``.
+      X: inputs with leading dimension ``n``.
+      y: targets with leading dimension ``n``.
+      folds: fold masks or index pairs, as in :func:`cross_validate`.
+      sample_weight: optional ``(n,)`` weights multiplying the fold masks.
       grid: name -> 1-D values, e.g. ``{"C": jnp.logspace(-2, 2, 5), "gamma": ...}``.
       greater_is_better: ``False`` for losses such as :func:`mse`.
       batch_size: grid points fitted at once (default: all).

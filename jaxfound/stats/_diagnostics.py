@@ -42,8 +42,8 @@ def standardized_residuals(
 
     Example:
       >>> z = standardized_residuals([1.0, 2.0, 3.0], [1.0, 2.0, 1.0], ddof=0)
-      >>> [round(float(v), 3) for v in z]
-      [0.0, 0.0, 1.732]
+      >>> tuple(round(float(v), 3) for v in z)
+      (0.0, 0.0, 1.732)
     """
     y_true, y_pred = check_pair(y_true, y_pred)
     r = (y_true - y_pred).astype(jnp.result_type(y_true.dtype, y_pred.dtype, jnp.float32))

@@ -125,7 +125,8 @@ def fit_mle(
       data: anything ``log_likelihood`` takes (a pytree of arrays).
       n_obs: number of observations for BIC (default: leading size of ``data``'s first
         leaf).
-      max_iter: iteration limit. tol: gradient-norm tolerance on :math:`-\ell/n`.
+      max_iter: iteration limit.
+      tol: gradient-norm tolerance on :math:`-\ell/n`.
       memory_size: L-BFGS history length.
 
     Returns:

@@ -104,7 +104,8 @@ def permutation_test(
     Args:
       key: PRNG key.
       stat: jittable ``stat(x, y) -> scalar``, e.g. a difference of means.
-      x, y: samples (rows are observations); equal lengths when ``paired``.
+      x: first sample (rows are observations).
+      y: second sample; the same length as ``x`` when ``paired``.
       paired: paired design (see above).
       n_resamples: number of random permutations.
       alternative: ``"two-sided"``, ``"greater"`` (large statistics are evidence) or

@@ -379,6 +379,39 @@ def _check_target(y, n: int):
     return y
 
 
+def prepare(
+    X, y, sample_weight, *, task, criterion, max_depth, min_samples_leaf, min_samples_split,
+    max_features, min_impurity_decrease=0.0, n_classes=None,
+):  # fmt: skip
+    """Boundary checks shared by trees and forests.
+
+    Returns ``(X, y, w, cfg)``: device arrays and the static configuration of the
+    compiled fit (``_fit_classifier`` / ``_fit_regressor`` keyword arguments).
+    """
+    if task == CLASSIFICATION and criterion not in ("gini", "entropy"):
+        raise errors.ValidationError(
+            f"criterion={criterion!r} is not a classification criterion; use 'gini' or 'entropy'."
+        )
+    if task == REGRESSION and criterion != "squared_error":
+        raise errors.ValidationError(
+            f"criterion={criterion!r} is not a regression criterion; use 'squared_error'."
+        )
+    _check_hyper(max_depth, min_samples_leaf, min_samples_split, min_impurity_decrease)
+    X, w = _check_xw(X, sample_weight)
+    if task == CLASSIFICATION:
+        y, n_classes = _check_labels(y, X.shape[0], n_classes)
+        cfg = dict(n_classes=n_classes, criterion=criterion)
+    else:
+        y = jnp.asarray(_check_target(y, X.shape[0]), X.dtype)
+        cfg = {}
+    cfg.update(
+        depth=int(max_depth), min_samples_leaf=int(min_samples_leaf),
+        min_samples_split=int(min_samples_split),
+        max_features=resolve_max_features(max_features, X.shape[1]),
+    )  # fmt: skip
+    return X, y, w, cfg
+
+
 def _key(key):
     return jax.random.key(0) if key is None else key
 
@@ -440,19 +473,15 @@ def fit_classifier(
       >>> trees.predict(t, X).tolist()
       [0, 0, 1, 1]
     """
-    if criterion not in ("gini", "entropy"):
-        raise errors.ValidationError(
-            f"criterion={criterion!r} is not a classification criterion; use 'gini' or 'entropy'."
-        )
-    _check_hyper(max_depth, min_samples_leaf, min_samples_split, min_impurity_decrease)
-    X, w = _check_xw(X, sample_weight)
-    y, n_classes = _check_labels(y, X.shape[0], n_classes)
-    k = resolve_max_features(max_features, X.shape[1])
-    feature, threshold, value, imp = _fit_classifier(
-        X, y, w, _key(key), jnp.asarray(min_impurity_decrease), n_classes=n_classes,
-        depth=int(max_depth), criterion=criterion, min_samples_leaf=int(min_samples_leaf),
-        min_samples_split=int(min_samples_split), max_features=k,
+    X, y, w, cfg = prepare(
+        X, y, sample_weight, task=CLASSIFICATION, criterion=criterion, n_classes=n_classes,
+        max_depth=max_depth, min_samples_leaf=min_samples_leaf,
+        min_samples_split=min_samples_split, min_impurity_decrease=min_impurity_decrease,
+        max_features=max_features,
     )  # fmt: skip
+    feature, threshold, value, imp = _fit_classifier(
+        X, y, w, _key(key), jnp.asarray(min_impurity_decrease), **cfg
+    )
     return Tree(feature, threshold, value, imp, task=CLASSIFICATION)
 
 
@@ -489,17 +518,12 @@ def fit_regressor(
       >>> trees.predict(t, np.array([[1.0], [6.0]])).tolist()
       [0.0, 1.0]
     """
-    if criterion != "squared_error":
-        raise errors.ValidationError(
-            f"criterion={criterion!r} is not a regression criterion; use 'squared_error'."
-        )
-    _check_hyper(max_depth, min_samples_leaf, min_samples_split, min_impurity_decrease)
-    X, w = _check_xw(X, sample_weight)
-    y = _check_target(y, X.shape[0])
-    k = resolve_max_features(max_features, X.shape[1])
-    feature, threshold, mean, imp = _fit_regressor(
-        X, jnp.asarray(y, X.dtype), w, _key(key), jnp.asarray(min_impurity_decrease),
-        depth=int(max_depth), min_samples_leaf=int(min_samples_leaf),
-        min_samples_split=int(min_samples_split), max_features=k,
+    X, y, w, cfg = prepare(
+        X, y, sample_weight, task=REGRESSION, criterion=criterion, max_depth=max_depth,
+        min_samples_leaf=min_samples_leaf, min_samples_split=min_samples_split,
+        min_impurity_decrease=min_impurity_decrease, max_features=max_features,
     )  # fmt: skip
+    feature, threshold, mean, imp = _fit_regressor(
+        X, y, w, _key(key), jnp.asarray(min_impurity_decrease), **cfg
+    )
     return Tree(feature, threshold, mean, imp, task=REGRESSION)

@@ -80,6 +80,16 @@ def _fit_forest(X, y, w, key, *, task, cfg, n_estimators, bootstrap, batch_size)
     return jax.lax.map(one, keys, batch_size=batch_size)
 
 
+def _forest(X, y, w, key, task, cfg, n_estimators, bootstrap, batch_size) -> Tree:
+    n_stats = cfg.get("n_classes", 2) + 1
+    bs = batch_size or _batch_size(n_estimators, X.shape[0], X.shape[1], n_stats)
+    feature, threshold, value, imp = _fit_forest(
+        X, y, w, _cart._key(key), task=task, cfg=tuple(sorted(cfg.items())),
+        n_estimators=n_estimators, bootstrap=bootstrap, batch_size=bs,
+    )  # fmt: skip
+    return Tree(feature, threshold, value, imp, task=task)
+
+
 def _check_forest(n_estimators, bootstrap):
     if not isinstance(n_estimators, int) or n_estimators < 1:
         raise errors.ValidationError(f"n_estimators={n_estimators!r} must be an int >= 1.")
@@ -126,25 +136,12 @@ def fit_forest_classifier(
       ((8, 7), True)
     """
     _check_forest(n_estimators, bootstrap)
-    if criterion not in ("gini", "entropy"):
-        raise errors.ValidationError(
-            f"criterion={criterion!r} is not a classification criterion; use 'gini' or 'entropy'."
-        )
-    _cart._check_hyper(max_depth, min_samples_leaf, min_samples_split, 0.0)
-    X, w = _cart._check_xw(X, sample_weight)
-    y, n_classes = _cart._check_labels(y, X.shape[0], n_classes)
-    k = _cart.resolve_max_features(max_features, X.shape[1])
-    cfg = dict(
-        n_classes=n_classes, criterion=criterion, depth=int(max_depth),
-        min_samples_leaf=int(min_samples_leaf), min_samples_split=int(min_samples_split),
-        max_features=k,
+    X, y, w, cfg = _cart.prepare(
+        X, y, sample_weight, task=CLASSIFICATION, criterion=criterion, n_classes=n_classes,
+        max_depth=max_depth, min_samples_leaf=min_samples_leaf,
+        min_samples_split=min_samples_split, max_features=max_features,
     )  # fmt: skip
-    bs = batch_size or _batch_size(n_estimators, X.shape[0], X.shape[1], n_classes + 1)
-    feature, threshold, value, imp = _fit_forest(
-        X, y, w, _cart._key(key), task=CLASSIFICATION, cfg=tuple(sorted(cfg.items())),
-        n_estimators=n_estimators, bootstrap=bootstrap, batch_size=bs,
-    )  # fmt: skip
-    return Tree(feature, threshold, value, imp, task=CLASSIFICATION)
+    return _forest(X, y, w, key, CLASSIFICATION, cfg, n_estimators, bootstrap, batch_size)
 
 
 def fit_forest_regressor(
@@ -176,21 +173,12 @@ def fit_forest_regressor(
       True
     """
     _check_forest(n_estimators, bootstrap)
-    _cart._check_hyper(max_depth, min_samples_leaf, min_samples_split, 0.0)
-    X, w = _cart._check_xw(X, sample_weight)
-    y = _cart._check_target(y, X.shape[0])
-    k = _cart.resolve_max_features(max_features, X.shape[1])
-    cfg = dict(
-        depth=int(max_depth), min_samples_leaf=int(min_samples_leaf),
-        min_samples_split=int(min_samples_split), max_features=k,
+    X, y, w, cfg = _cart.prepare(
+        X, y, sample_weight, task=REGRESSION, criterion="squared_error", max_depth=max_depth,
+        min_samples_leaf=min_samples_leaf, min_samples_split=min_samples_split,
+        max_features=max_features,
     )  # fmt: skip
-    bs = batch_size or _batch_size(n_estimators, X.shape[0], X.shape[1], 3)
-    feature, threshold, value, imp = _fit_forest(
-        X, jnp.asarray(y, X.dtype), w, _cart._key(key), task=REGRESSION,
-        cfg=tuple(sorted(cfg.items())), n_estimators=n_estimators, bootstrap=bootstrap,
-        batch_size=bs,
-    )  # fmt: skip
-    return Tree(feature, threshold, value, imp, task=REGRESSION)
+    return _forest(X, y, w, key, REGRESSION, cfg, n_estimators, bootstrap, batch_size)
 
 
 def feature_importances(tree: Tree) -> Array:

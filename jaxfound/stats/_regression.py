@@ -30,6 +30,12 @@ def _cast(y_true, y_pred, w):
     return y_true, y_pred, w
 
 
+def _checked(kernel, y_true, y_pred, sample_weight):
+    """Validate at the boundary, then run the jitted ``kernel(y_true, y_pred, w)``."""
+    y_true, y_pred = check_pair(y_true, y_pred)
+    return kernel(y_true, y_pred, check_weights(sample_weight, y_true.shape[0]))
+
+
 def _wmean(v: Array, w: Array) -> Array:
     """Weighted mean over the first axis (per output)."""
     return jnp.sum(w * v, axis=0) / jnp.sum(w, axis=0)
@@ -50,8 +56,7 @@ def mse(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = 
       >>> float(mse([1.0, 2.0, 3.0], [1.0, 2.0, 5.0]))
       1.333...
     """
-    y_true, y_pred = check_pair(y_true, y_pred)
-    return _mse(y_true, y_pred, check_weights(sample_weight, y_true.shape[0]))
+    return _checked(_mse, y_true, y_pred, sample_weight)
 
 
 @jax.jit
@@ -67,8 +72,7 @@ def rmse(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None =
       >>> float(rmse([0.0, 0.0], [3.0, -3.0]))
       3.0
     """
-    y_true, y_pred = check_pair(y_true, y_pred)
-    return _rmse(y_true, y_pred, check_weights(sample_weight, y_true.shape[0]))
+    return _checked(_rmse, y_true, y_pred, sample_weight)
 
 
 @jax.jit
@@ -84,8 +88,7 @@ def mae(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = 
       >>> float(mae([1.0, 2.0], [2.0, 4.0]))
       1.5
     """
-    y_true, y_pred = check_pair(y_true, y_pred)
-    return _mae(y_true, y_pred, check_weights(sample_weight, y_true.shape[0]))
+    return _checked(_mae, y_true, y_pred, sample_weight)
 
 
 @jax.jit
@@ -108,8 +111,7 @@ def r2_score(
       >>> float(r2_score([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]))
       1.0
     """
-    y_true, y_pred = check_pair(y_true, y_pred)
-    return _r2_score(y_true, y_pred, check_weights(sample_weight, y_true.shape[0]))
+    return _checked(_r2_score, y_true, y_pred, sample_weight)
 
 
 @jax.jit
@@ -134,8 +136,7 @@ def l2_relative_error(
       >>> round(float(l2_relative_error([3.0, 4.0], [3.0, 4.5])), 6)
       0.1
     """
-    y_true, y_pred = check_pair(y_true, y_pred)
-    return _l2_relative_error(y_true, y_pred, check_weights(sample_weight, y_true.shape[0]))
+    return _checked(_l2_relative_error, y_true, y_pred, sample_weight)
 
 
 @jax.jit

@@ -101,8 +101,8 @@ def _partition(idx, seg, right, n_seg: int):
 def _feature_mask(key, n_nodes: int, n_features: int, k: int):
     """``(n_nodes, n_features)`` masks with ``k`` features drawn without replacement per node."""
     u = jax.random.uniform(key, (n_nodes, n_features))
-    kth = jnp.sort(u, axis=1)[:, k - 1 : k]
-    return u <= kth
+    kth = jnp.sort(u, axis=1)[:, k - 1]  # k may be traced: one compiled fit serves every k
+    return u <= kth[:, None]
 
 
 def _grow(
@@ -115,9 +115,9 @@ def _grow(
     *,
     depth: int,
     criterion: str,
-    min_samples_leaf: int,
-    min_samples_split: int,
-    max_features: int,
+    min_samples_leaf,
+    min_samples_split,
+    max_features,
 ):
     """Grow one complete tree of depth ``depth``.
 
@@ -160,13 +160,12 @@ def _grow(
         gain = _score(left, criterion) + _score(right, criterion) - parent_score[sseg]
         gain = jnp.where(valid, gain, -jnp.inf)
 
-        if max_features < F:
-            mask = _feature_mask(lev_key, M + 1, F, max_features)
-            gain_m = jnp.where(mask[sseg, jnp.arange(F)[None, :]], gain, -jnp.inf)
-            best_m = jax.ops.segment_max(gain_m.ravel(), sseg.ravel(), M + 1)
-            # as scikit-learn does: if no drawn feature splits, look at the others
-            fallback = jnp.isneginf(best_m)
-            gain = jnp.where(fallback[sseg], gain, gain_m)
+        mask = _feature_mask(lev_key, M + 1, F, max_features)
+        gain_m = jnp.where(mask[sseg, jnp.arange(F)[None, :]], gain, -jnp.inf)
+        best_m = jax.ops.segment_max(gain_m.ravel(), sseg.ravel(), M + 1)
+        # as scikit-learn does: if no drawn feature splits, look at the others
+        fallback = jnp.isneginf(best_m)
+        gain = jnp.where(fallback[sseg], gain, gain_m)
         best = jax.ops.segment_max(gain.ravel(), sseg.ravel(), M + 1)
         cand = jnp.where((gain == best[sseg]) & jnp.isfinite(gain), flat_idx, big)
         pos = jax.ops.segment_min(cand.ravel(), sseg.ravel(), M + 1)[:M]
@@ -210,7 +209,9 @@ def _grow(
     return feature, threshold, leaf_stats, imp
 
 
-_STATIC = ("depth", "min_samples_leaf", "min_samples_split", "max_features")
+# only the depth (and the criterion / class count) fix shapes; the other settings are traced,
+# so one compiled fit serves (and vmaps over) every min_samples_* and max_features
+_STATIC = ("depth",)
 
 
 @functools.partial(jax.jit, static_argnames=(*_STATIC, "criterion", "n_classes"))

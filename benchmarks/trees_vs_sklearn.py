@@ -16,7 +16,7 @@ Timing: each contender is called once first (jaxfound compiles; shown as "first 
 then both run interleaved ``--repeats`` times and the medians are reported with their
 ratio (jaxfound time / scikit-learn time; < 1 means jaxfound is faster).
 
-Run:  python benchmarks/trees_vs_sklearn.py [--repeats 5] [--quick] [--markdown FILE]
+Run:  python benchmarks/trees_vs_sklearn.py [--repeats 3] [--quick] [--markdown FILE]
 """
 
 from __future__ import annotations
@@ -277,7 +277,7 @@ def cv_table(rows, n_estimators, depth):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="fewer data sets, smaller forests")
     p.add_argument("--n-estimators", type=int, default=100)
     p.add_argument("--depth", type=int, default=8)

@@ -96,6 +96,20 @@ def _svc(kernel, C=1.0, gamma="scale"):
     return jf_fn, sk_fn
 
 
+def _linear_svc(C=1.0):
+    def jf_fn(Xtr, ytr, Xte):
+        p = svm.fit_linear(Xtr, ytr, C=C)
+        return svm.linear_predict(p, Xte), svm.linear_decision_function(p, Xte)
+
+    def sk_fn(Xtr, ytr, Xte):
+        from sklearn.svm import LinearSVC
+
+        m = LinearSVC(C=C, dual=False).fit(Xtr, ytr)
+        return m.predict(Xte), m.decision_function(Xte)
+
+    return jf_fn, sk_fn
+
+
 def _logistic(C=1.0):
     def jf_fn(Xtr, ytr, Xte):
         return linear.logistic_predict(linear.fit_logistic(Xtr, ytr, C=C), Xte), None
@@ -142,6 +156,8 @@ def contenders(quick: bool) -> list[Row]:
         rows.append(Row("SVC rbf C=1", data, *_svc("rbf")))
     for kernel in ("linear", "poly", "sigmoid"):
         rows.append(Row(f"SVC {kernel} C=1", "breast_cancer", *_svc(kernel)))
+    for data in ("breast_cancer", "digits"):
+        rows.append(Row("LinearSVC (primal) C=1", data, *_linear_svc()))
     # --- part B (trees, forests): rows go here ---
     if quick:
         rows = [r for r in rows if r.data != "digits"]

@@ -3,8 +3,9 @@
 
 The dual is solved by SMO (libsvm's working-set selection) compiled with ``lax.while_loop``;
 multi-class problems (one-vs-one or one-vs-rest) share one Gram matrix and run as one
-``jax.vmap``. ``C``, ``gamma``, ``coef0`` and ``sample_weight`` are traced, so a
-C × gamma × k-fold grid fits in a single vmapped call.
+``jax.vmap``; ``fit_linear`` solves the linear SVM in the primal. ``C``, ``gamma``,
+``coef0`` and ``sample_weight`` are traced, so a C × gamma × k-fold grid fits in a single
+vmapped call.
 """
 
 from jaxfound.models.svm._kernels import (
@@ -15,17 +16,27 @@ from jaxfound.models.svm._kernels import (
     rbf_kernel,
     sigmoid_kernel,
 )
+from jaxfound.models.svm._linear_svc import (
+    LinearSVCParams,
+    fit_linear,
+    linear_decision_function,
+    linear_predict,
+)
 from jaxfound.models.svm._smo import SMOResult, smo
 from jaxfound.models.svm._svc import SVCParams, decision_function, fit, predict
 
 __all__ = [
     "KERNELS",
+    "LinearSVCParams",
     "SMOResult",
     "SVCParams",
     "decision_function",
     "fit",
+    "fit_linear",
     "kernel_matrix",
+    "linear_decision_function",
     "linear_kernel",
+    "linear_predict",
     "polynomial_kernel",
     "predict",
     "rbf_kernel",

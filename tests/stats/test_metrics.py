@@ -84,8 +84,8 @@ def test_probabilistic(clf, weighted):
     yb = (y == 0).astype(int)
     pb = prob[:, 0]
     with jax.enable_x64(True):
-        np.testing.assert_allclose(st.roc_auc(yb, pb, w), skm.roc_auc_score(yb, pb, sample_weight=w),
-                                   atol=1e-6)
+        np.testing.assert_allclose(st.roc_auc(yb, pb, w),
+                                   skm.roc_auc_score(yb, pb, sample_weight=w), atol=1e-6)
         for avg in ("macro", "weighted"):
             np.testing.assert_allclose(
                 st.roc_auc(y, prob, w, average=avg),

@@ -210,7 +210,7 @@ def _grow(
 
 
 # only the depth (and the criterion / class count) fix shapes; the other settings are traced,
-# so one compiled fit serves (and vmaps over) every min_samples_* and max_features
+# so one compiled fit serves every min_samples_* and max_features value
 _STATIC = ("depth",)
 
 

@@ -152,3 +152,12 @@ def test_bad_inputs_raise_clear_errors(wine):
         svm.predict(p, Xtr[:, :5])
     with pytest.raises(errors.ShapeError, match="features"):
         svm.decision_function(p, Xtr[:, :5])
+
+
+def test_class_absent_from_a_fold_takes_no_part_in_the_vote(wine):
+    Xtr, Xte, ytr, _ = wine
+    mask = (ytr != 2).astype(np.float32)  # a k-fold training mask without class 2
+    p = svm.fit(Xtr, ytr, C=1.0, gamma=0.1, sample_weight=mask)
+    ref = SVC(C=1.0, gamma=0.1).fit(Xtr[ytr != 2], ytr[ytr != 2])
+    np.testing.assert_array_equal(svm.predict(p, Xte), ref.predict(Xte))
+    assert np.all(np.isfinite(np.asarray(p.rho)))

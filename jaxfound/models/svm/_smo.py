@@ -158,4 +158,5 @@ def _rho(alpha, G, y, upper, valid):
     lb = jnp.max(jnp.where(lb_set, yg, -jnp.inf))
     n_free = jnp.sum(free)
     mean_free = jnp.sum(jnp.where(free, yg, 0.0)) / jnp.maximum(n_free, 1)
-    return jnp.where(n_free > 0, mean_free, 0.5 * (ub + lb))
+    rho = jnp.where(n_free > 0, mean_free, 0.5 * (ub + lb))
+    return jnp.where(jnp.isfinite(rho), rho, 0.0)  # a problem with no rows of one class

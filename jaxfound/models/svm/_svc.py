@@ -28,6 +28,8 @@ class SVCParams:
         - \rho_p$.
       gamma: kernel scale; coef0: kernel constant (both traced).
       n_iter: ``(P,)`` SMO steps; gap: ``(P,)`` final KKT violations.
+      sides: ``(P, 2)`` whether each problem had rows of positive weight on its +1 / -1 side
+        (a class absent from a k-fold training mask takes no part in the vote).
       kernel, degree, n_classes, strategy: static settings.
     """
 
@@ -39,6 +41,7 @@ class SVCParams:
     coef0: jax.Array
     n_iter: jax.Array
     gap: jax.Array
+    sides: jax.Array
     kernel: str = struct.field(pytree_node=False, default="rbf")
     degree: int = struct.field(pytree_node=False, default=3)
     n_classes: int = struct.field(pytree_node=False, default=2)
@@ -163,7 +166,9 @@ def _fit(X, idx, lab, valid, w, C, gamma, coef0, *, kernel, degree, n_classes, s
 
     res = jax.vmap(solve)(idx, lab.astype(X.dtype), upper)
     dual = res.alpha * jnp.where(valid, lab, 0.0).astype(X.dtype)
-    return SVCParams(X, dual, idx, res.rho, gamma, coef0, res.n_iter, res.gap,
+    live = upper > 0
+    sides = jnp.stack([jnp.any(live & (lab > 0), axis=1), jnp.any(live & (lab < 0), axis=1)], 1)
+    return SVCParams(X, dual, idx, res.rho, gamma, coef0, res.n_iter, res.gap, sides,
                      kernel=kernel, degree=degree, n_classes=n_classes, strategy=strategy)
 
 
@@ -206,6 +211,10 @@ def _predict(params, X):
     if params.strategy == "ovr":
         return jnp.argmax(dec, axis=1).astype(jnp.int32)
     pairs = np.array(params.pairs)
-    winner = jnp.where(dec > 0, pairs[:, 0], pairs[:, 1])
-    votes = jnp.sum(jax.nn.one_hot(winner, params.n_classes, dtype=jnp.int32), axis=1)
+    has_a, has_b = params.sides[:, 0], params.sides[:, 1]
+    # a pair with one class absent (k-fold mask) votes for the present one: the same
+    # extra vote for every present class, so the winner is that of the present classes only
+    winner = jnp.where((dec > 0) & has_a | ~has_b, pairs[:, 0], pairs[:, 1])
+    counts = (has_a | has_b).astype(jnp.int32)[None, :, None]
+    votes = jnp.sum(jax.nn.one_hot(winner, params.n_classes, dtype=jnp.int32) * counts, axis=1)
     return jnp.argmax(votes, axis=1).astype(jnp.int32)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -289,6 +290,20 @@ def _grid_points(grid: Mapping[str, Sequence]) -> dict[str, np.ndarray]:
     return {name: m.reshape(-1) for name, m in zip(grid, mesh)}
 
 
+@partial(jax.jit, static_argnames=("fit", "predict", "metric", "batch_size"))
+def _grid_scores(X, y, sample_weight, train, test, points, *, fit, predict, metric, batch_size):
+    """``(G, k)`` scores. The data are arguments (not closed-over constants, which XLA would
+    constant-fold at compile time), and the compiled function is cached by jit on the
+    identity of ``fit``/``predict``/``metric``: a second search on same-shaped data reuses it.
+    """
+    score = _score_fn(fit, predict, metric, X, y, sample_weight)
+    over_folds = jax.vmap(score, in_axes=(0, 0, None))
+    one = lambda hp: over_folds(train, test, hp)
+    if batch_size is None:
+        return jax.vmap(one)(points)
+    return jax.lax.map(one, points, batch_size=batch_size)
+
+
 def grid_search(
     fit: Callable,
     predict: Callable,
@@ -346,19 +361,19 @@ def grid_search(
             "rows by weight; every jaxfound.stats metric has it."
         )
     points = _grid_points(grid)
-    score = _score_fn(fit, predict, metric, X, y, sample_weight)
-    over_folds = jax.vmap(score, in_axes=(0, 0, None))
-
-    @jax.jit
-    def run(train, test, points):
-        one = lambda hp: over_folds(train, test, hp)
-        if batch_size is None:
-            return jax.vmap(one)(points)
-        return jax.lax.map(one, points, batch_size=batch_size)
-
     try:
-        scores = run(jnp.asarray(train), jnp.asarray(test), {k: jnp.asarray(v) for k, v in
-                                                             points.items()})
+        scores = _grid_scores(
+            jax.tree_util.tree_map(jnp.asarray, X),
+            jnp.asarray(y),
+            None if sample_weight is None else jnp.asarray(sample_weight),
+            jnp.asarray(train),
+            jnp.asarray(test),
+            {k: jnp.asarray(v) for k, v in points.items()},
+            fit=fit,
+            predict=predict,
+            metric=metric,
+            batch_size=batch_size,
+        )
     except _TRACE_ERRORS as e:
         raise errors.ValidationError(
             "grid_search needs fit/predict to be jittable in the data and hyper-parameters "

@@ -23,11 +23,7 @@ import numpy as np
 import optax
 
 import jaxfound as jf
-from jaxfound.data._movielens import (
-    MOVIELENS_100K_ITEMS,
-    MOVIELENS_100K_USERS,
-    load_movielens_100k,
-)
+from jaxfound.data import MOVIELENS_100K_ITEMS, MOVIELENS_100K_USERS, load_movielens_100k
 from jaxfound.models import recsys
 
 

@@ -43,6 +43,13 @@ from jaxfound.data._idx import read_idx
 from jaxfound.data._impute import IMPUTE_STRATEGIES, ImputeState, imputer
 from jaxfound.data._load import load
 from jaxfound.data._mnist import MNIST_FILES, load_mnist
+from jaxfound.data._movielens import (
+    MOVIELENS_100K_ITEMS,
+    MOVIELENS_100K_USERS,
+    Ratings,
+    load_movielens_100k,
+    read_movielens_ratings,
+)
 from jaxfound.data._npz import load_npz, save_npz
 from jaxfound.data._poly import PolyState, polynomial
 from jaxfound.data._scale import (
@@ -71,6 +78,11 @@ for _cls in (
 del _cls
 
 __all__ = [
+    "MOVIELENS_100K_ITEMS",
+    "MOVIELENS_100K_USERS",
+    "Ratings",
+    "load_movielens_100k",
+    "read_movielens_ratings",
     "IMPUTE_STRATEGIES",
     "MISSING_TOKENS",
     "MNIST_FILES",

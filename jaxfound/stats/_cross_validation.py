@@ -9,9 +9,9 @@ the held-out rows weighted 1. Masks come from :mod:`jaxfound.data` splitters (or
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -290,18 +290,36 @@ def _grid_points(grid: Mapping[str, Sequence]) -> dict[str, np.ndarray]:
     return {name: m.reshape(-1) for name, m in zip(grid, mesh)}
 
 
-@partial(jax.jit, static_argnames=("fit", "predict", "metric", "batch_size"))
-def _grid_scores(X, y, sample_weight, train, test, points, *, fit, predict, metric, batch_size):
-    """``(G, k)`` scores. The data are arguments (not closed-over constants, which XLA would
-    constant-fold at compile time), and the compiled function is cached by jit on the
-    identity of ``fit``/``predict``/``metric``: a second search on same-shaped data reuses it.
+_GRID_CACHE: dict = {}
+
+
+def _grid_runner(fit, predict, metric, y, batch_size):
+    """A jitted ``(X, sample_weight, train, test, points) -> (G, k) scores``, cached.
+
+    ``X`` and the masks are arguments (a closed-over ``X`` would be constant-folded by XLA
+    at compile time); ``y`` stays a concrete NumPy constant, because fits may use its
+    values to lay out their problems (e.g. one-vs-one SVM pairs). The cache key is the
+    identity of the functions and the bytes of ``y``, so a repeated search on the same
+    labels reuses the compiled executable.
     """
-    score = _score_fn(fit, predict, metric, X, y, sample_weight)
-    over_folds = jax.vmap(score, in_axes=(0, 0, None))
-    one = lambda hp: over_folds(train, test, hp)
-    if batch_size is None:
-        return jax.vmap(one)(points)
-    return jax.lax.map(one, points, batch_size=batch_size)
+    y = np.asarray(y)
+    key = (fit, predict, metric, batch_size, y.shape, y.dtype.str,
+           hashlib.sha1(np.ascontiguousarray(y).tobytes()).hexdigest())
+    if key not in _GRID_CACHE:
+
+        @jax.jit
+        def run(X, sample_weight, train, test, points):
+            score = _score_fn(fit, predict, metric, X, y, sample_weight)
+            over_folds = jax.vmap(score, in_axes=(0, 0, None))
+            one = lambda hp: over_folds(train, test, hp)
+            if batch_size is None:
+                return jax.vmap(one)(points)
+            return jax.lax.map(one, points, batch_size=batch_size)
+
+        if len(_GRID_CACHE) > 32:
+            _GRID_CACHE.clear()
+        _GRID_CACHE[key] = run
+    return _GRID_CACHE[key]
 
 
 def grid_search(
@@ -362,17 +380,13 @@ def grid_search(
         )
     points = _grid_points(grid)
     try:
-        scores = _grid_scores(
+        run = _grid_runner(fit, predict, metric, y, batch_size)
+        scores = run(
             jax.tree_util.tree_map(jnp.asarray, X),
-            jnp.asarray(y),
             None if sample_weight is None else jnp.asarray(sample_weight),
             jnp.asarray(train),
             jnp.asarray(test),
             {k: jnp.asarray(v) for k, v in points.items()},
-            fit=fit,
-            predict=predict,
-            metric=metric,
-            batch_size=batch_size,
         )
     except _TRACE_ERRORS as e:
         raise errors.ValidationError(

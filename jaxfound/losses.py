@@ -31,7 +31,9 @@ def supervised(
 ) -> LossFn:
     r"""Mean per-example loss of a model on ``(x, y)`` batches.
 
-    .. math:: L(\theta) = \frac{1}{B}\sum_{i=1}^{B} \ell(f_\theta(x_i), y_i)
+    $$
+    L(\theta) = \frac{1}{B}\sum_{i=1}^{B} \ell(f_\theta(x_i), y_i)
+    $$
 
     Args:
       model: a ``flax.linen`` Module, or ``apply(params, x, key) -> outputs``
@@ -94,7 +96,9 @@ def _check_supervised(apply, params: Params, data: Batch, name: str) -> None:
 def weighted_sum(terms: Mapping[str, LossFn], weights: Mapping[str, float] | None = None) -> LossFn:
     r"""Weighted sum of named loss terms, each reported in ``aux``.
 
-    .. math:: L = \sum_k w_k L_k
+    $$
+    L = \sum_k w_k L_k
+    $$
 
     Each term is ``loss_fn(params, batch, key) -> (loss, aux)``; the batch and a
     different sub-key are passed to every term. ``aux`` holds each term's loss
@@ -126,7 +130,7 @@ def weighted_sum(terms: Mapping[str, LossFn], weights: Mapping[str, float] | Non
 
 
 def l2_penalty(params: Params) -> Array:
-    r"""Half the squared L2 norm of all parameters: :math:`\tfrac12\sum\theta^2`.
+    r"""Half the squared L2 norm of all parameters: $\tfrac12\sum\theta^2$.
 
     Examples:
       >>> import jax.numpy as jnp

@@ -208,10 +208,10 @@ def find_outliers(
 ) -> OutlierReport:
     r"""Flag outlying entries column by column.
 
-    * ``"zscore"``: :math:`|x - \bar x| > t\,\sigma` (default :math:`t = 3`);
-    * ``"iqr"``: outside :math:`[Q_1 - t\,\mathrm{IQR},\ Q_3 + t\,\mathrm{IQR}]` (:math:`t=1.5`);
-    * ``"mad"``: modified z-score :math:`0.6745\,|x - \tilde x| / \mathrm{MAD} > t`
-      (:math:`t = 3.5`).
+    * ``"zscore"``: $|x - \bar x| > t\,\sigma$ (default $t = 3$);
+    * ``"iqr"``: outside $[Q_1 - t\,\mathrm{IQR},\ Q_3 + t\,\mathrm{IQR}]$ ($t=1.5$);
+    * ``"mad"``: modified z-score $0.6745\,|x - \tilde x| / \mathrm{MAD} > t$
+      ($t = 3.5$).
 
     NaN entries are ignored (never outliers). Nothing is changed; see :func:`remove_outliers`.
 

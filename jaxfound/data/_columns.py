@@ -49,7 +49,9 @@ def columns(*branches: tuple[str | int | Sequence, Transform]) -> Transform:
     table (``{name: column}``, e.g. from :func:`load_csv`) it is a column name or a list of
     names. Columns no branch selects are dropped (pass them through with :func:`identity`).
 
-    .. math:: y = [\,t_1(s_1, x_{S_1}) \;|\; t_2(s_2, x_{S_2}) \;|\; \dots\,]
+    $$
+    y = [\,t_1(s_1, x_{S_1}) \;|\; t_2(s_2, x_{S_2}) \;|\; \dots\,]
+    $$
 
     ``inverse`` splits ``y`` into the branches' blocks, inverts each and puts the columns back:
     an array for array input (unselected columns NaN), a table for table input.

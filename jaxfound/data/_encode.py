@@ -81,7 +81,9 @@ def _codes(classes, values):
 def label_encoder() -> Transform:
     r"""Map class labels to integer codes ``0..C-1`` (in sorted order) and back.
 
-    .. math:: \mathrm{code}(v) = k \iff v = c_k, \qquad c_0 < c_1 < \dots < c_{C-1}
+    $$
+    \mathrm{code}(v) = k \iff v = c_k, \qquad c_0 < c_1 < \dots < c_{C-1}
+    $$
 
     Returns:
       A :class:`Transform` with state :class:`LabelState`.
@@ -127,7 +129,9 @@ def label_encoder() -> Transform:
 def one_hot(*, dtype: Any = None) -> Transform:
     r"""One-hot encode categorical columns: each column becomes one 0/1 column per category.
 
-    .. math:: y_{i,\,o_j + k} = [x_{ij} = c_{jk}], \qquad o_j = \sum_{l<j} C_l
+    $$
+    y_{i,\,o_j + k} = [x_{ij} = c_{jk}], \qquad o_j = \sum_{l<j} C_l
+    $$
 
     Output columns follow scikit-learn's ``OneHotEncoder`` (columns in order, categories
     sorted). A 1-D input ``(n,)`` gives ``(n, C)`` and inverts back to ``(n,)``.

@@ -253,7 +253,9 @@ def fold_masks(
     ``train = ~test``. Because the shapes do not depend on the fold, a cross-validation loop
     can be one ``jax.vmap`` over the rows of the masks, using them as sample weights:
 
-    .. math:: \hat\theta_i = \arg\min_\theta \sum_j \mathrm{train}_{ij}\,\ell(\theta; x_j, y_j)
+    $$
+    \hat\theta_i = \arg\min_\theta \sum_j \mathrm{train}_{ij}\,\ell(\theta; x_j, y_j)
+    $$
 
     Args:
       key: PRNG key, or ``None`` for contiguous folds.

@@ -51,10 +51,12 @@ def imputer(
 ) -> Transform:
     r"""Replace missing entries of each column by a value learnt at fit time.
 
-    .. math:: y_{ij} = \begin{cases} f_j & x_{ij}\ \text{missing} \\ x_{ij} & \text{else}
-              \end{cases}
+    $$
+    y_{ij} = \begin{cases} f_j & x_{ij}\ \text{missing} \\ x_{ij} & \text{else}
+    \end{cases}
+    $$
 
-    with :math:`f_j` the mean or median of column :math:`j`'s observed values, or
+    with $f_j$ the mean or median of column $j$'s observed values, or
     ``fill_value``. Missing means NaN, and ±inf when ``inf_is_missing``.
 
     Args:

@@ -37,14 +37,16 @@ def polynomial(
 ) -> Transform:
     r"""Expand columns into all monomials of total degree at most ``degree``.
 
-    .. math:: y_{io} = \prod_j x_{ij}^{p_{oj}}, \qquad \sum_j p_{oj} \le \mathrm{degree}
+    $$
+    y_{io} = \prod_j x_{ij}^{p_{oj}}, \qquad \sum_j p_{oj} \le \mathrm{degree}
+    $$
 
     Output columns come in scikit-learn's ``PolynomialFeatures`` order. Powers are computed by
     repeated multiplication (exact for integers, no ``pow`` of negative numbers).
 
     Args:
       degree: the highest total degree (>= 1).
-      interaction_only: only products of distinct columns (no :math:`x_j^2`).
+      interaction_only: only products of distinct columns (no $x_j^2$).
       include_bias: include the constant column of ones.
 
     Returns:

@@ -92,15 +92,17 @@ def _affine(cls, fields=("center", "scale")) -> tuple:
 def standardize(*, with_mean: bool = True, with_std: bool = True) -> Transform:
     r"""Standardise each column to zero mean and unit variance.
 
-    .. math:: y_{ij} = \frac{x_{ij} - \mu_j}{\sigma_j}, \qquad
-              \sigma_j^2 = \frac1n \sum_i (x_{ij} - \mu_j)^2
+    $$
+    y_{ij} = \frac{x_{ij} - \mu_j}{\sigma_j}, \qquad
+    \sigma_j^2 = \frac1n \sum_i (x_{ij} - \mu_j)^2
+    $$
 
     (the population variance, as in scikit-learn's ``StandardScaler``). Columns whose variance
-    is zero up to rounding get :math:`\sigma_j = 1`.
+    is zero up to rounding get $\sigma_j = 1$.
 
     Args:
-      with_mean: subtract the mean (else :math:`\mu = 0`).
-      with_std: divide by the standard deviation (else :math:`\sigma = 1`).
+      with_mean: subtract the mean (else $\mu = 0$).
+      with_std: divide by the standard deviation (else $\sigma = 1$).
 
     Returns:
       A :class:`Transform` with state :class:`StandardState`. ``fit``, ``transform`` and
@@ -132,11 +134,13 @@ def standardize(*, with_mean: bool = True, with_std: bool = True) -> Transform:
 
 
 def min_max(feature_range: tuple[float, float] = (0.0, 1.0)) -> Transform:
-    r"""Scale each column linearly onto ``feature_range`` :math:`[a, b]`.
+    r"""Scale each column linearly onto ``feature_range`` $[a, b]$.
 
-    .. math:: y_{ij} = a + (x_{ij} - \min_i x_{ij}) \frac{b - a}{\max_i x_{ij} - \min_i x_{ij}}
+    $$
+    y_{ij} = a + (x_{ij} - \min_i x_{ij}) \frac{b - a}{\max_i x_{ij} - \min_i x_{ij}}
+    $$
 
-    A constant column (zero range) maps to :math:`a` (scale 1, as in scikit-learn's
+    A constant column (zero range) maps to $a$ (scale 1, as in scikit-learn's
     ``MinMaxScaler``).
 
     Returns:
@@ -186,7 +190,9 @@ def robust_scale(
 ) -> Transform:
     r"""Centre on the median and divide by an inter-quantile range (outlier-resistant).
 
-    .. math:: y_{ij} = \frac{x_{ij} - \mathrm{median}_j}{Q_j(q_{hi}) - Q_j(q_{lo})}
+    $$
+    y_{ij} = \frac{x_{ij} - \mathrm{median}_j}{Q_j(q_{hi}) - Q_j(q_{lo})}
+    $$
 
     with linear-interpolation percentiles, ignoring NaN (scikit-learn's ``RobustScaler``).
 

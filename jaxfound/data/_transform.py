@@ -2,8 +2,10 @@ r"""Fit/transform pairs over state pytrees, and a pipeline that chains them.
 
 A :class:`Transform` is three pure functions, like optax's ``GradientTransformation``:
 
-.. math:: s = \mathrm{fit}(x), \qquad y = \mathrm{transform}(s, x), \qquad
-          x = \mathrm{inverse}(s, y).
+$$
+s = \mathrm{fit}(x), \qquad y = \mathrm{transform}(s, x), \qquad
+x = \mathrm{inverse}(s, y).
+$$
 
 The state ``s`` is a pytree of arrays (a NamedTuple), so it can be passed through
 ``jax.jit``, saved with :func:`save_state` and re-applied to new data. The configuration
@@ -44,7 +46,9 @@ def fit_transform(t: Transform, x) -> tuple[State, Any]:
 def pipeline(*steps: Transform) -> Transform:
     r"""Chain transforms: ``fit`` fits each step on the output of the previous ones.
 
-    .. math:: y = t_k(s_k, \dots t_1(s_1, x)), \qquad x = t_1^{-1}(s_1, \dots t_k^{-1}(s_k, y))
+    $$
+    y = t_k(s_k, \dots t_1(s_1, x)), \qquad x = t_1^{-1}(s_1, \dots t_k^{-1}(s_k, y))
+    $$
 
     The state is the tuple of the steps' states.
 

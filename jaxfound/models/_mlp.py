@@ -15,9 +15,10 @@ __all__ = ["MLP"]
 class MLP(nn.Module):
     r"""A fully connected network: ``Dense → activation → Dropout`` per hidden layer.
 
-    .. math::
-        h_0 = x,\quad h_{l} = \mathrm{drop}(\sigma(W_l h_{l-1} + b_l)),\quad
-        y = W_L h_{L-1} + b_L
+    $$
+    h_0 = x,\quad h_{l} = \mathrm{drop}(\sigma(W_l h_{l-1} + b_l)),\quad
+    y = W_L h_{L-1} + b_L
+    $$
 
     The last entry of ``features`` is the output width; no activation is applied
     to it (logits for classification, values for regression).

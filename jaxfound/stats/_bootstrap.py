@@ -145,7 +145,7 @@ def bootstrap_distribution(
 
 
 def jackknife(stat: Callable, data: Any, *, batch_size: int | None = None) -> Array:
-    r"""Leave-one-out values :math:`\hat\theta_{(i)}` of ``stat`` (one vmapped call).
+    r"""Leave-one-out values $\hat\theta_{(i)}$ of ``stat`` (one vmapped call).
 
     The ``n - 1`` remaining rows reach ``stat`` rotated (rows ``i+1, …, n-1, 0, …, i-1``),
     so ``stat`` must be symmetric in its rows.
@@ -187,21 +187,21 @@ def bootstrap(
 
     Rows of ``data`` are resampled with replacement ``n_resamples`` times and the
     statistic recomputed on each, as ONE compiled ``vmap`` over resamples (chunked by
-    ``lax.map``). With :math:`\alpha = (1 - \text{level})/2` and :math:`\hat G` the
+    ``lax.map``). With $\alpha = (1 - \text{level})/2$ and $\hat G$ the
     bootstrap distribution:
 
-    * ``"percentile"``: :math:`[\hat G^{-1}(\alpha),\ \hat G^{-1}(1-\alpha)]`.
+    * ``"percentile"``: $[\hat G^{-1}(\alpha),\ \hat G^{-1}(1-\alpha)]$.
     * ``"basic"``: :math:`[2\hat\theta - \hat G^{-1}(1-\alpha),\
       2\hat\theta - \hat G^{-1}(\alpha)]`.
     * ``"bca"`` (bias-corrected and accelerated, Efron 1987): quantile levels
-      :math:`\Phi\big(z_0 + \frac{z_0 + z_\alpha}{1 - a(z_0 + z_\alpha)}\big)` with bias
-      correction :math:`z_0 = \Phi^{-1}(\hat G(\hat\theta))` and acceleration
-      :math:`a = \frac{\sum_i d_i^3}{6(\sum_i d_i^2)^{3/2}}`,
-      :math:`d_i = \bar\theta_{(\cdot)} - \hat\theta_{(i)}` from the jackknife (n more
+      $\Phi\big(z_0 + \frac{z_0 + z_\alpha}{1 - a(z_0 + z_\alpha)}\big)$ with bias
+      correction $z_0 = \Phi^{-1}(\hat G(\hat\theta))$ and acceleration
+      $a = \frac{\sum_i d_i^3}{6(\sum_i d_i^2)^{3/2}}$,
+      $d_i = \bar\theta_{(\cdot)} - \hat\theta_{(i)}$ from the jackknife (n more
       evaluations of the statistic, also one vmapped call).
 
     The same conventions as ``scipy.stats.bootstrap`` (quantiles by linear interpolation,
-    mid-rank for :math:`\hat G(\hat\theta)`), so intervals agree to Monte-Carlo error.
+    mid-rank for $\hat G(\hat\theta)$), so intervals agree to Monte-Carlo error.
 
     Args:
       key: PRNG key; the same key gives the same interval.

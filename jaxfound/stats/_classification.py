@@ -56,7 +56,9 @@ def accuracy(
 ) -> Array:
     r"""Fraction of correct predictions.
 
-    .. math:: \mathrm{acc} = \frac{\sum_i w_i [\hat y_i = y_i]}{\sum_i w_i}
+    $$
+    \mathrm{acc} = \frac{\sum_i w_i [\hat y_i = y_i]}{\sum_i w_i}
+    $$
 
     Args:
       y_true: integer labels, shape ``(n,)``.
@@ -89,7 +91,7 @@ def confusion_matrix(
     sample_weight: ArrayLike | None = None,
     normalize: str | None = None,
 ) -> Array:
-    r"""Confusion matrix :math:`C_{ij} = \sum_k w_k [y_k = i][\hat y_k = j]` (rows: truth).
+    r"""Confusion matrix $C_{ij} = \sum_k w_k [y_k = i][\hat y_k = j]$ (rows: truth).
 
     Args:
       y_true: integer labels ``(n,)``.
@@ -137,8 +139,8 @@ def precision_recall_f1_from_confusion(
 ) -> tuple[Array, Array, Array]:
     r"""Precision, recall and F1 from a confusion matrix (rows: truth, columns: prediction).
 
-    Per class :math:`P_c = C_{cc}/\sum_i C_{ic}`, :math:`R_c = C_{cc}/\sum_j C_{cj}`,
-    :math:`F_c = 2P_cR_c/(P_c+R_c)`. ``average``: ``"macro"`` (plain mean over classes),
+    Per class $P_c = C_{cc}/\sum_i C_{ic}$, $R_c = C_{cc}/\sum_j C_{cj}$,
+    $F_c = 2P_cR_c/(P_c+R_c)$. ``average``: ``"macro"`` (plain mean over classes),
     ``"weighted"`` (mean weighted by support), ``"micro"`` (from pooled counts),
     ``"binary"`` (class ``pos_label`` only) or ``None`` (per-class arrays).
 
@@ -200,7 +202,7 @@ def precision_recall_f1(
 
 
 def precision(y_true, y_pred, n_classes=None, average="macro", sample_weight=None, pos_label=1):
-    r"""Precision :math:`TP/(TP+FP)`, averaged as in :func:`precision_recall_f1`.
+    r"""Precision $TP/(TP+FP)$, averaged as in :func:`precision_recall_f1`.
 
     Examples:
       >>> float(precision([0, 1, 1], [0, 1, 0], average="macro"))
@@ -210,7 +212,7 @@ def precision(y_true, y_pred, n_classes=None, average="macro", sample_weight=Non
 
 
 def recall(y_true, y_pred, n_classes=None, average="macro", sample_weight=None, pos_label=1):
-    r"""Recall :math:`TP/(TP+FN)`, averaged as in :func:`precision_recall_f1`.
+    r"""Recall $TP/(TP+FN)$, averaged as in :func:`precision_recall_f1`.
 
     Examples:
       >>> float(recall([0, 1, 1], [0, 1, 0], average="macro"))
@@ -220,7 +222,7 @@ def recall(y_true, y_pred, n_classes=None, average="macro", sample_weight=None, 
 
 
 def f1_score(y_true, y_pred, n_classes=None, average="macro", sample_weight=None, pos_label=1):
-    r"""F1 score :math:`2PR/(P+R)`, averaged as in :func:`precision_recall_f1`.
+    r"""F1 score $2PR/(P+R)$, averaged as in :func:`precision_recall_f1`.
 
     Examples:
       >>> round(float(f1_score([0, 1, 1], [0, 1, 0], average="macro")), 4)

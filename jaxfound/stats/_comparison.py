@@ -35,7 +35,7 @@ class McNemarResult(NamedTuple):
 
 
 def _binom_cdf_half(k: Array, n: Array) -> Array:
-    """:math:`P(X \\le k)` for :math:`X \\sim \\mathrm{Binomial}(n, 1/2)` (regularised beta)."""
+    """$P(X \\le k)$ for $X \\sim \\mathrm{Binomial}(n, 1/2)$ (regularised beta)."""
     safe = jnp.where(k < n, n - k, 1.0)
     return jnp.where(k >= n, 1.0, betainc(safe, k + 1.0, 0.5))
 
@@ -50,12 +50,12 @@ def mcnemar(
 ) -> McNemarResult:
     r"""McNemar's test that two classifiers have the same error rate on paired examples.
 
-    With :math:`b` = #(A right, B wrong) and :math:`c` = #(A wrong, B right):
+    With $b$ = #(A right, B wrong) and $c$ = #(A wrong, B right):
 
-    * exact: :math:`p = \min\{1,\ 2\,P(X \le \min(b, c))\}` with
-      :math:`X\sim\mathrm{Bin}(b+c,\tfrac12)`;
-    * asymptotic: :math:`\chi^2 = (|b - c| - 1)^2/(b + c)` (without the ``-1`` when
-      ``correction=False``), :math:`p = P(\chi^2_1 \ge \chi^2)`.
+    * exact: $p = \min\{1,\ 2\,P(X \le \min(b, c))\}$ with
+      $X\sim\mathrm{Bin}(b+c,\tfrac12)$;
+    * asymptotic: $\chi^2 = (|b - c| - 1)^2/(b + c)$ (without the ``-1`` when
+      ``correction=False``), $p = P(\chi^2_1 \ge \chi^2)$.
 
     Args:
       y_true: labels ``(n,)``.
@@ -124,7 +124,7 @@ def paired_bootstrap(
     method: str = "bca",
     batch_size: int | None = None,
 ) -> PairedComparison:
-    r"""Paired bootstrap of a metric difference :math:`m(y, \hat y_A) - m(y, \hat y_B)`.
+    r"""Paired bootstrap of a metric difference $m(y, \hat y_A) - m(y, \hat y_B)$.
 
     The examples (rows of ``y_true``, ``pred_a``, ``pred_b`` together) are resampled, so
     the correlation between the two models' errors is kept (unlike comparing two separate

@@ -212,8 +212,10 @@ def cross_validate(
 ) -> CVResult:
     r"""k-fold cross-validation of a ``fit``/``predict`` pair.
 
-    .. math:: \mathrm{CV} = \frac1k\sum_{j=1}^k m\big(y_{T_j},\,
-       \mathrm{predict}(\mathrm{fit}(X_{\bar T_j}, y_{\bar T_j}), X_{T_j})\big)
+    $$
+    \mathrm{CV} = \frac1k\sum_{j=1}^k m\big(y_{T_j},\,
+    \mathrm{predict}(\mathrm{fit}(X_{\bar T_j}, y_{\bar T_j}), X_{T_j})\big)
+    $$
 
     When ``fit`` is jittable, all folds run as ONE compiled ``jax.vmap``: fold ``j`` calls
     ``fit(X, y, train_mask_j, **hparams)`` on the full data with 0/1 weights and scores

@@ -34,10 +34,10 @@ def _residuals(residuals) -> Array:
 def standardized_residuals(
     y_true: ArrayLike, y_pred: ArrayLike, leverage: ArrayLike | None = None, ddof: int = 1
 ) -> Array:
-    r"""Residuals scaled to unit variance: :math:`r_i / (s\sqrt{1 - h_i})`.
+    r"""Residuals scaled to unit variance: $r_i / (s\sqrt{1 - h_i})$.
 
-    :math:`r = y - \hat y`, :math:`s^2 = \sum_i r_i^2/(n - \mathrm{ddof})` (``ddof`` = the
-    number of fitted parameters for a linear model), :math:`h_i` the leverages (diagonal
+    $r = y - \hat y$, $s^2 = \sum_i r_i^2/(n - \mathrm{ddof})$ (``ddof`` = the
+    number of fitted parameters for a linear model), $h_i$ the leverages (diagonal
     of the hat matrix; 0 when not given). Values beyond ±3 flag outliers.
 
     Example:
@@ -58,7 +58,9 @@ def standardized_residuals(
 def durbin_watson(residuals: ArrayLike) -> Array:
     r"""Durbin–Watson statistic of serial correlation in ordered residuals.
 
-    .. math:: d = \frac{\sum_{t=2}^n (r_t - r_{t-1})^2}{\sum_{t=1}^n r_t^2}
+    $$
+    d = \frac{\sum_{t=2}^n (r_t - r_{t-1})^2}{\sum_{t=1}^n r_t^2}
+    $$
 
     About 2 for uncorrelated residuals; towards 0 for positive, 4 for negative
     autocorrelation.
@@ -78,11 +80,13 @@ def _moments(r: Array):
 
 
 def jarque_bera(residuals: ArrayLike) -> tuple[Array, Array]:
-    r"""Jarque–Bera normality test: statistic and p-value (:math:`\chi^2_2` tail).
+    r"""Jarque–Bera normality test: statistic and p-value ($\chi^2_2$ tail).
 
-    .. math:: JB = \frac{n}{6}\Big(S^2 + \frac{(K - 3)^2}{4}\Big),\qquad p = e^{-JB/2}
+    $$
+    JB = \frac{n}{6}\Big(S^2 + \frac{(K - 3)^2}{4}\Big),\qquad p = e^{-JB/2}
+    $$
 
-    with :math:`S`, :math:`K` the sample skewness and kurtosis (biased moments, as
+    with $S$, $K$ the sample skewness and kurtosis (biased moments, as
     ``scipy.stats.jarque_bera``).
 
     Example:
@@ -97,7 +101,7 @@ def jarque_bera(residuals: ArrayLike) -> tuple[Array, Array]:
 
 
 class ResidualReport(NamedTuple):
-    """Summary of regression residuals :math:`r = y - \\hat y` (:func:`residual_diagnostics`)."""
+    """Summary of regression residuals $r = y - \\hat y$ (:func:`residual_diagnostics`)."""
 
     mean: Array
     std: Array
@@ -158,7 +162,7 @@ def per_class_report(
     r"""Per-class error breakdown of a classifier.
 
     For each true class ``c``: its support (weight of examples), precision, recall, F1,
-    error rate :math:`1 - \mathrm{recall}_c` (the share of class ``c`` misclassified) and
+    error rate $1 - \mathrm{recall}_c$ (the share of class ``c`` misclassified) and
     the class it is most often mistaken for (the largest off-diagonal entry of row ``c``
     of the confusion matrix; ``-1`` when class ``c`` is never misclassified).
 

@@ -23,15 +23,15 @@ class MLEResult(NamedTuple):
     """A maximum-likelihood fit.
 
     Attributes:
-      params: the estimate :math:`\\hat\\theta` (same pytree as the initial parameters).
+      params: the estimate $\\hat\\theta$ (same pytree as the initial parameters).
       stderr: standard errors, same pytree: square roots of the diagonal of ``cov``.
-      cov: ``(k, k)`` covariance :math:`I(\\hat\\theta)^{-1}` of the flattened parameters
+      cov: ``(k, k)`` covariance $I(\\hat\\theta)^{-1}$ of the flattened parameters
         (order of :func:`jax.flatten_util.ravel_pytree`).
-      log_likelihood: :math:`\\ell(\\hat\\theta)`.
+      log_likelihood: $\\ell(\\hat\\theta)$.
       n_params: number of free parameters ``k``.
       n_obs: number of observations ``n`` (for BIC).
-      aic: :math:`2k - 2\\ell(\\hat\\theta)`.
-      bic: :math:`k\\ln n - 2\\ell(\\hat\\theta)`.
+      aic: $2k - 2\\ell(\\hat\\theta)$.
+      bic: $k\\ln n - 2\\ell(\\hat\\theta)$.
       n_iter: L-BFGS iterations used.
       converged: whether the gradient norm fell below ``tol``.
     """
@@ -49,7 +49,7 @@ class MLEResult(NamedTuple):
 
 
 def aic(log_likelihood: Any, n_params: int) -> Array:
-    r"""Akaike information criterion :math:`2k - 2\ell` (smaller is better).
+    r"""Akaike information criterion $2k - 2\ell$ (smaller is better).
 
     Example:
       >>> float(aic(-10.0, 2))
@@ -59,7 +59,7 @@ def aic(log_likelihood: Any, n_params: int) -> Array:
 
 
 def bic(log_likelihood: Any, n_params: int, n_obs: int) -> Array:
-    r"""Bayesian information criterion :math:`k\ln n - 2\ell` (smaller is better).
+    r"""Bayesian information criterion $k\ln n - 2\ell$ (smaller is better).
 
     Example:
       >>> round(float(bic(-10.0, 2, 100)), 4)
@@ -104,14 +104,16 @@ def fit_mle(
 ) -> MLEResult:
     r"""Maximum-likelihood fit of a user log-likelihood, with standard errors, AIC and BIC.
 
-    .. math:: \hat\theta = \arg\max_\theta \ell(\theta),\qquad
-       \widehat{\mathrm{Cov}}(\hat\theta) = I(\hat\theta)^{-1},\quad
-       I(\hat\theta) = -\nabla^2 \ell(\hat\theta)
+    $$
+    \hat\theta = \arg\max_\theta \ell(\theta),\qquad
+    \widehat{\mathrm{Cov}}(\hat\theta) = I(\hat\theta)^{-1},\quad
+    I(\hat\theta) = -\nabla^2 \ell(\hat\theta)
+    $$
 
-    The mean negative log-likelihood :math:`-\ell/n` is minimised by ``optax.lbfgs`` (zoom
+    The mean negative log-likelihood $-\ell/n$ is minimised by ``optax.lbfgs`` (zoom
     line search) in one compiled ``lax.while_loop``, stopping when its gradient norm drops
     below ``tol`` or after ``max_iter`` iterations. The observed Fisher information is the
-    Hessian of :math:`-\ell` at the optimum (by ``jax.hessian``).
+    Hessian of $-\ell$ at the optimum (by ``jax.hessian``).
 
     Constrained parameters (a scale, a rate) are best fitted on an unconstrained scale
     (e.g. ``log_sigma``); the standard errors are then those of the transformed
@@ -126,7 +128,7 @@ def fit_mle(
       n_obs: number of observations for BIC (default: leading size of ``data``'s first
         leaf).
       max_iter: iteration limit.
-      tol: gradient-norm tolerance on :math:`-\ell/n`.
+      tol: gradient-norm tolerance on $-\ell/n$.
       memory_size: L-BFGS history length.
 
     Returns:

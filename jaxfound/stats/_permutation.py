@@ -35,8 +35,8 @@ def pvalue_from_null(
 ) -> Array:
     r"""Monte-Carlo p-value of ``observed`` against a null sample (scipy's conventions).
 
-    ``"greater"``: :math:`(\#\{t^* \ge t\} + 1)/(B + 1)`; ``"less"`` likewise with
-    :math:`\le`; ``"two-sided"``: twice the smaller of the two, capped at 1. Values within
+    ``"greater"``: $(\#\{t^* \ge t\} + 1)/(B + 1)$; ``"less"`` likewise with
+    $\le$; ``"two-sided"``: twice the smaller of the two, capped at 1. Values within
     a relative ``1e-12`` (float64) or ``1e-5`` (float32) of ``observed``, or within
     ``atol``, count as ties.
 

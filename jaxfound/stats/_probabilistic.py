@@ -68,8 +68,10 @@ def roc_auc(
 ) -> Array:
     r"""Area under the ROC curve (the Mann–Whitney statistic, ties counted one half).
 
-    .. math:: \mathrm{AUC} = \frac{\sum_{i:y_i=1}\sum_{j:y_j=0} w_iw_j
-       \big([s_i>s_j]+\tfrac12[s_i=s_j]\big)}{\sum_{i:y_i=1}w_i\sum_{j:y_j=0}w_j}
+    $$
+    \mathrm{AUC} = \frac{\sum_{i:y_i=1}\sum_{j:y_j=0} w_iw_j
+    \big([s_i>s_j]+\tfrac12[s_i=s_j]\big)}{\sum_{i:y_i=1}w_i\sum_{j:y_j=0}w_j}
+    $$
 
     Binary ``y_score`` ``(n,)`` (or ``(n, 2)``: column 1 is used) gives the plain AUC;
     ``(n, k)`` scores give one-vs-rest AUCs, averaged per ``average`` (``"macro"``,
@@ -119,7 +121,7 @@ def log_loss(
     sample_weight: ArrayLike | None = None,
     eps: float | None = None,
 ) -> Array:
-    r"""Cross-entropy of predicted probabilities :math:`-\frac1n\sum_i \log p_{i,y_i}`.
+    r"""Cross-entropy of predicted probabilities $-\frac1n\sum_i \log p_{i,y_i}$.
 
     Probabilities are clipped to ``[eps, 1 - eps]`` (default: the dtype's machine epsilon,
     as scikit-learn does). ``y_prob`` must hold probabilities (rows summing to 1).
@@ -146,8 +148,8 @@ def brier_score(
 ) -> Array:
     r"""Mean squared error of probabilities.
 
-    Binary ``(n,)`` probabilities of class 1: :math:`\frac1n\sum_i (p_i - y_i)^2`;
-    ``(n, k)`` probabilities: :math:`\frac1n\sum_i\sum_c (p_{ic} - [y_i=c])^2`
+    Binary ``(n,)`` probabilities of class 1: $\frac1n\sum_i (p_i - y_i)^2$;
+    ``(n, k)`` probabilities: $\frac1n\sum_i\sum_c (p_{ic} - [y_i=c])^2$
     (scikit-learn's ``brier_score_loss`` conventions).
 
     Example:
@@ -173,8 +175,8 @@ def calibration_bins(
 ) -> tuple[Array, Array, Array]:
     r"""Per-bin weight, summed confidence and summed correctness of top-label predictions.
 
-    The confidence :math:`c_i = \max_k p_{ik}` falls into bin ``b`` when
-    :math:`b/B < c_i \le (b+1)/B` (``c_i = 0`` into bin 0). Binary ``(n,)`` probabilities
+    The confidence $c_i = \max_k p_{ik}$ falls into bin ``b`` when
+    $b/B < c_i \le (b+1)/B$ (``c_i = 0`` into bin 0). Binary ``(n,)`` probabilities
     are read as ``[1 - p, p]``.
 
     Returns:
@@ -212,8 +214,10 @@ def expected_calibration_error(
 ) -> Array:
     r"""Expected calibration error of the top-label confidence, ``n_bins`` equal-width bins.
 
-    .. math:: \mathrm{ECE} = \sum_{b} \frac{|B_b|}{n}\,
-       \big|\mathrm{acc}(B_b) - \mathrm{conf}(B_b)\big|
+    $$
+    \mathrm{ECE} = \sum_{b} \frac{|B_b|}{n}\,
+    \big|\mathrm{acc}(B_b) - \mathrm{conf}(B_b)\big|
+    $$
 
     Example:
       >>> round(float(expected_calibration_error([0, 1], [[0.8, 0.2], [0.3, 0.7]], 2)), 4)

@@ -42,7 +42,7 @@ def _wmean(v: Array, w: Array) -> Array:
 
 
 def mse(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
-    r"""Mean squared error :math:`\frac{1}{n}\sum_i (y_i - \hat y_i)^2`.
+    r"""Mean squared error $\frac{1}{n}\sum_i (y_i - \hat y_i)^2$.
 
     Args:
       y_true: targets ``(n,)`` or ``(n, d)``.
@@ -66,7 +66,7 @@ def _mse(y_true, y_pred, w):
 
 
 def rmse(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
-    r"""Root mean squared error :math:`\sqrt{\mathrm{MSE}}` (per output, then averaged).
+    r"""Root mean squared error $\sqrt{\mathrm{MSE}}$ (per output, then averaged).
 
     Example:
       >>> float(rmse([0.0, 0.0], [3.0, -3.0]))
@@ -82,7 +82,7 @@ def _rmse(y_true, y_pred, w):
 
 
 def mae(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
-    r"""Mean absolute error :math:`\frac{1}{n}\sum_i |y_i - \hat y_i|`.
+    r"""Mean absolute error $\frac{1}{n}\sum_i |y_i - \hat y_i|$.
 
     Example:
       >>> float(mae([1.0, 2.0], [2.0, 4.0]))
@@ -102,7 +102,9 @@ def r2_score(
 ) -> Array:
     r"""Coefficient of determination.
 
-    .. math:: R^2 = 1 - \frac{\sum_i w_i (y_i - \hat y_i)^2}{\sum_i w_i (y_i - \bar y_w)^2}
+    $$
+    R^2 = 1 - \frac{\sum_i w_i (y_i - \hat y_i)^2}{\sum_i w_i (y_i - \bar y_w)^2}
+    $$
 
     A constant ``y_true`` gives 1 for a perfect prediction and 0 otherwise (as
     scikit-learn does).
@@ -129,8 +131,10 @@ def l2_relative_error(
 ) -> Array:
     r"""Relative L2 error over all entries (the usual PINN accuracy measure).
 
-    .. math:: \frac{\lVert \hat y - y\rVert_2}{\lVert y\rVert_2}
-       = \sqrt{\frac{\sum_i w_i \lVert \hat y_i - y_i\rVert^2}{\sum_i w_i \lVert y_i\rVert^2}}
+    $$
+    \frac{\lVert \hat y - y\rVert_2}{\lVert y\rVert_2}
+    = \sqrt{\frac{\sum_i w_i \lVert \hat y_i - y_i\rVert^2}{\sum_i w_i \lVert y_i\rVert^2}}
+    $$
 
     Example:
       >>> round(float(l2_relative_error([3.0, 4.0], [3.0, 4.5])), 6)

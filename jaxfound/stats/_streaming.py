@@ -61,9 +61,11 @@ def _batch_weight(y_true, sample_weight):
 def streaming_mean(metric: Callable) -> Accumulator:
     r"""Weighted running mean of a per-example-average metric.
 
-    .. math:: m = \frac{\sum_b W_b\, m_b}{\sum_b W_b}
+    $$
+    m = \frac{\sum_b W_b\, m_b}{\sum_b W_b}
+    $$
 
-    where :math:`m_b` is ``metric`` on batch ``b`` and :math:`W_b` its total weight. Exact
+    where $m_b$ is ``metric`` on batch ``b`` and $W_b$ its total weight. Exact
     for metrics that are means over examples: :func:`accuracy`, :func:`mse`, :func:`mae`,
     :func:`log_loss`, :func:`brier_score`.
 
@@ -197,7 +199,7 @@ def _r2(s: _Moments) -> Array:
 
 
 def streaming_r2(n_outputs: int | None = None) -> Accumulator:
-    r"""Running :math:`R^2`; the spread of ``y_true`` is merged stably (Chan et al. 1979).
+    r"""Running $R^2$; the spread of ``y_true`` is merged stably (Chan et al. 1979).
 
     Example:
       >>> import jax.numpy as jnp

@@ -58,7 +58,9 @@ def evaluate(
     one compiled ``lax.scan``; a smaller last batch runs once more; the means
     are weighted by batch size, so per-example averages (loss, accuracy) are exact:
 
-    .. math:: \bar m = \frac{1}{n}\sum_b n_b\, m_b
+    $$
+    \bar m = \frac{1}{n}\sum_b n_b\, m_b
+    $$
 
     Args:
       params: model parameters.

@@ -18,7 +18,7 @@ Step = Callable[[TrainState, Batch], "tuple[TrainState, Aux]"]
 def make_step(loss_fn: LossFn, *, has_model_state: bool = False) -> Step:
     r"""Build the pure update ``step(state, batch) -> (state, aux)``.
 
-    One call computes :math:`(L, \nabla_\theta L)` with ``jax.value_and_grad``
+    One call computes $(L, \nabla_\theta L)$ with ``jax.value_and_grad``
     and applies the optax update. If ``state.key`` is set it is split: one half
     is given to ``loss_fn`` (dropout…), the other becomes the next state's key,
     so the same initial key always gives the same run.

@@ -1,15 +1,19 @@
 r"""Matrix factorisation with biases for explicit ratings (a ``flax.linen`` module).
 
-The predicted rating of user :math:`u` for item :math:`i` is
+The predicted rating of user $u$ for item $i$ is
 
-.. math:: \hat r_{ui} = \mu + b_u + b_i + p_u^\top q_i,
+$$
+\hat r_{ui} = \mu + b_u + b_i + p_u^\top q_i,
+$$
 
-with a global offset :math:`\mu`, user and item biases :math:`b_u, b_i` and
-:math:`k`-dimensional embeddings :math:`p_u, q_i` (Koren, Bell & Volinsky, 2009).
+with a global offset $\mu$, user and item biases $b_u, b_i$ and
+$k$-dimensional embeddings $p_u, q_i$ (Koren, Bell & Volinsky, 2009).
 It is fitted by minimising the regularised squared error over observed ratings,
 
-.. math:: \frac{1}{|B|}\sum_{(u,i)\in B} (r_{ui} - \hat r_{ui})^2
-   + \lambda\big(\lVert p_u\rVert^2 + \lVert q_i\rVert^2 + b_u^2 + b_i^2\big),
+$$
+\frac{1}{|B|}\sum_{(u,i)\in B} (r_{ui} - \hat r_{ui})^2
++ \lambda\big(\lVert p_u\rVert^2 + \lVert q_i\rVert^2 + b_u^2 + b_i^2\big),
+$$
 
 where the penalty applies per observed rating, so users and items with many
 ratings are shrunk less than rare ones (:func:`rating_loss`).
@@ -30,15 +34,15 @@ __all__ = ["MatrixFactorization", "rating_loss", "recommend", "rmse"]
 
 
 class MatrixFactorization(nn.Module):
-    """Biased matrix factorisation :math:`\\mu + b_u + b_i + p_u^\\top q_i`.
+    """Biased matrix factorisation $\\mu + b_u + b_i + p_u^\\top q_i$.
 
     Input: ``(..., 2)`` int array of ``(user, item)`` indices (0-based).
     Output: ``(...)`` predicted ratings.
 
     Attributes:
       n_users, n_items: table sizes.
-      dim: embedding size :math:`k`.
-      mean: initial global offset :math:`\\mu` (use the mean training rating).
+      dim: embedding size $k$.
+      mean: initial global offset $\\mu$ (use the mean training rating).
       init_scale: standard deviation of the initial embeddings.
 
     Example:
@@ -93,7 +97,7 @@ def rating_loss(model: MatrixFactorization, l2: float = 0.05) -> LossFn:
 
     Args:
       model: a :class:`MatrixFactorization`.
-      l2: the per-rating penalty :math:`\lambda`.
+      l2: the per-rating penalty $\lambda$.
 
     Returns:
       ``loss_fn(params, (ids, ratings), key) -> (loss, aux)``.
@@ -120,7 +124,7 @@ def rmse(
     *,
     clip: tuple[float, float] | None = (1.0, 5.0),
 ) -> float:
-    r"""Root mean squared error :math:`\sqrt{\frac1n\sum (r - \hat r)^2}` of predictions.
+    r"""Root mean squared error $\sqrt{\frac1n\sum (r - \hat r)^2}$ of predictions.
 
     Predictions are clipped to ``clip`` (the rating scale) first; ``None`` skips it.
     """

@@ -1,13 +1,14 @@
 r"""CART decision trees, fitted level by level with every node's split search vectorised.
 
-At each level every live node looks for the split :math:`(j, t)` that maximises the
+At each level every live node looks for the split $(j, t)$ that maximises the
 weighted impurity decrease
 
-.. math::
-    \Delta = W\,I(\text{node}) - W_L\,I(\text{left}) - W_R\,I(\text{right}),
+$$
+\Delta = W\,I(\text{node}) - W_L\,I(\text{left}) - W_R\,I(\text{right}),
+$$
 
-with :math:`W` the summed sample weights and :math:`I` the Gini index
-:math:`1 - \sum_c p_c^2`, the entropy :math:`-\sum_c p_c \log_2 p_c`, or the
+with $W$ the summed sample weights and $I$ the Gini index
+$1 - \sum_c p_c^2$, the entropy $-\sum_c p_c \log_2 p_c$, or the
 variance of the target (squared error). Samples are pre-sorted once per feature;
 each level stable-sorts them by node, so a segmented cumulative sum gives the
 left/right statistics of *every* candidate threshold of *every* node and feature
@@ -434,8 +435,8 @@ def fit_classifier(
     r"""Fit a CART classification tree of depth ``max_depth``.
 
     Each node's split maximises the weighted decrease of the Gini index
-    :math:`G = 1 - \sum_c p_c^2` or the entropy :math:`H = -\sum_c p_c\log_2 p_c`,
-    with :math:`p_c` the weighted class fractions in the node. A node stays a
+    $G = 1 - \sum_c p_c^2$ or the entropy $H = -\sum_c p_c\log_2 p_c$,
+    with $p_c$ the weighted class fractions in the node. A node stays a
     leaf when it is pure, has fewer than ``min_samples_split`` samples, or no
     threshold leaves ``min_samples_leaf`` samples on each side. Thresholds are
     midpoints between consecutive distinct feature values (as in scikit-learn).
@@ -447,7 +448,7 @@ def fit_classifier(
     Args:
       X: ``(n, n_features)`` finite features.
       y: ``(n,)`` integer labels in ``[0, n_classes)``.
-      max_depth: depth :math:`D` of the complete tree (``2^D`` leaves), 1 to 20.
+      max_depth: depth $D$ of the complete tree (``2^D`` leaves), 1 to 20.
       criterion: ``"gini"`` or ``"entropy"``.
       n_classes: number of classes; ``max(y) + 1`` by default.
       min_samples_leaf: fewest samples (with positive weight) in a leaf.
@@ -504,10 +505,12 @@ def fit_regressor(
     A split maximises the decrease of the weighted sum of squared errors,
     which reduces to
 
-    .. math:: \Delta = \frac{S_L^2}{W_L} + \frac{S_R^2}{W_R} - \frac{S^2}{W},
-       \qquad S = \sum_i w_i y_i,\; W = \sum_i w_i,
+    $$
+    \Delta = \frac{S_L^2}{W_L} + \frac{S_R^2}{W_R} - \frac{S^2}{W},
+    \qquad S = \sum_i w_i y_i,\; W = \sum_i w_i,
+    $$
 
-    and a leaf predicts its weighted mean :math:`S/W`. Arguments are those of
+    and a leaf predicts its weighted mean $S/W$. Arguments are those of
     :func:`fit_classifier` (without ``n_classes``); ``y`` is a finite ``(n,)``
     float target. ``vmap``-able over ``sample_weight`` and ``key``.
 

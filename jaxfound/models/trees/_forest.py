@@ -1,14 +1,14 @@
 r"""Random forests: a ``vmap`` of CART trees over bootstrap weights and feature draws.
 
-Tree :math:`t` is fitted on the sample weights :math:`w_i c_{ti}`, where
-:math:`c_t \sim \mathrm{Multinomial}(m, \tfrac1m \mathbf 1)` counts how often each of
-the :math:`m` rows with positive weight is drawn in a bootstrap sample of size
-:math:`m` (what scikit-learn does), and at every node it only considers
+Tree $t$ is fitted on the sample weights $w_i c_{ti}$, where
+$c_t \sim \mathrm{Multinomial}(m, \tfrac1m \mathbf 1)$ counts how often each of
+the $m$ rows with positive weight is drawn in a bootstrap sample of size
+$m$ (what scikit-learn does), and at every node it only considers
 ``max_features`` features drawn at random. Because trees have a fixed array layout
 the whole forest is one compiled program; the result is a :class:`Tree` whose
 arrays carry a leading ``n_estimators`` axis, and :func:`predict_proba` averages
 the trees' class probabilities,
-:math:`\hat p(c\mid x) = \frac1T\sum_t p_t(c\mid x)`.
+$\hat p(c\mid x) = \frac1T\sum_t p_t(c\mid x)$.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ _MEMORY_BUDGET = 1 << 29
 def bootstrap_weights(key: PRNGKey, sample_weight: Array) -> Array:
     """Bootstrap sample as weights: multinomial draw counts times ``sample_weight``.
 
-    The :math:`m` rows with positive weight are drawn :math:`m` times with
+    The $m$ rows with positive weight are drawn $m$ times with
     replacement (uniformly); rows with weight 0 are never drawn, so a 0/1 fold
     mask gives the bootstrap of that fold's training rows. Shapes stay fixed,
     so it ``jit``\\ s and ``vmap``\\ s.
@@ -118,7 +118,7 @@ def fit_forest_classifier(
     Arguments are those of :func:`fit_classifier`, plus:
 
     Args:
-      n_estimators: number of trees :math:`T`.
+      n_estimators: number of trees $T$.
       bootstrap: fit each tree on a bootstrap sample (else on all rows).
       batch_size: trees fitted at once by ``vmap`` (batches loop in
         ``lax.map``); by default 1 on CPU, else as many as fit ~0.5 GiB.

@@ -1,19 +1,21 @@
 r"""A soft (differentiable) decision tree as a ``flax.linen`` module.
 
-Every internal node :math:`i` of a complete tree of depth :math:`D` routes an
+Every internal node $i$ of a complete tree of depth $D$ routes an
 input to the right with probability
-:math:`g_i(x) = \sigma\big((w_i^\top x + b_i)/\tau\big)` and to the left with
-:math:`1 - g_i(x)`. The probability of reaching leaf :math:`\ell` is the product
+$g_i(x) = \sigma\big((w_i^\top x + b_i)/\tau\big)$ and to the left with
+$1 - g_i(x)$. The probability of reaching leaf $\ell$ is the product
 along its path,
 
-.. math:: \mu_\ell(x) = \prod_{i \in \text{path}(\ell)} g_i(x)^{[\ell \in R_i]}
-   \big(1 - g_i(x)\big)^{[\ell \in L_i]}, \qquad \textstyle\sum_\ell \mu_\ell(x) = 1,
+$$
+\mu_\ell(x) = \prod_{i \in \text{path}(\ell)} g_i(x)^{[\ell \in R_i]}
+\big(1 - g_i(x)\big)^{[\ell \in L_i]}, \qquad \textstyle\sum_\ell \mu_\ell(x) = 1,
+$$
 
 and the output is the mixture of the learned leaf vectors,
-:math:`f(x) = \sum_\ell \mu_\ell(x)\, v_\ell` (logits for classification, values
+$f(x) = \sum_\ell \mu_\ell(x)\, v_\ell$ (logits for classification, values
 for regression). Everything is smooth, so it trains by gradient descent with
 :func:`jaxfound.losses.supervised` and :func:`jaxfound.train.fit`; as
-:math:`\tau \to 0` the gates become hard oblique splits (Frosst & Hinton, 2017;
+$\tau \to 0$ the gates become hard oblique splits (Frosst & Hinton, 2017;
 İrsoy et al., 2012).
 """
 
@@ -32,7 +34,7 @@ def leaf_probabilities(gates: Array, depth: int) -> Array:
 
     Args:
       gates: ``(..., 2^D - 1)`` probabilities of going right, nodes in heap order.
-      depth: :math:`D`.
+      depth: $D$.
 
     Example:
       >>> import jax.numpy as jnp
@@ -52,9 +54,9 @@ class SoftTree(nn.Module):
     """Soft decision tree of depth ``depth`` with ``features`` outputs per leaf.
 
     Attributes:
-      depth: depth :math:`D` (``2^D - 1`` gates, ``2^D`` leaves).
+      depth: depth $D$ (``2^D - 1`` gates, ``2^D`` leaves).
       features: size of each leaf vector (classes, or 1 for regression).
-      temperature: :math:`\\tau`, the gates' sharpness (smaller = harder).
+      temperature: $\\tau$, the gates' sharpness (smaller = harder).
 
     Example:
       >>> import jax, jax.numpy as jnp

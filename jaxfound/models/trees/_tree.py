@@ -1,8 +1,8 @@
 """The fixed-size array layout of a decision tree, and prediction by gathers.
 
-A tree of depth :math:`D` is stored as a *complete* binary tree in heap order:
-internal node :math:`i` (``0 <= i < 2^D - 1``) has children :math:`2i+1` and
-:math:`2i+2`, and the :math:`2^D` leaves follow. A node that did not split keeps
+A tree of depth $D$ is stored as a *complete* binary tree in heap order:
+internal node $i$ (``0 <= i < 2^D - 1``) has children $2i+1$ and
+$2i+2$, and the $2^D$ leaves follow. A node that did not split keeps
 ``threshold = +inf`` so every sample goes left, down to a leaf that holds the
 node's value. Fixed shapes make fitting, predicting and stacking (forests,
 folds, grids) plain array programs that ``jit`` and ``vmap`` handle.
@@ -47,7 +47,7 @@ class Tree:
 
     @property
     def depth(self) -> int:
-        """Depth :math:`D` of the complete tree."""
+        """Depth $D$ of the complete tree."""
         return int(np.log2(self.value.shape[-2]))
 
     @property
@@ -115,7 +115,7 @@ def predict_proba(tree: Tree, X) -> Array:
     r"""Class probabilities ``(n, n_classes)``: the weighted class fractions of the leaf.
 
     For a forest (stacked trees) the probabilities are averaged over trees,
-    :math:`p(c \mid x) = \frac1T \sum_t p_t(c \mid x)`, as scikit-learn does.
+    $p(c \mid x) = \frac1T \sum_t p_t(c \mid x)$, as scikit-learn does.
     """
     if tree.task != CLASSIFICATION:
         raise errors.ValidationError(

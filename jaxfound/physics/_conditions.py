@@ -24,7 +24,7 @@ passed, checks that they lie where the condition lives
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -74,7 +74,7 @@ def _boundary_points(points, geometry, who):
 def dirichlet(
     u: Field,
     value: Value = 0.0,
-    points=None,
+    points: Any = None,
     *,
     geometry: Geometry | None = None,
     component: int | None = None,
@@ -128,8 +128,8 @@ def _normal_derivative(u, params, x, n, component):
 def neumann(
     u: Field,
     value: Value = 0.0,
-    points=None,
-    normals=None,
+    points: Any = None,
+    normals: Any = None,
     *,
     geometry: Geometry | None = None,
     component: int | None = None,
@@ -165,8 +165,8 @@ def robin(
     alpha,
     beta,
     value: Value = 0.0,
-    points=None,
-    normals=None,
+    points: Any = None,
+    normals: Any = None,
     *,
     geometry: Geometry | None = None,
     component: int | None = None,
@@ -201,7 +201,7 @@ def periodic(
     axis: int | str,
     low: float,
     high: float,
-    points=None,
+    points: Any = None,
     *,
     coords: Sequence[str] | None = None,
     derivatives: int = 0,
@@ -266,7 +266,7 @@ def _initial_points(points, geometry, who):
 def initial(
     u: Field,
     value: Value,
-    points=None,
+    points: Any = None,
     *,
     geometry: SpaceTime | None = None,
     time_axis: int = -1,
@@ -297,7 +297,7 @@ def initial(
 def initial_derivative(
     u: Field,
     value: Value,
-    points=None,
+    points: Any = None,
     *,
     geometry: SpaceTime | None = None,
     time_axis: int = -1,
@@ -329,8 +329,8 @@ def initial_derivative(
 
 def observed(
     u: Field,
-    points,
-    values,
+    points: Any,
+    values: Any,
     *,
     geometry: Geometry | None = None,
     component: int | None = None,

@@ -87,7 +87,7 @@ def as_points(points, name: str, dim: int | None = None, who: str = "") -> Array
 def residual(
     pde: PDE,
     u: Field,
-    points=None,
+    points: Any = None,
     *,
     geometry: Geometry | None = None,
     reduce: Callable[[Array, Any], Array] | None = None,

@@ -84,7 +84,9 @@ class Geometry:
     def _boundary_from_unit(self, u):
         raise NotImplementedError
 
-    def sample_interior(self, n: int, key=None, method: str = "uniform", *, skip: int = 0):
+    def sample_interior(
+        self, n: int, key: jax.Array | None = None, method: str = "uniform", *, skip: int = 0
+    ):
         """``n`` points inside the geometry, ``(n, dim)`` (``grid`` may give a few more).
 
         Args:
@@ -97,7 +99,9 @@ class Geometry:
         u = sample_unit(method, n, self.interior_param_dim, key, skip=skip)
         return self._interior_from_unit(u)
 
-    def sample_boundary(self, n: int, key=None, method: str = "uniform", *, skip: int = 0):
+    def sample_boundary(
+        self, n: int, key: jax.Array | None = None, method: str = "uniform", *, skip: int = 0
+    ):
         """``n`` points on the boundary, spread in proportion to its measure, ``(n, dim)``
         (``grid`` may give a few more)."""
         u = sample_unit(method, n, self.boundary_param_dim, key, skip=skip)
@@ -425,7 +429,9 @@ class Polygon(Geometry):
     def interior_param_dim(self) -> int:
         return 2
 
-    def sample_interior(self, n: int, key=None, method: str = "uniform", *, skip: int = 0):
+    def sample_interior(
+        self, n: int, key: jax.Array | None = None, method: str = "uniform", *, skip: int = 0
+    ):
         frac = self._area / float(np.prod(self.hi - self.lo))
         m = int(math.ceil(n / frac * 1.5)) + 16
         u = sample_unit(method, m, 2, key, skip=skip)
@@ -510,7 +516,9 @@ class SpaceTime(Geometry):
     def _with_time(self, xs, ts):
         return jnp.concatenate([xs, ts.reshape(-1, 1).astype(xs.dtype)], axis=-1)
 
-    def sample_interior(self, n: int, key=None, method: str = "uniform", *, skip: int = 0):
+    def sample_interior(
+        self, n: int, key: jax.Array | None = None, method: str = "uniform", *, skip: int = 0
+    ):
         if isinstance(self.space, Polygon):  # rejection sampler in space; time drawn apart
             k1, k2, k3 = _split(key, 3)
             xs = self.space.sample_interior(n, k1, method, skip=skip)
@@ -526,7 +534,9 @@ class SpaceTime(Geometry):
         xs = self.space._boundary_from_unit(u[:, :-1])
         return self._with_time(xs, self.time._interior_from_unit(u[:, -1:]))
 
-    def sample_initial(self, n: int, key=None, method: str = "uniform", *, skip: int = 0):
+    def sample_initial(
+        self, n: int, key: jax.Array | None = None, method: str = "uniform", *, skip: int = 0
+    ):
         """``n`` points on the initial slice :math:`\\Omega \\times \\{t_0\\}`."""
         xs = self.space.sample_interior(n, key, method, skip=skip)
         return self._with_time(xs, jnp.full((xs.shape[0],), self.t0, xs.dtype))

@@ -19,7 +19,7 @@ Coordinates are given by index (``0``, ``-1``) or by name together with ``coords
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -56,7 +56,7 @@ Field = Callable[[Params, Array], Array]
 
 
 def field(
-    model,
+    model: Any,
     *,
     params_key: str | None = None,
     scalar: bool = True,

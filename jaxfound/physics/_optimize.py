@@ -103,12 +103,12 @@ def optimize(
     optimizer: optax.GradientTransformation | None = None,
     *,
     steps: int,
-    batch=None,
+    batch: Any = None,
     key: jax.Array | None = None,
     chunk: int = 1000,
     refresh: Callable[[jax.Array, Params, Any], Any] | None = None,
     refresh_every: int | None = None,
-    opt_state=None,
+    opt_state: Any = None,
     verbose: bool = False,
     callback: Callable[[int, Params, dict], None] | None = None,
 ) -> Result:
@@ -205,7 +205,7 @@ def optimize(
 def lbfgs(
     loss_fn: LossFn,
     params: Params,
-    batch=None,
+    batch: Any = None,
     *,
     max_iters: int = 1000,
     memory_size: int = 20,
@@ -241,7 +241,7 @@ def lbfgs(
 
     Raises:
       TrainingDivergedError: the loss became NaN/inf (the last finite parameters are
-      in the exception's ``state``).
+        in the exception's ``state``).
 
     Example:
       >>> import jax.numpy as jnp

@@ -19,7 +19,7 @@ single pass along :math:`e_x` whose second-order input :math:`-e_t/\nu` folds
 from __future__ import annotations
 
 import inspect
-from typing import Callable, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -158,7 +158,7 @@ def _axes(coords: Sequence[str], time: str | None):
 
 
 def burgers(
-    nu, coords: Sequence[str] = ("x", "t"), *, time: str = "t", collapse: bool = True
+    nu: Any, coords: Sequence[str] = ("x", "t"), *, time: str = "t", collapse: bool = True
 ) -> PDE:
     r"""Viscous Burgers' equation in 1-D: :math:`u_t + u u_x - \nu u_{xx} = 0`.
 

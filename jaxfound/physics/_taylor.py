@@ -396,11 +396,11 @@ def _rule(eqn, name, subfuns, bind_params, primals, first, second, weights, K):
 
 def taylor2(
     fun: Callable,
-    x,
-    directions,
-    w=None,
-    weights=None,
-):
+    x: Any,
+    directions: Any,
+    w: Any = None,
+    weights: Sequence | Any | None = None,
+) -> tuple[jax.Array, jax.Array, jax.Array]:
     r"""Value, first derivatives along ``K`` directions and a collapsed second-order term.
 
     .. math::

@@ -214,13 +214,15 @@ def lbfgs(
     max_seconds: float | None = None,
     linesearch: optax.GradientTransformationExtraArgs | None = None,
     verbose: bool = False,
+    callback: Callable[[int, Params, float], bool | None] | None = None,
 ) -> Result:
     r"""Minimise ``loss_fn`` with L-BFGS: ``optax.lbfgs`` and its zoom line search,
     the iteration loop compiled in one ``lax.while_loop``.
 
     It stops after ``max_iters`` iterations, when the gradient norm falls to ``gtol``,
     when the loss has not changed for 20 iterations (the line search found no
-    decrease) or when ``max_seconds`` have passed (checked between chunks).
+    decrease), when ``max_seconds`` have passed or when ``callback`` returns ``True``
+    (both checked between chunks; the L-BFGS memory carries across chunks).
 
     Args:
       loss_fn: ``(params, batch, key) -> (loss, aux)``; called with ``key=None``.
@@ -235,6 +237,8 @@ def lbfgs(
       linesearch: an optax line search (default ``optax.scale_by_zoom_linesearch``
         with 20 steps).
       verbose: print a line per chunk.
+      callback: ``callback(iterations_done, params, loss)`` after every chunk; return
+        ``True`` to stop (e.g. once a validation error is reached).
 
     Returns:
       :class:`Result`; ``history["loss"]`` has one value per iteration done.
@@ -307,6 +311,8 @@ def lbfgs(
                 f"|g|={float(gnorm):.2e}  ({time.perf_counter() - t0:.1f}s)",
                 flush=True,
             )
+        if callback is not None and it and callback(done, params, float(vals[-1])):
+            break
         if it < n:
             break  # converged or stalled
         if max_seconds is not None and time.perf_counter() - t0 > max_seconds:

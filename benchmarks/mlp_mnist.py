@@ -73,7 +73,7 @@ def flop_floor(n: int) -> tuple[float, float]:
 ce = optax.losses.softmax_cross_entropy_with_integer_labels
 
 
-def make_jaxfound(x, y, bs):
+def make_jaxfound(x, y, bs, unroll=1):
     model = jf.models.MLP(LAYERS[1:], dropout=DROPOUT)
     params = model.init(jax.random.key(0), x[:1])
     loss_fn = jf.losses.supervised(model, ce)
@@ -84,7 +84,7 @@ def make_jaxfound(x, y, bs):
 
     def run():
         state[0], _ = jf.train.fit(state[0], loss_fn, data, epochs=1, batch_size=bs,
-                                   progress=False)
+                                   progress=False, unroll=unroll)
         jax.block_until_ready(state[0].params)
 
     return run

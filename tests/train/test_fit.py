@@ -72,6 +72,8 @@ def test_steps_per_call_chunks_give_same_result():
     a, _ = fit(s0, mse, (x, y), epochs=2, batch_size=16, seed=0, progress=False)
     b, _ = fit(s0, mse, (x, y), epochs=2, batch_size=16, seed=0, steps_per_call=3, progress=False)
     np.testing.assert_allclose(a.params, b.params, rtol=1e-6)
+    c, _ = fit(s0, mse, (x, y), epochs=2, batch_size=16, seed=0, unroll=4, progress=False)
+    np.testing.assert_allclose(a.params, c.params, rtol=1e-6)
 
 
 def test_fit_iterable_path_and_validation():

@@ -29,10 +29,14 @@ def shared_data():
 
 def run_example(name: str, *args: str) -> None:
     """Run ``examples/<name>`` as ``__main__`` with the given command-line arguments."""
+    import jax
+
     path = ROOT / "examples" / name
     old = sys.argv
+    x64 = jax.config.jax_enable_x64  # examples may switch to float64: do not leak it
     sys.argv = [str(path), *args]
     try:
         runpy.run_path(str(path), run_name="__main__")
     finally:
         sys.argv = old
+        jax.config.update("jax_enable_x64", x64)

@@ -14,7 +14,8 @@ Contenders for the Adam loop (1000 iterations, after a warm-up that compiles):
   case): reverse-mode ``jax.hessian`` + ``vmap``; reverse-over-reverse per
   coordinate (``jax.grad`` twice); nested forward-mode ``jax.jvp``;
 * DeepXDE with each backend that runs here (``DDE_BACKEND=jax`` / ``pytorch``),
-  in a subprocess, ``model.train(iterations=1000)`` timed after a warm-up.
+  in a subprocess, ``model.train(iterations=1000)`` timed after a warm-up (PyTorch with
+  one OpenMP thread: its default two threads ran ~20x slower on this shared machine).
 
 Contenders run interleaved ``--repeats`` times; the table gives the median (and the
 minimum, a better estimate of speed on a shared machine) of wall-clock seconds and
@@ -228,6 +229,10 @@ else:  # time to accuracy with DeepXDE's example recipe (Adam 15000, then L-BFGS
         model.train(verbose=0)
         err = float(dde.metrics.l2_relative_error(y, model.predict(X)))
         trace.append((time.perf_counter() - t0, err))
+        try:
+            out["lbfgs_iters"] = int(model.opt.state_dict()["state"][0]["n_iter"])
+        except Exception:  # noqa: BLE001
+            pass
     out["trace"] = trace
 print("RESULT " + json.dumps(out))
 """
@@ -242,6 +247,8 @@ def run_deepxde(
     timeout: float = 3600.0,
 ):
     env = dict(os.environ, DDE_BACKEND=backend)
+    if backend == "pytorch":  # its default 2 OpenMP threads ran ~20x slower on the shared machine
+        env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     cmd = [
         sys.executable,
         "-c",
@@ -438,7 +445,14 @@ def _tta(args, backends):
             + ("(its L-BFGS needs another backend)" if b == "jax" else "then L-BFGS")
             + f", Adam capped at {args.tta_cap:.0f} s): "
             + (f"reached 1e-3 after {t:.0f} s" if t is not None else "did not reach 1e-3")
-            + f"; trace (s, err): {', '.join(f'({a:.0f}, {e:.1e})' for a, e in tr)}."
+            + "; trace (s, err) after each 1000 Adam its"
+            + (" and after L-BFGS" if "lbfgs_iters" in out else "")
+            + f": {', '.join(f'({a:.0f}, {e:.1e})' for a, e in tr)}"
+            + (
+                f"; its L-BFGS stopped after {out['lbfgs_iters']} iterations."
+                if "lbfgs_iters" in out
+                else "."
+            )
         )
         break  # one backend is enough for this row
     return lines

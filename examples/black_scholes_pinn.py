@@ -98,6 +98,7 @@ def main(argv=None):
     ap.add_argument("--points", type=int, default=4096, help="Sobol collocation points")
     ap.add_argument("--adam-steps", type=int, default=1000)
     ap.add_argument("--lbfgs-iters", type=int, default=3000)
+    ap.add_argument("--memory", type=int, default=50, help="L-BFGS memory size")
     ap.add_argument("--budget", type=float, default=300.0, help="seconds for L-BFGS")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -151,7 +152,7 @@ def main(argv=None):
         loss_fn,
         params,
         max_iters=args.lbfgs_iters,
-        memory_size=50,
+        memory_size=args.memory,
         chunk=min(1000, args.lbfgs_iters),
         max_seconds=args.budget,
     )

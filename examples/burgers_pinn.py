@@ -174,7 +174,7 @@ def main(argv=None):
     #    carried across; the error on the reference grid is printed in between.
     #    (with --rar-rounds R, after each of the first R rounds of --round iterations the
     #    worst-residual candidates are added and L-BFGS restarts.)
-    done = 0
+    done, reached = 0, []
 
     def report(its, p, loss):
         err, _ = l2_relative(u, p, pts, ref)
@@ -183,7 +183,9 @@ def main(argv=None):
             f"L2 rel err={err:.3e}  ({elapsed():.0f}s)",
             flush=True,
         )
-        return args.target is not None and err <= args.target
+        if args.target is not None and err <= args.target:
+            reached.append(done + its)
+        return bool(reached)
 
     for r in range(args.rar_rounds + 1):
         if r > 0:  # refine once the smooth part has converged: points where |r| is largest
@@ -201,7 +203,7 @@ def main(argv=None):
         )
         params = res.params
         done += len(res.history["loss"])
-        if elapsed() >= args.budget or done >= args.lbfgs_iters:
+        if reached or elapsed() >= args.budget or done >= args.lbfgs_iters:
             break
 
     err, pred = l2_relative(u, params, pts, ref)

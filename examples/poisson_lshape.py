@@ -111,7 +111,7 @@ def plot(path: Path, pts, pred, ref, err):
     fig, axes = plt.subplots(1, 3, figsize=(14, 4), constrained_layout=True)
     for ax, z, title, cmap in (
         (axes[0], pred, "PINN u(x, y)", "viridis"),
-        (axes[1], ref, "reference (DeepXDE Poisson_Lshape.npz)", "viridis"),
+        (axes[1], ref, "reference (Poisson_Lshape.npz)", "viridis"),
         (axes[2], np.abs(pred - ref), f"|error|, L2 rel = {err:.2e}", "magma"),
     ):
         im = ax.tricontourf(tri, z, levels=50, cmap=cmap)

@@ -318,7 +318,7 @@ def main(argv=None):
     ap.add_argument("--no-tta", action="store_true", help="skip the time-to-accuracy runs")
     ap.add_argument("--tta-cap", type=float, default=600.0, help="seconds per TTA run")
     ap.add_argument("--skip-slow", action="store_true", help="skip the jax.hessian variant")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "pinn_burgers.md"))
+    ap.add_argument("--markdown", default=None, help="also write the report to this file")
     args = ap.parse_args(argv)
     if args.quick:
         args.repeats, args.no_tta = 2, True
@@ -366,9 +366,10 @@ def main(argv=None):
     tta_lines = [] if args.no_tta else _tta(args, backends)
     text = _report(table, tta_lines, notes, args, rows)
     print(text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text)
-    print(f"wrote {args.out}")
+    if args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(text)
+        print(f"wrote {args.markdown}")
 
 
 def _dde_version():

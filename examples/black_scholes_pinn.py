@@ -71,26 +71,6 @@ def hard_constraint(x, out):
     return smoothed_payoff(S, tau) - smoothed_payoff(0.0, tau) + jnp.sqrt(tau) * S * out
 
 
-def plot(path: Path, S, t, pred, ref, err):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), constrained_layout=True)
-    for ax, z, title, cmap in (
-        (axes[0], pred, "PINN price V(S, t)", "viridis"),
-        (axes[1], ref, "Black–Scholes formula", "viridis"),
-        (axes[2], np.abs(pred - ref), f"|error|, L2 rel = {err:.2e}", "magma"),
-    ):
-        im = ax.pcolormesh(t, S, z, shading="auto", cmap=cmap)
-        ax.set(xlabel="t", ylabel="S", title=title)
-        fig.colorbar(im, ax=ax)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
@@ -129,8 +109,8 @@ def main(argv=None):
     ref = np.asarray(closed_form(grid[:, 0], grid[:, 1]))
 
     def error(p):
-        pred = np.asarray(jax.jit(jax.vmap(lambda x: V(p, x)))(grid))
-        return float(np.linalg.norm(pred - ref) / np.linalg.norm(ref)), pred
+        pred = np.asarray(jax.jit(jp.on_points(V))(p, grid))
+        return float(jf.stats.l2_relative_error(ref, pred)), pred
 
     print(f"European call K={K} sigma={SIGMA} r={RATE} T={T}; {args.points} Sobol points")
     # float64 throughout: near maturity the smoothed payoff's derivatives grow like
@@ -173,7 +153,14 @@ def main(argv=None):
         f"(bar: <= 1e-3)  wall-clock {time.perf_counter() - t0:.0f}s"
     )
     out = Path(args.out)
-    plot(out / "black_scholes_pinn.png", Sg, tg, pred.reshape(SS.shape), ref.reshape(SS.shape), err)
+    jp.plot_comparison(
+        out / "black_scholes_pinn.png",
+        pred,
+        ref,
+        coords=(tg, Sg),
+        labels=("t", "S"),
+        titles=("PINN price V(S, t)", "Black–Scholes formula"),
+    )
     print(f"wrote {out / 'black_scholes_pinn.png'}")
     return err
 

@@ -74,29 +74,8 @@ def make_field(width: int, depth: int):
 
 
 def l2_relative(u, params, pts, ref):
-    pred = np.asarray(jax.jit(jax.vmap(lambda x: u(params, x)))(jnp.asarray(pts)))
-    return float(np.linalg.norm(pred - ref) / np.linalg.norm(ref)), pred
-
-
-def plot(path: Path, grid_xt, pred, ref, shape, err):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    x, t = grid_xt
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6), constrained_layout=True)
-    for ax, z, title, cmap in (
-        (axes[0], pred.reshape(shape), "PINN u(x, t)", "RdBu_r"),
-        (axes[1], ref.reshape(shape), "reference (DeepXDE Burgers.npz)", "RdBu_r"),
-        (axes[2], np.abs(pred - ref).reshape(shape), f"|error|, L2 rel = {err:.2e}", "magma"),
-    ):
-        im = ax.pcolormesh(t, x, z, shading="auto", cmap=cmap)
-        ax.set(xlabel="t", ylabel="x", title=title)
-        fig.colorbar(im, ax=ax)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    pred = np.asarray(jax.jit(jp.on_points(u))(params, jnp.asarray(pts)))
+    return float(jf.stats.l2_relative_error(ref, pred)), pred
 
 
 def main(argv=None):
@@ -212,7 +191,16 @@ def main(argv=None):
         f"(bar: <= 5e-4)  wall-clock {elapsed():.0f}s"
     )
     out = Path(args.out)
-    plot(out / "burgers_pinn.png", grid_xt, pred, ref, shape, err)
+    x, t = grid_xt
+    jp.plot_comparison(
+        out / "burgers_pinn.png",
+        pred,
+        ref,
+        coords=(t, x),
+        labels=("t", "x"),
+        titles=("PINN u(x, t)", "reference (DeepXDE Burgers.npz)"),
+        cmap="RdBu_r",
+    )
     print(f"wrote {out / 'burgers_pinn.png'}")
     return err
 

@@ -98,30 +98,6 @@ def finite_difference_check(ref_x, ref_u, n=161):
     return out
 
 
-def plot(path: Path, pts, pred, ref, err):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import matplotlib.tri as mtri
-
-    tri = mtri.Triangulation(pts[:, 0], pts[:, 1])
-    cx, cy = pts[tri.triangles, 0].mean(1), pts[tri.triangles, 1].mean(1)
-    tri.set_mask((cx > 0) & (cy > 0))  # the removed quadrant
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4), constrained_layout=True)
-    for ax, z, title, cmap in (
-        (axes[0], pred, "PINN u(x, y)", "viridis"),
-        (axes[1], ref, "reference (Poisson_Lshape.npz)", "viridis"),
-        (axes[2], np.abs(pred - ref), f"|error|, L2 rel = {err:.2e}", "magma"),
-    ):
-        im = ax.tricontourf(tri, z, levels=50, cmap=cmap)
-        ax.set(xlabel="x", ylabel="y", title=title, aspect="equal")
-        fig.colorbar(im, ax=ax)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
@@ -178,8 +154,8 @@ def main(argv=None):
     print(f"L-shape, -Δu + u = 1: {args.points} Sobol points, net 32x3 tanh, {how}")
 
     def error(p):
-        pred = np.asarray(jax.jit(jax.vmap(lambda x: u(p, x)))(jnp.asarray(ref_x)))
-        return float(np.linalg.norm(pred - ref_u) / np.linalg.norm(ref_u)), pred
+        pred = np.asarray(jax.jit(jp.on_points(u))(p, jnp.asarray(ref_x)))
+        return float(jf.stats.l2_relative_error(ref_u, pred)), pred
 
     loss_fn = jp.pinn_loss({"pde": pde, **terms}, weights)
     batch32 = {"pde": jp.cast(interior, jnp.float32)}
@@ -229,7 +205,14 @@ def main(argv=None):
         f"wall-clock {elapsed():.0f}s"
     )
     out = Path(args.out)
-    plot(out / "poisson_lshape.png", ref_x, pred, ref_u, err)
+    jp.plot_comparison(
+        out / "poisson_lshape.png",
+        pred,
+        ref_u,
+        coords=ref_x,
+        titles=("PINN u(x, y)", "reference (Poisson_Lshape.npz)"),
+        mask=lambda cx, cy: (cx > 0) & (cy > 0),
+    )  # the removed quadrant
     print(f"wrote {out / 'poisson_lshape.png'}")
     return err
 

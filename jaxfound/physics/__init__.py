@@ -74,6 +74,7 @@ from jaxfound.physics._pde import (
     trainable,
     wave,
 )
+from jaxfound.physics._plot import plot_comparison
 from jaxfound.physics._samplers import grid, halton, latin_hypercube, sample_unit, sobol, uniform
 from jaxfound.physics._taylor import taylor2
 
@@ -134,6 +135,8 @@ __all__ = [
     "initial_derivative",
     "observed",
     "pinn_loss",
+    # reporting
+    "plot_comparison",
     "mean_square",
     # training aids
     "residual_magnitude",

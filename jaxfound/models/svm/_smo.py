@@ -9,10 +9,21 @@ Each step picks the pair $(i, j)$ by libsvm's second-order working-set selection
 (Fan, Chen & Lin, 2005), solves the two-variable sub-problem in closed form, clips it to the
 box and updates the gradient $G = Q\alpha - \mathbf 1$ with two kernel rows. It stops when the
 maximal KKT violation $m(\alpha) - M(\alpha) < \varepsilon$.
+
+**Many problems at once.** `smo_batch` solves $B$ problems together, but not in lockstep: it
+runs ``chunk`` steps of every unconverged problem, then moves the unconverged problems to the
+front of the batch and runs the next chunk on the smallest bucket size (powers of two) that
+holds them. With $s_b$ steps for problem $b$ the work is about
+$\sum_b s_b$ steps instead of $B \max_b s_b$ (a vmapped ``while_loop`` steps every problem until
+the slowest one converges). Each problem takes exactly the steps it would take alone, so the
+result does not depend on the batch. `smo` is one problem; under ``jax.vmap`` (over problems,
+folds or hyper-parameters, at any depth) it becomes one `smo_batch` through a custom batching
+rule, and problems that share a Gram matrix keep sharing it (no copy per problem).
 """
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -21,11 +32,13 @@ import jax.numpy as jnp
 from jaxfound.typing import ArrayLike
 
 TAU = 1e-12
-UNROLL = 2  # SMO steps per while-loop trip
+UNROLL = 2  # SMO steps per inner loop trip
+CHUNK = 32  # SMO steps between two compactions of the batch
+MIN_BUCKET = 8  # smallest batch a chunk runs on (smaller ones cost the same)
 
 
 class SMOResult(NamedTuple):
-    r"""Solution of one dual problem.
+    r"""Solution of one dual problem (or, from `smo_batch`, of each problem: leading axis ``B``).
 
     Attributes:
       alpha: ``(m,)`` dual variables.
@@ -41,8 +54,11 @@ class SMOResult(NamedTuple):
 
 
 def smo(K: ArrayLike, y: ArrayLike, upper: ArrayLike, tol: float = 1e-3,
-        max_iter: int = 100_000) -> SMOResult:
+        max_iter: int = 100_000, chunk: int = CHUNK) -> SMOResult:
     r"""Solve one binary SVM dual given its Gram matrix.
+
+    Under ``jax.vmap`` all the mapped problems are solved by one `smo_batch` call (see the
+    module notes): same results, work proportional to the sum of their step counts.
 
     Args:
       K: ``(m, m)`` kernel Gram matrix $K_{ij} = k(x_i, x_j)$ of the problem's points.
@@ -51,94 +67,232 @@ def smo(K: ArrayLike, y: ArrayLike, upper: ArrayLike, tol: float = 1e-3,
         masks, rows of other classes in one-vs-one).
       tol: stopping tolerance $\varepsilon$ on the KKT violation (libsvm's ``eps``).
       max_iter: cap on SMO steps (static).
+      chunk: steps between two compactions of a batch (static; only speed depends on it).
 
     Returns:
-      `SMOResult`. Vmappable over all arguments but the static ``max_iter``.
+      `SMOResult`. Vmappable over ``K``, ``y`` and ``upper``.
+
+    >>> import jax.numpy as jnp
+    >>> K = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> smo(K, jnp.array([1.0, -1.0]), jnp.array([10.0, 10.0])).alpha.tolist()
+    [1.0, 1.0]
     """
+    K = jnp.asarray(K)
+    res = smo_batch(K[None], jnp.zeros((1,), jnp.int32), jnp.asarray(y)[None],
+                    jnp.asarray(upper)[None], tol, max_iter, chunk)
+    return SMOResult(*(a[0] for a in res))
+
+
+def smo_batch(K: ArrayLike, slot: ArrayLike, y: ArrayLike, upper: ArrayLike,
+              tol: float = 1e-3, max_iter: int = 100_000, chunk: int = CHUNK) -> SMOResult:
+    r"""Solve ``B`` binary SVM duals that index into ``S`` shared Gram matrices.
+
+    Problem $b$ has Gram matrix ``K[slot[b]]``, labels ``y[b]`` and bounds ``upper[b]``
+    (the same problem as `smo`). It runs in chunks of ``chunk`` steps; between chunks the
+    unconverged problems move to the front and the next chunk runs on the smallest bucket
+    ($2^k \ge 8$, or ``B``) that holds them, so converged problems cost nothing. Each bucket
+    size is a branch of one ``lax.switch``: one compiled call, no host round trips.
+
+    Args:
+      K: ``(S, m, m)`` Gram matrices.
+      slot: ``(B,)`` int, the Gram matrix of each problem.
+      y: ``(B, m)`` labels in $\{-1, +1\}$.
+      upper: ``(B, m)`` box bounds (0 removes a row).
+      tol: stopping tolerance on the KKT violation.
+      max_iter: cap on SMO steps per problem (static).
+      chunk: steps between two compactions (static).
+
+    Returns:
+      `SMOResult` with a leading axis ``B`` on every field. Vmappable: a vmapped call folds
+      the mapped axis into ``B`` (and into ``S`` where ``K`` is mapped).
+    """
+    return _batch_solver(float(tol), int(max_iter), max(int(chunk), UNROLL))(
+        jnp.asarray(K), jnp.asarray(slot, jnp.int32), jnp.asarray(y), jnp.asarray(upper))
+
+
+@functools.cache
+def _batch_solver(tol: float, max_iter: int, chunk: int):
+    """The custom-vmapped batch solver for one (tol, max_iter, chunk)."""
+
+    @jax.custom_batching.custom_vmap
+    def solve(K, slot, y, upper):
+        return _solve(K, slot, y, upper, tol, max_iter, chunk)
+
+    @solve.def_vmap
+    def _rule(axis_size, in_batched, K, slot, y, upper):
+        # fold the mapped axis A into the batch: (A, B, ...) -> (A*B, ...), and into the
+        # Gram matrices only where K itself is mapped (slot b of copy a -> a*S + b)
+        A = axis_size
+        k_b, s_b, y_b, u_b = in_batched
+        B, m = y.shape[-2:]
+        if not s_b:
+            slot = jnp.broadcast_to(slot, (A, B))
+        if k_b:
+            S = K.shape[1]
+            slot = slot + (jnp.arange(A, dtype=slot.dtype) * S)[:, None]
+            K = K.reshape(A * S, m, m)
+        y = y if y_b else jnp.broadcast_to(y, (A, B, m))
+        upper = upper if u_b else jnp.broadcast_to(upper, (A, B, m))
+        out = solve(K, slot.reshape(A * B), y.reshape(A * B, m), upper.reshape(A * B, m))
+        out = SMOResult(*(a.reshape(A, B, *a.shape[1:]) for a in out))
+        return out, SMOResult(True, True, True, True)
+
+    return jax.jit(solve)
+
+
+class _Data(NamedTuple):
+    """Per-problem constants (leading axis B)."""
+
+    slot: jax.Array
+    y: jax.Array
+    upper: jax.Array
+    diag: jax.Array
+
+
+class _State(NamedTuple):
+    """Per-problem iterate (leading axis B) and the next working pair."""
+
+    alpha: jax.Array
+    G: jax.Array
+    it: jax.Array
+    i: jax.Array
+    j: jax.Array
+    ki: jax.Array
+    gap: jax.Array
+
+
+def _bucket_sizes(B: int) -> list[int]:
+    sizes, s = [], MIN_BUCKET
+    while s < B:
+        sizes.append(s)
+        s *= 2
+    return [*sizes, B]
+
+
+def _solve(K, slot, y, upper, tol, max_iter, chunk) -> SMOResult:
+    B, m = y.shape
     dt = K.dtype
-    valid = upper > 0
-    y = jnp.where(valid, jnp.sign(y), 0.0).astype(dt)
-    diag = jnp.diagonal(K)
+    upper = upper.astype(dt)
+    y = jnp.where(upper > 0, jnp.sign(y), 0.0).astype(dt)
+    data = _Data(slot, y, upper, jnp.diagonal(K, axis1=1, axis2=2)[slot])
+    alpha, G = jnp.zeros((B, m), dt), -jnp.ones((B, m), dt)
+    select = jax.vmap(functools.partial(_select, K))
+    state = _State(alpha, G, jnp.zeros((B,), jnp.int32), *select(data, alpha, G))
+    sizes = _bucket_sizes(B)
+
+    def live(s):
+        return (s.gap >= tol) & (s.it < max_iter)
+
+    def bucket(b, state, data):  # run one chunk on the first b problems
+        if b == B:
+            return _chunk(K, data, state, tol, max_iter, chunk)
+        sub = _chunk(K, _take(data, b), _take(state, b), tol, max_iter, chunk)
+        return _State(*(a.at[:b].set(s) for a, s in zip(state, sub)))
+
+    def body(carry):
+        state, data, owner = carry
+        lv = live(state)
+        perm = jnp.argsort(~lv, stable=True)  # unconverged problems first
+        state, data, owner = jax.tree_util.tree_map(lambda a: a[perm], (state, data, owner))
+        k = jnp.sum(jnp.asarray(sizes[:-1]) < jnp.sum(lv))  # smallest bucket that holds them
+        branches = [functools.partial(bucket, b) for b in sizes]
+        return jax.lax.switch(k, branches, state, data), data, owner
+
+    state, data, owner = jax.lax.while_loop(
+        lambda c: jnp.any(live(c[0])), body, (state, data, jnp.arange(B)))
+    back = jnp.argsort(owner)
+    state, data = jax.tree_util.tree_map(lambda a: a[back], (state, data))
+    rho = jax.vmap(_rho)(state.alpha, state.G, data.y, data.upper)
+    return SMOResult(state.alpha, rho, state.it, state.gap)
+
+
+def _take(tree, b):
+    return type(tree)(*(a[:b] for a in tree))
+
+
+def _chunk(K, data, state, tol, max_iter, chunk):
+    """Up to ``chunk`` guarded steps of every problem in the (sub-)batch."""
+    select = jax.vmap(functools.partial(_select, K))
+    step = jax.vmap(functools.partial(_step, K))
+
+    def body(c):
+        t, s = c
+        for _ in range(UNROLL):  # a converged problem's steps are no-ops
+            go = (s.gap >= tol) & (s.it < max_iter)
+            alpha, G = step(data, s.alpha, s.G, s.i, s.j, s.ki, go)
+            s = _State(alpha, G, s.it + go.astype(s.it.dtype), *select(data, alpha, G))
+        return t + 1, s
+
+    def cond(c):
+        t, s = c
+        return (t < chunk // UNROLL) & jnp.any((s.gap >= tol) & (s.it < max_iter))
+
+    return jax.lax.while_loop(cond, body, (jnp.asarray(0, jnp.int32), state))[1]
+
+
+def _select(K, d: _Data, alpha, G):
+    """libsvm's WSS2 for one problem: ``(i, j, K[i], gap)``."""
+    dt = G.dtype
     inf = jnp.asarray(jnp.inf, dt)
-    pos = jnp.arange(y.shape[0], dtype=jnp.int32)
+    pos = jnp.arange(G.shape[0], dtype=jnp.int32)
+    valid = d.upper > 0
+    mg = -d.y * G
+    up = valid & (((d.y > 0) & (alpha < d.upper)) | ((d.y < 0) & (alpha > 0)))
+    low = valid & (((d.y > 0) & (alpha > 0)) | ((d.y < 0) & (alpha < d.upper)))
+    vals = jnp.where(up, mg, -inf)
+    gmax = jnp.max(vals)
+    i = _last_index(vals == gmax, pos)  # ties: the last index, as libsvm
+    gmin = jnp.min(jnp.where(low, mg, inf))
+    ki = K[d.slot, i]
+    b = gmax - mg
+    a = d.diag[i] + d.diag - 2.0 * ki
+    a = jnp.where(a > 0, a, TAU)
+    obj = jnp.where(low & (b > 0), -(b * b) / a, inf)
+    j = _last_index(obj == jnp.min(obj), pos)
+    gap = jnp.where(jnp.min(obj) < inf, gmax - gmin, -inf)
+    return i, j, ki, gap
 
-    def select(alpha, G):
-        mg = -y * G
-        up = valid & (((y > 0) & (alpha < upper)) | ((y < 0) & (alpha > 0)))
-        low = valid & (((y > 0) & (alpha > 0)) | ((y < 0) & (alpha < upper)))
-        vals = jnp.where(up, mg, -inf)
-        gmax = jnp.max(vals)
-        i = _last_index(vals == gmax, pos)  # ties: the last index, as libsvm
-        gmin = jnp.min(jnp.where(low, mg, inf))
-        ki = K[i]
-        b = gmax - mg
-        a = diag[i] + diag - 2.0 * ki
-        a = jnp.where(a > 0, a, TAU)
-        cand = low & (b > 0)
-        obj = jnp.where(cand, -(b * b) / a, inf)
-        j = _last_index(obj == jnp.min(obj), pos)
-        gap = jnp.where(jnp.min(obj) < inf, gmax - gmin, -inf)
-        return i, j, ki, gap
 
-    def step(alpha, G, i, j, ki, go):
-        kj = K[j]
-        yi, yj = y[i], y[j]
-        ci, cj = upper[i], upper[j]
-        ai, aj = alpha[i], alpha[j]
-        quad = diag[i] + diag[j] - 2.0 * ki[j]
-        quad = jnp.where(quad > 0, quad, TAU)
-        # y_i != y_j
-        delta = (-G[i] - G[j]) / quad
-        diff = ai - aj
-        a1, a2 = ai + delta, aj + delta
-        a1, a2 = (jnp.where((diff > 0) & (a2 < 0), diff, a1), jnp.where((diff > 0) & (a2 < 0),
-                                                                        0.0, a2))
-        a1, a2 = (jnp.where((diff <= 0) & (a1 < 0), 0.0, a1), jnp.where((diff <= 0) & (a1 < 0),
-                                                                        -diff, a2))
-        hi_i = (diff > ci - cj) & (a1 > ci)
-        a1, a2 = jnp.where(hi_i, ci, a1), jnp.where(hi_i, ci - diff, a2)
-        hi_j = (diff <= ci - cj) & (a2 > cj)
-        a1, a2 = jnp.where(hi_j, cj + diff, a1), jnp.where(hi_j, cj, a2)
-        # y_i == y_j
-        delta = (G[i] - G[j]) / quad
-        s = ai + aj
-        b1, b2 = ai - delta, aj + delta
-        c = (s > ci) & (b1 > ci)
-        b1, b2 = jnp.where(c, ci, b1), jnp.where(c, s - ci, b2)
-        c = (s <= ci) & (b2 < 0)
-        b1, b2 = jnp.where(c, s, b1), jnp.where(c, 0.0, b2)
-        c = (s > cj) & (b2 > cj)
-        b1, b2 = jnp.where(c, s - cj, b1), jnp.where(c, cj, b2)
-        c = (s <= cj) & (b1 < 0)
-        b1, b2 = jnp.where(c, 0.0, b1), jnp.where(c, s, b2)
-        same = yi == yj
-        new_i, new_j = jnp.where(same, b1, a1), jnp.where(same, b2, a2)
-        new_i, new_j = jnp.where(go, new_i, ai), jnp.where(go, new_j, aj)
-        d_i, d_j = new_i - ai, new_j - aj
-        G = G + y * (yi * d_i * ki + yj * d_j * kj)
-        alpha = jnp.where(pos == i, new_i, jnp.where(pos == j, new_j, alpha))
-        return alpha, G
-
-    def body(state):
-        # UNROLL guarded steps per loop trip: fewer loop-condition and (under vmap) carry
-        # select passes per step; a converged problem's later steps are no-ops.
-        alpha, G, it, i, j, ki, gap = state
-        for _ in range(UNROLL):
-            go = (gap >= tol) & (it < max_iter)
-            alpha, G = step(alpha, G, i, j, ki, go)
-            it = it + go.astype(it.dtype)
-            i, j, ki, gap = select(alpha, G)
-        return alpha, G, it, i, j, ki, gap
-
-    def cond(state):
-        it, gap = state[2], state[-1]
-        return (it < max_iter) & (gap >= tol)
-
-    alpha0 = jnp.zeros(y.shape, dt)
-    G0 = -jnp.ones(y.shape, dt)
-    alpha, G, it, *_, gap = jax.lax.while_loop(
-        cond, body, (alpha0, G0, jnp.asarray(0, jnp.int32), *select(alpha0, G0)))
-    return SMOResult(alpha, _rho(alpha, G, y, upper, valid), it, gap)
+def _step(K, d: _Data, alpha, G, i, j, ki, go):
+    """The analytic two-variable update of ``(alpha_i, alpha_j)`` and of ``G`` (if ``go``)."""
+    pos = jnp.arange(G.shape[0], dtype=jnp.int32)
+    kj = K[d.slot, j]
+    yi, yj = d.y[i], d.y[j]
+    ci, cj = d.upper[i], d.upper[j]
+    ai, aj = alpha[i], alpha[j]
+    quad = d.diag[i] + d.diag[j] - 2.0 * ki[j]
+    quad = jnp.where(quad > 0, quad, TAU)
+    # y_i != y_j
+    delta = (-G[i] - G[j]) / quad
+    diff = ai - aj
+    a1, a2 = ai + delta, aj + delta
+    c = (diff > 0) & (a2 < 0)
+    a1, a2 = jnp.where(c, diff, a1), jnp.where(c, 0.0, a2)
+    c = (diff <= 0) & (a1 < 0)
+    a1, a2 = jnp.where(c, 0.0, a1), jnp.where(c, -diff, a2)
+    c = (diff > ci - cj) & (a1 > ci)
+    a1, a2 = jnp.where(c, ci, a1), jnp.where(c, ci - diff, a2)
+    c = (diff <= ci - cj) & (a2 > cj)
+    a1, a2 = jnp.where(c, cj + diff, a1), jnp.where(c, cj, a2)
+    # y_i == y_j
+    delta = (G[i] - G[j]) / quad
+    s = ai + aj
+    b1, b2 = ai - delta, aj + delta
+    c = (s > ci) & (b1 > ci)
+    b1, b2 = jnp.where(c, ci, b1), jnp.where(c, s - ci, b2)
+    c = (s <= ci) & (b2 < 0)
+    b1, b2 = jnp.where(c, s, b1), jnp.where(c, 0.0, b2)
+    c = (s > cj) & (b2 > cj)
+    b1, b2 = jnp.where(c, s - cj, b1), jnp.where(c, cj, b2)
+    c = (s <= cj) & (b1 < 0)
+    b1, b2 = jnp.where(c, 0.0, b1), jnp.where(c, s, b2)
+    same = yi == yj
+    new_i, new_j = jnp.where(same, b1, a1), jnp.where(same, b2, a2)
+    new_i, new_j = jnp.where(go, new_i, ai), jnp.where(go, new_j, aj)
+    d_i, d_j = new_i - ai, new_j - aj
+    G = G + d.y * (yi * d_i * ki + yj * d_j * kj)
+    alpha = jnp.where(pos == i, new_i, jnp.where(pos == j, new_j, alpha))
+    return alpha, G
 
 
 def _last_index(hit, pos):
@@ -146,8 +300,9 @@ def _last_index(hit, pos):
     return jnp.max(jnp.where(hit, pos, 0))
 
 
-def _rho(alpha, G, y, upper, valid):
+def _rho(alpha, G, y, upper):
     """libsvm's offset: mean of $y_i G_i$ over free vectors, else the midpoint of the bounds."""
+    valid = upper > 0
     yg = y * G
     at_up = alpha >= upper
     at_low = (alpha <= 0) & ~at_up

@@ -28,6 +28,7 @@ def supervised(
     per_example_loss: Callable[[Array, Array], Array],
     *,
     metrics: Mapping[str, Metric] | None = None,
+    augment: Callable[[PRNGKey, Array], Array] | None = None,
 ) -> LossFn:
     r"""Mean per-example loss of a model on ``(x, y)`` batches.
 
@@ -42,6 +43,10 @@ def supervised(
         ``optax.losses.softmax_cross_entropy_with_integer_labels``.
       metrics: name -> ``metric(y_true, outputs)`` computed on the same forward
         pass and reported in ``aux`` (e.g. ``{"accuracy": jaxfound.stats.accuracy}``).
+      augment: ``augment(key, x) -> x`` applied to the inputs in training only (when a
+        key is given; evaluation passes ``key=None``), e.g.
+        ``functools.partial(jaxfound.data.random_translate, max_shift=1)``. The key is
+        split so the model's dropout draws stay independent of the augmentation's.
 
     Returns:
       ``loss_fn(params, (x, y), key) -> (loss, {"loss": loss, **metrics})``.
@@ -61,6 +66,9 @@ def supervised(
 
     def loss_fn(params: Params, batch: Batch, key: PRNGKey | None = None):
         x, y = batch
+        if augment is not None and key is not None:
+            key, k_aug = jax.random.split(key)
+            x = augment(k_aug, x)
         out = apply(params, x, key)
         loss = jnp.mean(per_example_loss(out, y))
         aux = {"loss": loss}

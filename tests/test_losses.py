@@ -39,6 +39,27 @@ def test_supervised_dropout_depends_on_key():
     assert l_eval1 == l_eval2 and l_a != l_b
 
 
+def test_supervised_augments_in_training_only():
+    model = jf.models.MLP((2,))  # linear: the loss sees exactly what augment did
+    x, y = jnp.ones((3, 2)), jnp.zeros((3, 2))
+    params = model.init(jax.random.key(0), x)
+    mse = lambda o, t: jnp.mean((o - t) ** 2, -1)  # noqa: E731
+    seen = []
+
+    def augment(key, xb):
+        seen.append(key)
+        return xb * 0.0  # wipes the inputs: the outputs become the bias
+
+    plain = supervised(model, mse)
+    aug = supervised(model, mse, augment=augment)
+    key = jax.random.key(7)
+    assert aug(params, (x, y), None)[0] == plain(params, (x, y), None)[0]  # evaluation
+    assert not seen
+    bias_only = jnp.mean(params["params"]["Dense_0"]["bias"] ** 2)
+    np.testing.assert_allclose(aug(params, (x, y), key)[0], bias_only, rtol=1e-6)
+    assert len(seen) == 1
+
+
 def test_supervised_gradient_matches_finite_differences():
     from jax.test_util import check_grads
 

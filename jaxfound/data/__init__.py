@@ -3,6 +3,7 @@
 See the data guide (``docs/data/index.md``) for worked examples.
 """
 
+from jaxfound.data._augment import random_translate
 from jaxfound.data._batches import batches, num_examples
 from jaxfound.data._clean import (
     OUTLIER_METHODS,
@@ -109,6 +110,7 @@ __all__ = [
     "Transform",
     "as_columns",
     "batches",
+    "random_translate",
     "columns",
     "describe",
     "drop_duplicates",

@@ -1,3 +1,5 @@
+import re
+
 from tests.conftest import run_example, shared_path
 
 
@@ -5,5 +7,6 @@ def test_mnist_example_smoke(tmp_path, capsys):
     data = shared_path("mnist")
     run_example("mnist_mlp.py", "--smoke", "--data", str(data), "--out", str(tmp_path))
     out = capsys.readouterr().out
-    assert "test accuracy" in out
+    acc = float(re.search(r"test accuracy ([\d.]+)%", out).group(1))
+    assert acc > 50.0  # 64 steps on a 2048-image slice learn far above chance (10%)
     assert (tmp_path / "history.png").exists()

@@ -2,9 +2,11 @@
 
 Folds are given as fixed-shape 0/1 weight masks of shape ``(k, n)``, so every fold has
 the same array shapes and ``k`` fits run as one ``jax.vmap``: the model is trained on all
-rows with the training rows weighted 1 and the held-out rows weighted 0, and scored with
-the held-out rows weighted 1. Masks come from :mod:`jaxfound.data` splitters (or any
-``(train_idx, test_idx)`` folds, which are turned into masks here).
+rows with the training rows weighted 1 and the held-out rows weighted 0, then predicts and
+is scored on its held-out rows only (gathered per fold and padded to the largest fold with
+rows of weight 0), so ``predict`` must act row by row. Masks come from
+:mod:`jaxfound.data` splitters (or any ``(train_idx, test_idx)`` folds, which are turned
+into masks here).
 """
 
 from __future__ import annotations
@@ -169,16 +171,31 @@ def _check_xy(X, y, sample_weight):
 
 
 def _score_fn(fit, predict, metric, X, y, sample_weight):
-    """``(train_w, test_w, hparams) -> score`` evaluated on the full, weighted data."""
+    """``(train_w, test_idx, test_w, hparams) -> score``: fit on the full, weighted data,
+    predict and score the held-out rows ``test_idx`` only (weights ``test_w``, 0 on padding)."""
 
-    def score(train_w, test_w, hparams):
+    def score(train_w, test_idx, test_w, hparams):
         if sample_weight is not None:
             train_w = train_w * sample_weight
-            test_w = test_w * sample_weight
+            test_w = test_w * jnp.asarray(sample_weight)[test_idx]
         params = fit(X, y, train_w, **hparams)
-        return metric(y, predict(params, X), sample_weight=test_w)
+        X_test = jax.tree_util.tree_map(lambda a: jnp.asarray(a)[test_idx], X)
+        return metric(jnp.asarray(y)[test_idx], predict(params, X_test), sample_weight=test_w)
 
     return score
+
+
+def _test_rows(test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out rows of each fold as ``(k, t)`` indices and weights, ``t`` the largest fold
+    (shorter folds padded with row 0 at weight 0)."""
+    rows = [np.flatnonzero(m > 0) for m in test]
+    t = max(len(r) for r in rows)
+    idx = np.zeros((len(rows), t), np.int32)
+    w = np.zeros((len(rows), t), np.float32)
+    for f, r in enumerate(rows):
+        idx[f, : len(r)] = r
+        w[f, : len(r)] = test[f, r]
+    return idx, w
 
 
 def _loop_scores(fit, predict, metric, X, y, sample_weight, train, test, hparams):
@@ -219,7 +236,8 @@ def cross_validate(
 
     When ``fit`` is jittable, all folds run as ONE compiled ``jax.vmap``: fold ``j`` calls
     ``fit(X, y, train_mask_j, **hparams)`` on the full data with 0/1 weights and scores
-    ``metric(y, predict(params, X), sample_weight=test_mask_j)``. Otherwise (or with
+    ``metric(y[T_j], predict(params, X[T_j]), sample_weight=...)`` on its held-out rows
+    $T_j$ (padded to the largest fold with weight-0 rows). Otherwise (or with
     ``vectorize=False``) a Python loop fits on the selected rows only.
 
     Args:
@@ -266,9 +284,9 @@ def cross_validate(
         )
     if vectorize is not False and has_w:
         score = _score_fn(fit, predict, metric, X, y, sample_weight)
-        run = jax.jit(jax.vmap(lambda a, b: score(a, b, hparams)))
+        run = jax.jit(jax.vmap(lambda a, b, c: score(a, b, c, hparams)))
         try:
-            scores = run(jnp.asarray(train), jnp.asarray(test))
+            scores = run(jnp.asarray(train), *map(jnp.asarray, _test_rows(test)))
             return CVResult(scores, jnp.mean(scores), jnp.std(scores), True)
         except _TRACE_ERRORS:
             if vectorize:
@@ -296,7 +314,7 @@ _GRID_CACHE: dict = {}
 
 
 def _grid_runner(fit, predict, metric, y, batch_size):
-    """A jitted ``(X, sample_weight, train, test, points) -> (G, k) scores``, cached.
+    """A jitted ``(X, sample_weight, train, test_idx, test_w, points) -> (G, k) scores``, cached.
 
     ``X`` and the masks are arguments (a closed-over ``X`` would be constant-folded by XLA
     at compile time); ``y`` stays a concrete NumPy constant, because fits may use its
@@ -310,10 +328,10 @@ def _grid_runner(fit, predict, metric, y, batch_size):
     if key not in _GRID_CACHE:
 
         @jax.jit
-        def run(X, sample_weight, train, test, points):
+        def run(X, sample_weight, train, test_idx, test_w, points):
             score = _score_fn(fit, predict, metric, X, y, sample_weight)
-            over_folds = jax.vmap(score, in_axes=(0, 0, None))
-            one = lambda hp: over_folds(train, test, hp)
+            over_folds = jax.vmap(score, in_axes=(0, 0, 0, None))
+            one = lambda hp: over_folds(train, test_idx, test_w, hp)
             if batch_size is None:
                 return jax.vmap(one)(points)
             return jax.lax.map(one, points, batch_size=batch_size)
@@ -344,7 +362,10 @@ def grid_search(
     traced scalars, so ``fit`` must be jittable in them (use ``jnp`` operations, not
     Python control flow, on hyper-parameters). The ``G x k`` fits are one
     ``vmap(vmap(...))`` (or a ``lax.map`` over grid points in chunks of ``batch_size``
-    when memory is short) inside one ``jax.jit``.
+    when memory is short) inside one ``jax.jit``; each fit predicts and is scored on its
+    held-out rows only (see :func:`cross_validate`). A fit whose solver has a batching rule
+    gets the whole batch at once: `jaxfound.models.svm.fit` solves all ``G x k x`` (class
+    pairs) dual problems as one compacted batch, each taking only its own SMO steps.
 
     Args:
       fit: ``fit(X, y, sample_weight, **hparams) -> params``, jittable in the hparams.
@@ -387,7 +408,7 @@ def grid_search(
             jax.tree_util.tree_map(jnp.asarray, X),
             None if sample_weight is None else jnp.asarray(sample_weight),
             jnp.asarray(train),
-            jnp.asarray(test),
+            *map(jnp.asarray, _test_rows(test)),
             {k: jnp.asarray(v) for k, v in points.items()},
         )
     except _TRACE_ERRORS as e:

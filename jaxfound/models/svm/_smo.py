@@ -32,7 +32,7 @@ import jax.numpy as jnp
 from jaxfound.typing import ArrayLike
 
 TAU = 1e-12
-UNROLL = 2  # SMO steps per inner loop trip
+UNROLL = 1  # SMO steps per inner loop trip
 CHUNK = 32  # SMO steps between two compactions of the batch
 MIN_BUCKET = 8  # smallest batch a chunk runs on (smaller ones cost the same)
 
@@ -255,7 +255,6 @@ def _select(K, d: _Data, alpha, G):
 
 def _step(K, d: _Data, alpha, G, i, j, ki, go):
     """The analytic two-variable update of ``(alpha_i, alpha_j)`` and of ``G`` (if ``go``)."""
-    pos = jnp.arange(G.shape[0], dtype=jnp.int32)
     kj = K[d.slot, j]
     yi, yj = d.y[i], d.y[j]
     ci, cj = d.upper[i], d.upper[j]
@@ -291,7 +290,7 @@ def _step(K, d: _Data, alpha, G, i, j, ki, go):
     new_i, new_j = jnp.where(go, new_i, ai), jnp.where(go, new_j, aj)
     d_i, d_j = new_i - ai, new_j - aj
     G = G + d.y * (yi * d_i * ki + yj * d_j * kj)
-    alpha = jnp.where(pos == i, new_i, jnp.where(pos == j, new_j, alpha))
+    alpha = alpha.at[i].set(new_i).at[j].set(new_j)  # i != j whenever go
     return alpha, G
 
 

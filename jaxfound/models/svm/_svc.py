@@ -190,7 +190,11 @@ def decision_function(params: SVCParams, X: ArrayLike) -> jax.Array:
 @jax.jit
 def _decision(params, X):
     Kx = kernel_matrix(params.kernel, X, params.X, params.gamma, params.degree, params.coef0)
-    vals = jnp.einsum("tpm,pm->tp", Kx[:, params.index], params.dual_coef) - params.rho
+    # dual coefficients scattered onto the training rows: one (m, n) @ (n, P) product
+    P = params.index.shape[0]
+    dense = jnp.zeros((P, params.X.shape[0]), params.dual_coef.dtype)
+    dense = dense.at[jnp.arange(P)[:, None], params.index].add(params.dual_coef)
+    vals = Kx @ dense.T - params.rho
     if params.n_classes == 2:
         return -vals[:, 0]
     return vals

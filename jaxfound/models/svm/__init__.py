@@ -2,10 +2,10 @@
 ``decision_function(params, X)``, ``predict(params, X)``.
 
 The dual is solved by SMO (libsvm's working-set selection) compiled with ``lax.while_loop``;
-multi-class problems (one-vs-one or one-vs-rest) share one Gram matrix and run as one
-``jax.vmap``; ``fit_linear`` solves the linear SVM in the primal. ``C``, ``gamma``,
-``coef0`` and ``sample_weight`` are traced, so a C × gamma × k-fold grid fits in a single
-vmapped call.
+the binary problems of a multi-class fit, or of any ``jax.vmap`` of ``fit``, are solved as
+one compacted batch (``smo_batch``: converged problems stop costing work); ``fit_linear``
+solves the linear SVM in the primal. ``C``, ``gamma``, ``coef0`` and ``sample_weight`` are
+traced, so a C × gamma × k-fold grid fits in a single vmapped call.
 """
 
 from jaxfound.models.svm._kernels import (
@@ -22,7 +22,7 @@ from jaxfound.models.svm._linear_svc import (
     linear_decision_function,
     linear_predict,
 )
-from jaxfound.models.svm._smo import SMOResult, smo
+from jaxfound.models.svm._smo import SMOResult, smo, smo_batch
 from jaxfound.models.svm._svc import SVCParams, decision_function, fit, predict
 
 __all__ = [
@@ -42,4 +42,5 @@ __all__ = [
     "rbf_kernel",
     "sigmoid_kernel",
     "smo",
+    "smo_batch",
 ]

@@ -2,12 +2,15 @@
 
 from jaxfound.models import linear, recsys, svm, trees
 from jaxfound.models._adapters import Apply, as_apply, from_function, from_linen, from_nnx
+from jaxfound.models._dropout import Dropout, dropout_mask
 from jaxfound.models._mlp import MLP
 
 __all__ = [
     "Apply",
+    "Dropout",
     "MLP",
     "as_apply",
+    "dropout_mask",
     "from_function",
     "from_linen",
     "from_nnx",

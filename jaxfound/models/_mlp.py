@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import flax.linen as nn
 import jax
 
+from jaxfound.models._dropout import Dropout
 from jaxfound.typing import Array
 
 __all__ = ["MLP"]
@@ -30,7 +31,8 @@ class MLP(nn.Module):
       flatten: flatten inputs of rank > 2 to ``(batch, -1)`` first (images).
       kernel_init: initialiser of the Dense weights.
 
-    Dropout is active when ``deterministic=False`` and a ``"dropout"`` RNG is given:
+    Dropout (:class:`jaxfound.models.Dropout`, masks drawn from raw random bits) is active
+    when ``deterministic=False`` and a ``"dropout"`` RNG is given:
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -54,5 +56,5 @@ class MLP(nn.Module):
             x = nn.Dense(width, kernel_init=self.kernel_init)(x)
             x = self.activation(x)
             if self.dropout > 0:
-                x = nn.Dropout(self.dropout, deterministic=deterministic)(x)
+                x = Dropout(self.dropout, deterministic=deterministic)(x)
         return nn.Dense(self.features[-1], kernel_init=self.kernel_init)(x)

@@ -37,20 +37,21 @@ def prepare_arrays(
     with the same number of rows; then ``loss_fn.check_data(params, data, name)``
     if the loss provides it (e.g. label ranges against the model's outputs).
     """
-    if validate:
-        paths = jax.tree_util.tree_leaves_with_path(data)
-        leaves = []
-        names = []
-        for path, leaf in paths:
-            leaf_name = f"{name}{jax.tree_util.keystr(path)}"
-            leaf = _validate.as_numeric(leaf, leaf_name)
-            _validate.check_ndim(leaf, leaf_name, tuple(range(1, 8)))
-            _validate.check_nonempty(leaf, leaf_name)
-            _validate.check_finite(leaf, leaf_name)
-            leaves.append(leaf)
-            names.append(leaf_name)
-        _validate.check_same_length(leaves, names)
-        check = getattr(loss_fn, "check_data", None)
-        if check is not None:
-            check(params, data, name)
-    return jax.device_put(data)
+    if not validate:
+        return jax.device_put(data)
+    paths, treedef = jax.tree_util.tree_flatten_with_path(data)
+    names = [f"{name}{jax.tree_util.keystr(path)}" for path, _ in paths]
+    leaves = [_validate.as_numeric(leaf, n) for (_, leaf), n in zip(paths, names)]
+    # on the device first: the finiteness check then runs there, compiled, with no
+    # host copy of a large data set (and the data move once, as training needs them)
+    leaves = jax.device_put(leaves)
+    for leaf, leaf_name in zip(leaves, names):
+        _validate.check_ndim(leaf, leaf_name, tuple(range(1, 8)))
+        _validate.check_nonempty(leaf, leaf_name)
+        _validate.check_finite(leaf, leaf_name)
+    _validate.check_same_length(leaves, names)
+    data = jax.tree_util.tree_unflatten(treedef, leaves)
+    check = getattr(loss_fn, "check_data", None)
+    if check is not None:
+        check(params, data, name)
+    return data

@@ -140,6 +140,11 @@ def test_early_stopping_restores_best():
         ((np.ones((10, 3)), np.ones(9)), errors.ShapeError, "same number of rows"),
         ((np.ones((0, 3)), np.ones(0)), errors.EmptyDataError, "empty"),
         ((np.full((4, 3), np.nan), np.ones(4)), errors.NonFiniteError, "NaN"),
+        (
+            (jnp.ones((4, 3)).at[2, 1].set(-jnp.inf), np.ones(4)),
+            errors.NonFiniteError,
+            r"1 NaN/inf value\(s\) \(first at index \(2, 1\)\)",
+        ),
         ((np.array([["a"] * 3] * 4), np.ones(4)), errors.DTypeError, "not numeric"),
         ((np.ones(4), np.ones(4)), None, None),
     ],

@@ -22,7 +22,7 @@ To add a model, append a :class:`Row` to :func:`contenders` (or a :class:`Grid` 
 :func:`grids`).
 
 Run:  python benchmarks/classical_vs_sklearn.py [--repeats 5] [--quick] [--digits-grid]
-          [--no-grid] [--markdown FILE]
+          [--no-grid | --grid-only] [--markdown FILE]
 """
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ def grids(digits: bool) -> list[Grid]:
     g = {"C": np.logspace(-1, 2, 6), "gamma": np.logspace(-3, 0, 6)}
     out = [Grid("SVC rbf 6x6 grid", d, _svc_fit, svm.predict, SVC, g)
            for d in ("breast_cancer", "wine")]
-    if digits:  # several minutes: 45 one-vs-one problems per fit
+    if digits:  # 45 one-vs-one problems per fit (about a minute with compilation)
         small = {"C": np.logspace(-1, 2, 4), "gamma": np.logspace(-3, -1, 3)}
         out.append(Grid("SVC rbf 4x3 grid", "digits", _svc_fit, svm.predict, SVC, small))
     return out
@@ -294,15 +294,18 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=5, help="interleaved timed repeats")
     ap.add_argument("--quick", action="store_true", help="skip digits (smoke run)")
     ap.add_argument("--no-grid", action="store_true", help="skip the grid-search part")
+    ap.add_argument("--grid-only", action="store_true", help="only the grid-search part")
     ap.add_argument("--digits-grid", action="store_true",
                     help="also the (slow) 4x3 digits grid")
     ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = ap.parse_args(argv)
     print(f"jax {jax.__version__} on {jax.default_backend()}, float32; medians of "
           f"{args.repeats} interleaved repeats after one warm-up call each\n")
-    print(ROW_HEADER)
-    rows = run_rows(contenders(args.quick), args.repeats)
-    lines = [ROW_HEADER, *map(_fmt_row, rows)]
+    rows, lines = [], []
+    if not args.grid_only:
+        print(ROW_HEADER)
+        rows = run_rows(contenders(args.quick), args.repeats)
+        lines = [ROW_HEADER, *map(_fmt_row, rows)]
     if not args.no_grid:
         print("\n" + GRID_HEADER)
         gres = run_grids(grids(args.digits_grid), max(1, min(args.repeats, 3)))

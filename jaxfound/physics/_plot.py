@@ -32,8 +32,9 @@ def plot_comparison(
 
     Args:
       path: the PNG to write (parent folders are created).
-      pred, ref: the values on the plotting points; on a grid, any shape with
+      pred: the predicted values on the plotting points; on a grid, any shape with
         ``len(vertical) * len(horizontal)`` entries (row-major, vertical axis first).
+      ref: the reference values on the same points, same layout.
       coords: either a pair of 1-D axes ``(horizontal, vertical)`` of a tensor grid
         (drawn with ``pcolormesh``), or scattered points ``(N, 2)`` (drawn on their
         Delaunay triangulation with ``tricontourf``).

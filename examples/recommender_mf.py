@@ -47,6 +47,12 @@ def main(argv=None) -> dict:
     p.add_argument("--user", type=int, default=1, help="user id (1-based, as in the files)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--smoke", action="store_true", help="2 epochs, no bar check")
+    p.add_argument(
+        "--select-l2",
+        default=None,
+        help="comma-separated penalties: choose the one with the lowest RMSE on a 10%% "
+        "validation split of the training ratings first (u1.test stays unseen)",
+    )
     p.add_argument("--out", default="runs/recommender_mf")
     a = p.parse_args(argv)
     if a.smoke:
@@ -57,20 +63,40 @@ def main(argv=None) -> dict:
     mean = float(train.rating.mean())
     baseline = float(np.sqrt(np.mean((test.rating - mean) ** 2)))
 
-    model = recsys.MatrixFactorization(
-        MOVIELENS_100K_USERS, MOVIELENS_100K_ITEMS, dim=a.dim, mean=mean, init_scale=0.05
-    )
-    params = model.init(jax.random.key(a.seed), jnp.zeros((1, 2), jnp.int32))
-    state = jf.train.TrainState.create(params, optax.adam(a.lr), key=jax.random.key(a.seed + 1))
-    state, hist = jf.train.fit(
-        state,
-        recsys.rating_loss(model, a.l2),
-        (train.ids, train.rating),
-        epochs=a.epochs,
-        batch_size=a.batch_size,
-        validation=(test.ids, test.rating),
-        progress=not a.smoke,
-    )
+    def train_mf(ids, ratings, l2, validation=None):
+        model = recsys.MatrixFactorization(
+            MOVIELENS_100K_USERS,
+            MOVIELENS_100K_ITEMS,
+            dim=a.dim,
+            mean=float(np.mean(ratings)),
+            init_scale=0.05,
+        )
+        params = model.init(jax.random.key(a.seed), jnp.zeros((1, 2), jnp.int32))
+        state = jf.train.TrainState.create(params, optax.adam(a.lr), key=jax.random.key(a.seed + 1))
+        state, hist = jf.train.fit(
+            state,
+            recsys.rating_loss(model, l2),
+            (ids, ratings),
+            epochs=a.epochs,
+            batch_size=a.batch_size,
+            validation=validation,
+            progress=not a.smoke,
+        )
+        return model, state, hist
+
+    if a.select_l2:
+        ids, ratings = np.asarray(train.ids), np.asarray(train.rating)
+        perm = np.random.default_rng(a.seed).permutation(len(ratings))
+        va, tr = perm[: len(perm) // 10], perm[len(perm) // 10 :]
+        scores = {}
+        for l2 in (float(v) for v in a.select_l2.split(",")):
+            m, s, _ = train_mf(ids[tr], ratings[tr], l2)
+            scores[l2] = float(recsys.rmse(m, s.params, ids[va], ratings[va]))
+            print(f"l2 {l2:g}: validation RMSE {scores[l2]:.4f}")
+        a.l2 = min(scores, key=scores.get)
+        print(f"chosen l2 = {a.l2:g} (lowest validation RMSE); now training on all of u1.base")
+
+    model, state, hist = train_mf(train.ids, train.rating, a.l2, validation=(test.ids, test.rating))
     test_rmse = recsys.rmse(model, state.params, test.ids, test.rating)
     print(f"train ratings {len(train.rating)}, test ratings {len(test.rating)}")
     print(f"global-mean baseline test RMSE: {baseline:.4f}")

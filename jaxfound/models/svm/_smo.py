@@ -19,6 +19,15 @@ the slowest one converges). Each problem takes exactly the steps it would take a
 result does not depend on the batch. `smo` is one problem; under ``jax.vmap`` (over problems,
 folds or hyper-parameters, at any depth) it becomes one `smo_batch` through a custom batching
 rule, and problems that share a Gram matrix keep sharing it (no copy per problem).
+
+**Memory traffic.** A step is a handful of passes over the rows of every problem in the
+bucket, so its cost is memory traffic. The iterate carries $F = -y \odot G$ (the quantity
+the selection ranks) rather than $G$, and no kernel row: each step reads rows $i$ and $j$ of
+the Gram matrix where it uses them. Index searches reduce in floating point (positions are
+exact below $2^{24}$), which the CPU backend vectorises. A bucket of more than ``BLOCK``
+problems runs its chunk ``BLOCK`` problems at a time (a ``lax.map``), so the rows a block
+works on stay in cache over its ``chunk`` steps; the batch is padded with empty problems to
+whole blocks. None of this changes a problem's steps or result.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ TAU = 1e-12
 UNROLL = 1  # SMO steps per inner loop trip
 CHUNK = 32  # SMO steps between two compactions of the batch
 MIN_BUCKET = 8  # smallest batch a chunk runs on (smaller ones cost the same)
+BLOCK = 64  # a larger bucket runs its chunk block by block (cache-sized working set)
 
 
 class SMOResult(NamedTuple):
@@ -153,11 +163,10 @@ class _State(NamedTuple):
     """Per-problem iterate (leading axis B) and the next working pair."""
 
     alpha: jax.Array
-    G: jax.Array
+    F: jax.Array  # -y * G: the violation scores (0 on removed rows)
     it: jax.Array
     i: jax.Array
     j: jax.Array
-    ki: jax.Array
     gap: jax.Array
 
 
@@ -170,14 +179,16 @@ def _bucket_sizes(B: int) -> list[int]:
 
 
 def _solve(K, slot, y, upper, tol, max_iter, chunk) -> SMOResult:
-    B, m = y.shape
+    n, m = y.shape
+    B = n if n <= BLOCK else -(-n // BLOCK) * BLOCK  # pad with empty problems to whole blocks
     dt = K.dtype
-    upper = upper.astype(dt)
+    slot, y = jnp.pad(slot, (0, B - n)), jnp.pad(y, ((0, B - n), (0, 0)))
+    upper = jnp.pad(upper.astype(dt), ((0, B - n), (0, 0)))  # U = 0: no rows, never live
     y = jnp.where(upper > 0, jnp.sign(y), 0.0).astype(dt)
     data = _Data(slot, y, upper, jnp.diagonal(K, axis1=1, axis2=2)[slot])
-    alpha, G = jnp.zeros((B, m), dt), -jnp.ones((B, m), dt)
+    alpha, F = jnp.zeros((B, m), dt), y  # G = -1 at alpha = 0
     select = jax.vmap(functools.partial(_select, K))
-    state = _State(alpha, G, jnp.zeros((B,), jnp.int32), *select(data, alpha, G))
+    state = _State(alpha, F, jnp.zeros((B,), jnp.int32), *select(data, alpha, F))
     sizes = _bucket_sizes(B)
 
     def live(s):
@@ -185,8 +196,8 @@ def _solve(K, slot, y, upper, tol, max_iter, chunk) -> SMOResult:
 
     def bucket(b, state, data):  # run one chunk on the first b problems
         if b == B:
-            return _chunk(K, data, state, tol, max_iter, chunk)
-        sub = _chunk(K, _take(data, b), _take(state, b), tol, max_iter, chunk)
+            return _blocked_chunk(K, data, state, tol, max_iter, chunk)
+        sub = _blocked_chunk(K, _take(data, b), _take(state, b), tol, max_iter, chunk)
         return _State(*(a.at[:b].set(s) for a, s in zip(state, sub)))
 
     def body(carry):
@@ -202,12 +213,28 @@ def _solve(K, slot, y, upper, tol, max_iter, chunk) -> SMOResult:
         lambda c: jnp.any(live(c[0])), body, (state, data, jnp.arange(B)))
     back = jnp.argsort(owner)
     state, data = jax.tree_util.tree_map(lambda a: a[back], (state, data))
-    rho = jax.vmap(_rho)(state.alpha, state.G, data.y, data.upper)
-    return SMOResult(state.alpha, rho, state.it, state.gap)
+    rho = jax.vmap(_rho)(state.alpha, -data.y * state.F, data.y, data.upper)
+    return SMOResult(state.alpha[:n], rho[:n], state.it[:n], state.gap[:n])
 
 
 def _take(tree, b):
     return type(tree)(*(a[:b] for a in tree))
+
+
+def _blocked_chunk(K, data, state, tol, max_iter, chunk):
+    """`_chunk` on a bucket, ``BLOCK`` problems at a time when it is larger.
+
+    The problems are independent, so running all steps of one block before the next gives
+    the same results; a block's rows stay in cache across its steps, a whole bucket's do not.
+    """
+    b = data.y.shape[0]
+    if b <= BLOCK or b % BLOCK:
+        return _chunk(K, data, state, tol, max_iter, chunk)
+    split, join = (lambda a: a.reshape(b // BLOCK, BLOCK, *a.shape[1:]),
+                   lambda a: a.reshape(b, *a.shape[2:]))
+    out = jax.lax.map(lambda ds: _chunk(K, *ds, tol, max_iter, chunk),
+                      jax.tree_util.tree_map(split, (data, state)))
+    return jax.tree_util.tree_map(join, out)
 
 
 def _chunk(K, data, state, tol, max_iter, chunk):
@@ -219,8 +246,8 @@ def _chunk(K, data, state, tol, max_iter, chunk):
         t, s = c
         for _ in range(UNROLL):  # a converged problem's steps are no-ops
             go = (s.gap >= tol) & (s.it < max_iter)
-            alpha, G = step(data, s.alpha, s.G, s.i, s.j, s.ki, go)
-            s = _State(alpha, G, s.it + go.astype(s.it.dtype), *select(data, alpha, G))
+            alpha, F = step(data, s.alpha, s.F, s.i, s.j, go)
+            s = _State(alpha, F, s.it + go.astype(s.it.dtype), *select(data, alpha, F))
         return t + 1, s
 
     def cond(c):
@@ -230,13 +257,12 @@ def _chunk(K, data, state, tol, max_iter, chunk):
     return jax.lax.while_loop(cond, body, (jnp.asarray(0, jnp.int32), state))[1]
 
 
-def _select(K, d: _Data, alpha, G):
-    """libsvm's WSS2 for one problem: ``(i, j, K[i], gap)``."""
-    dt = G.dtype
+def _select(K, d: _Data, alpha, mg):
+    """libsvm's WSS2 for one problem given ``mg = -y G``: ``(i, j, gap)``."""
+    dt = mg.dtype
     inf = jnp.asarray(jnp.inf, dt)
-    pos = jnp.arange(G.shape[0], dtype=jnp.int32)
+    pos = jnp.arange(mg.shape[0], dtype=jnp.int32)
     valid = d.upper > 0
-    mg = -d.y * G
     up = valid & (((d.y > 0) & (alpha < d.upper)) | ((d.y < 0) & (alpha > 0)))
     low = valid & (((d.y > 0) & (alpha > 0)) | ((d.y < 0) & (alpha < d.upper)))
     vals = jnp.where(up, mg, -inf)
@@ -250,19 +276,19 @@ def _select(K, d: _Data, alpha, G):
     obj = jnp.where(low & (b > 0), -(b * b) / a, inf)
     j = _last_index(obj == jnp.min(obj), pos)
     gap = jnp.where(jnp.min(obj) < inf, gmax - gmin, -inf)
-    return i, j, ki, gap
+    return i, j, gap
 
 
-def _step(K, d: _Data, alpha, G, i, j, ki, go):
-    """The analytic two-variable update of ``(alpha_i, alpha_j)`` and of ``G`` (if ``go``)."""
-    kj = K[d.slot, j]
+def _step(K, d: _Data, alpha, F, i, j, go):
+    """The analytic two-variable update of ``(alpha_i, alpha_j)`` and of ``F = -y G``."""
     yi, yj = d.y[i], d.y[j]
+    Gi, Gj = -yi * F[i], -yj * F[j]
     ci, cj = d.upper[i], d.upper[j]
     ai, aj = alpha[i], alpha[j]
-    quad = d.diag[i] + d.diag[j] - 2.0 * ki[j]
+    quad = d.diag[i] + d.diag[j] - 2.0 * K[d.slot, i, j]
     quad = jnp.where(quad > 0, quad, TAU)
     # y_i != y_j
-    delta = (-G[i] - G[j]) / quad
+    delta = (-Gi - Gj) / quad
     diff = ai - aj
     a1, a2 = ai + delta, aj + delta
     c = (diff > 0) & (a2 < 0)
@@ -274,7 +300,7 @@ def _step(K, d: _Data, alpha, G, i, j, ki, go):
     c = (diff <= ci - cj) & (a2 > cj)
     a1, a2 = jnp.where(c, cj + diff, a1), jnp.where(c, cj, a2)
     # y_i == y_j
-    delta = (G[i] - G[j]) / quad
+    delta = (Gi - Gj) / quad
     s = ai + aj
     b1, b2 = ai - delta, aj + delta
     c = (s > ci) & (b1 > ci)
@@ -289,14 +315,16 @@ def _step(K, d: _Data, alpha, G, i, j, ki, go):
     new_i, new_j = jnp.where(same, b1, a1), jnp.where(same, b2, a2)
     new_i, new_j = jnp.where(go, new_i, ai), jnp.where(go, new_j, aj)
     d_i, d_j = new_i - ai, new_j - aj
-    G = G + d.y * (yi * d_i * ki + yj * d_j * kj)
+    # G += y (y_i d_i K_i + y_j d_j K_j), so F = -y G moves by -y^2 (...) (y^2 = 1 on live rows)
+    F = F - (yi * d_i * K[d.slot, i] + yj * d_j * K[d.slot, j])
     alpha = alpha.at[i].set(new_i).at[j].set(new_j)  # i != j whenever go
-    return alpha, G
+    return alpha, F
 
 
 def _last_index(hit, pos):
-    """Largest position where ``hit`` holds (a max-reduce; much faster than argmax on CPU)."""
-    return jnp.max(jnp.where(hit, pos, 0))
+    """Largest position where ``hit`` holds: a float max-reduce (faster than argmax, and than an
+    integer max-reduce, on CPU; exact for fewer than $2^{24}$ rows)."""
+    return jnp.max(jnp.where(hit, pos.astype(jnp.float32), 0.0)).astype(jnp.int32)
 
 
 def _rho(alpha, G, y, upper):

@@ -70,3 +70,17 @@ def test_max_iter_caps_every_problem(problems):
     res = _smo.smo_batch(K, slot, y, upper, max_iter=7, chunk=4)
     assert np.all(np.asarray(res.n_iter) <= 7)
     assert np.any(np.asarray(res.gap) >= 1e-3)
+
+
+def test_blocks_of_live_problems_give_the_same_steps(problems, monkeypatch):
+    """More live problems than a block: the chunk loops over blocks (batch padded to whole
+    blocks); each problem still takes the steps it takes in one unblocked bucket."""
+    K, slot, y, upper = problems
+    ref = _smo.smo_batch(K, slot, y, upper, chunk=4)  # 27 problems: at most one block of 64
+    monkeypatch.setattr(_smo, "BLOCK", 8)  # 27 -> 4 blocks of 8 (5 empty problems)
+    solve = jax.jit(lambda *a: _smo._solve(*a, 1e-3, 100_000, 4))
+    out = solve(K, slot, y, upper)
+    assert out.alpha.shape == ref.alpha.shape
+    np.testing.assert_array_equal(np.asarray(out.n_iter), np.asarray(ref.n_iter))
+    np.testing.assert_allclose(out.alpha, ref.alpha, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.rho, ref.rho, rtol=1e-5, atol=1e-6)

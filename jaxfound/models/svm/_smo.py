@@ -12,22 +12,23 @@ maximal KKT violation $m(\alpha) - M(\alpha) < \varepsilon$.
 
 **Many problems at once.** `smo_batch` solves $B$ problems together, but not in lockstep: it
 runs ``chunk`` steps of every unconverged problem, then moves the unconverged problems to the
-front of the batch and runs the next chunk on the smallest bucket size (powers of two) that
-holds them. With $s_b$ steps for problem $b$ the work is about
-$\sum_b s_b$ steps instead of $B \max_b s_b$ (a vmapped ``while_loop`` steps every problem until
-the slowest one converges). Each problem takes exactly the steps it would take alone, so the
-result does not depend on the batch. `smo` is one problem; under ``jax.vmap`` (over problems,
-folds or hyper-parameters, at any depth) it becomes one `smo_batch` through a custom batching
-rule, and problems that share a Gram matrix keep sharing it (no copy per problem).
+front of the batch and runs the next chunk on as few of them as it can: the smallest of 8, 16,
+32 or 64 that holds them, or as many blocks of 64 as they fill. With $s_b$ steps for problem
+$b$ the work is about $\sum_b s_b$ steps instead of $B \max_b s_b$ (a vmapped ``while_loop``
+steps every problem until the slowest one converges). Each problem takes exactly the steps it
+would take alone, so the result does not depend on the batch. `smo` is one problem; under
+``jax.vmap`` (over problems, folds or hyper-parameters, at any depth) it becomes one
+`smo_batch` through a custom batching rule, and problems that share a Gram matrix keep sharing
+it (no copy per problem).
 
 **Memory traffic.** A step is a handful of passes over the rows of every problem in the
 bucket, so its cost is memory traffic. The iterate carries $F = -y \odot G$ (the quantity
 the selection ranks) rather than $G$, and no kernel row: each step reads rows $i$ and $j$ of
 the Gram matrix where it uses them. Index searches reduce in floating point (positions are
-exact below $2^{24}$), which the CPU backend vectorises. A bucket of more than ``BLOCK``
-problems runs its chunk ``BLOCK`` problems at a time (a ``lax.map``), so the rows a block
-works on stay in cache over its ``chunk`` steps; the batch is padded with empty problems to
-whole blocks. None of this changes a problem's steps or result.
+exact below $2^{24}$), which the CPU backend vectorises. More than ``BLOCK`` unconverged problems
+run their chunk one block of ``BLOCK`` problems at a time (a loop over as many blocks as they
+fill), so the rows a block works on stay in cache over its ``chunk`` steps; the batch is
+padded with empty problems to whole blocks. None of this changes a problem's steps or result.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ TAU = 1e-12
 UNROLL = 1  # SMO steps per inner loop trip
 CHUNK = 32  # SMO steps between two compactions of the batch
 MIN_BUCKET = 8  # smallest batch a chunk runs on (smaller ones cost the same)
-BLOCK = 64  # a larger bucket runs its chunk block by block (cache-sized working set)
+BLOCK = 64  # more live problems run block by block (cache-sized working set)
 
 
 class SMOResult(NamedTuple):
@@ -100,8 +101,9 @@ def smo_batch(K: ArrayLike, slot: ArrayLike, y: ArrayLike, upper: ArrayLike,
     Problem $b$ has Gram matrix ``K[slot[b]]``, labels ``y[b]`` and bounds ``upper[b]``
     (the same problem as `smo`). It runs in chunks of ``chunk`` steps; between chunks the
     unconverged problems move to the front and the next chunk runs on the smallest bucket
-    ($2^k \ge 8$, or ``B``) that holds them, so converged problems cost nothing. Each bucket
-    size is a branch of one ``lax.switch``: one compiled call, no host round trips.
+    ($2^k \ge 8$, up to ``BLOCK``) that holds them, or on as many blocks of ``BLOCK`` as they
+    fill, so converged problems cost nothing. Each bucket size (and the block loop) is a
+    branch of one ``lax.switch``: one compiled call, no host round trips.
 
     Args:
       K: ``(S, m, m)`` Gram matrices.
@@ -171,11 +173,12 @@ class _State(NamedTuple):
 
 
 def _bucket_sizes(B: int) -> list[int]:
+    """Batch sizes below one block: 8, 16, ... (or ``B`` itself when it is at most a block)."""
     sizes, s = [], MIN_BUCKET
-    while s < B:
+    while s < min(B, BLOCK):
         sizes.append(s)
         s *= 2
-    return [*sizes, B]
+    return [*sizes, min(B, BLOCK)]
 
 
 def _solve(K, slot, y, upper, tol, max_iter, chunk) -> SMOResult:
@@ -194,20 +197,35 @@ def _solve(K, slot, y, upper, tol, max_iter, chunk) -> SMOResult:
     def live(s):
         return (s.gap >= tol) & (s.it < max_iter)
 
-    def bucket(b, state, data):  # run one chunk on the first b problems
+    def bucket(b, n_live, state, data):  # one chunk on the first b problems
         if b == B:
-            return _blocked_chunk(K, data, state, tol, max_iter, chunk)
-        sub = _blocked_chunk(K, _take(data, b), _take(state, b), tol, max_iter, chunk)
+            return _chunk(K, data, state, tol, max_iter, chunk)
+        sub = _chunk(K, _take(data, b), _take(state, b), tol, max_iter, chunk)
         return _State(*(a.at[:b].set(s) for a, s in zip(state, sub)))
+
+    def blocks(n_live, state, data):  # one chunk on each block that holds live problems
+
+        def run(k, state):
+            at = functools.partial(jax.lax.dynamic_slice_in_dim, start_index=k * BLOCK,
+                                   slice_size=BLOCK)
+            sub = _chunk(K, _Data(*map(at, data)), _State(*map(at, state)), tol, max_iter,
+                         chunk)
+            return _State(*(jax.lax.dynamic_update_slice_in_dim(a, s, k * BLOCK, 0)
+                            for a, s in zip(state, sub)))
+
+        return jax.lax.fori_loop(0, -(-n_live // BLOCK), run, state)
 
     def body(carry):
         state, data, owner = carry
         lv = live(state)
         perm = jnp.argsort(~lv, stable=True)  # unconverged problems first
         state, data, owner = jax.tree_util.tree_map(lambda a: a[perm], (state, data, owner))
-        k = jnp.sum(jnp.asarray(sizes[:-1]) < jnp.sum(lv))  # smallest bucket that holds them
+        n_live = jnp.sum(lv)
+        k = jnp.sum(jnp.asarray(sizes) < n_live)  # smallest bucket that holds them, else blocks
         branches = [functools.partial(bucket, b) for b in sizes]
-        return jax.lax.switch(k, branches, state, data), data, owner
+        if B > BLOCK:
+            branches.append(blocks)
+        return jax.lax.switch(k, branches, n_live, state, data), data, owner
 
     state, data, owner = jax.lax.while_loop(
         lambda c: jnp.any(live(c[0])), body, (state, data, jnp.arange(B)))
@@ -219,22 +237,6 @@ def _solve(K, slot, y, upper, tol, max_iter, chunk) -> SMOResult:
 
 def _take(tree, b):
     return type(tree)(*(a[:b] for a in tree))
-
-
-def _blocked_chunk(K, data, state, tol, max_iter, chunk):
-    """`_chunk` on a bucket, ``BLOCK`` problems at a time when it is larger.
-
-    The problems are independent, so running all steps of one block before the next gives
-    the same results; a block's rows stay in cache across its steps, a whole bucket's do not.
-    """
-    b = data.y.shape[0]
-    if b <= BLOCK or b % BLOCK:
-        return _chunk(K, data, state, tol, max_iter, chunk)
-    split, join = (lambda a: a.reshape(b // BLOCK, BLOCK, *a.shape[1:]),
-                   lambda a: a.reshape(b, *a.shape[2:]))
-    out = jax.lax.map(lambda ds: _chunk(K, *ds, tol, max_iter, chunk),
-                      jax.tree_util.tree_map(split, (data, state)))
-    return jax.tree_util.tree_map(join, out)
 
 
 def _chunk(K, data, state, tol, max_iter, chunk):

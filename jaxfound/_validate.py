@@ -60,15 +60,15 @@ def check_finite(x, name: str) -> None:
     """Raise :class:`NonFiniteError` if a floating array holds NaN or ±inf."""
     if np.dtype(x.dtype).kind != "f":
         return
+    # Fast paths; only a failed one pays for the element-wise search below.
     if isinstance(x, jax.Array):
         # on the array's own device(s), compiled: no host copy, all cores
         if bool(_all_finite(x)):
             return
-    x = np.asarray(x)
-    # Fast path: one float64 reduction (NaN and inf propagate; float32 sums cannot
-    # overflow float64). Only a non-finite sum pays for the element-wise search.
-    if x.dtype.itemsize <= 4 and np.isfinite(np.add.reduce(x, axis=None, dtype=np.float64)):
+    # one float64 reduction (NaN and inf propagate; float32 sums cannot overflow float64)
+    elif x.dtype.itemsize <= 4 and np.isfinite(np.add.reduce(x, axis=None, dtype=np.float64)):
         return
+    x = np.asarray(x)
     bad = ~np.isfinite(x)
     if bad.any():
         n = int(bad.sum())

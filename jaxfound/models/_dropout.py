@@ -2,6 +2,7 @@ r"""Dropout whose masks come from raw random bits: several decisions per 32-bit 
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import flax.linen as nn
@@ -51,9 +52,7 @@ def dropout_mask(key: PRNGKey, rate: float, shape: tuple[int, ...]) -> Array:
     """
     if not 0.0 <= rate < 1.0:
         raise errors.ValidationError(f"dropout rate must be in [0, 1), got {rate!r}")
-    size = 1
-    for s in shape:
-        size *= int(s)
+    size = math.prod(shape)
     fast = _dyadic(rate)
     if fast is None:
         return jax.random.bernoulli(key, 1.0 - rate, shape)

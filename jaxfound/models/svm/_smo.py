@@ -42,7 +42,6 @@ import jax.numpy as jnp
 from jaxfound.typing import ArrayLike
 
 TAU = 1e-12
-UNROLL = 1  # SMO steps per inner loop trip
 CHUNK = 32  # SMO steps between two compactions of the batch
 MIN_BUCKET = 8  # smallest batch a chunk runs on (smaller ones cost the same)
 BLOCK = 64  # more live problems run block by block (cache-sized working set)
@@ -118,7 +117,7 @@ def smo_batch(K: ArrayLike, slot: ArrayLike, y: ArrayLike, upper: ArrayLike,
       `SMOResult` with a leading axis ``B`` on every field. Vmappable: a vmapped call folds
       the mapped axis into ``B`` (and into ``S`` where ``K`` is mapped).
     """
-    return _batch_solver(float(tol), int(max_iter), max(int(chunk), UNROLL))(
+    return _batch_solver(float(tol), int(max_iter), max(int(chunk), 1))(
         jnp.asarray(K), jnp.asarray(slot, jnp.int32), jnp.asarray(y), jnp.asarray(upper))
 
 
@@ -246,15 +245,14 @@ def _chunk(K, data, state, tol, max_iter, chunk):
 
     def body(c):
         t, s = c
-        for _ in range(UNROLL):  # a converged problem's steps are no-ops
-            go = (s.gap >= tol) & (s.it < max_iter)
-            alpha, F = step(data, s.alpha, s.F, s.i, s.j, go)
-            s = _State(alpha, F, s.it + go.astype(s.it.dtype), *select(data, alpha, F))
+        go = (s.gap >= tol) & (s.it < max_iter)  # a converged problem's step is a no-op
+        alpha, F = step(data, s.alpha, s.F, s.i, s.j, go)
+        s = _State(alpha, F, s.it + go.astype(s.it.dtype), *select(data, alpha, F))
         return t + 1, s
 
     def cond(c):
         t, s = c
-        return (t < chunk // UNROLL) & jnp.any((s.gap >= tol) & (s.it < max_iter))
+        return (t < chunk) & jnp.any((s.gap >= tol) & (s.it < max_iter))
 
     return jax.lax.while_loop(cond, body, (jnp.asarray(0, jnp.int32), state))[1]
 

@@ -23,10 +23,8 @@ from jaxfound.stats._comparison import (
 )
 from jaxfound.stats._cross_validation import (
     CVResult,
-    GridSearchResult,
     as_fold_masks,
     cross_validate,
-    grid_search,
 )
 from jaxfound.stats._diagnostics import (
     ClassReport,
@@ -37,6 +35,7 @@ from jaxfound.stats._diagnostics import (
     residual_diagnostics,
     standardized_residuals,
 )
+from jaxfound.stats._grid_search import GridSearchResult, grid_search
 from jaxfound.stats._mle import MLEResult, aic, bic, fit_mle
 from jaxfound.stats._permutation import PermutationResult, permutation_test, pvalue_from_null
 from jaxfound.stats._probabilistic import (

@@ -1,4 +1,4 @@
-"""Cross-validation and grid search of any ``fit``/``predict`` pair, vmapped over folds.
+"""Cross-validation of any ``fit``/``predict`` pair, vmapped over folds.
 
 Folds are given as fixed-shape 0/1 weight masks of shape ``(k, n)``, so every fold has
 the same array shapes and ``k`` fits run as one ``jax.vmap``: the model is trained on all
@@ -11,9 +11,8 @@ into masks here).
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -23,7 +22,7 @@ import numpy as np
 from jaxfound import errors
 from jaxfound.typing import Array
 
-__all__ = ["CVResult", "GridSearchResult", "as_fold_masks", "cross_validate", "grid_search"]
+__all__ = ["CVResult", "as_fold_masks", "cross_validate"]
 
 _TRACE_ERRORS = (
     jax.errors.ConcretizationTypeError,
@@ -47,28 +46,6 @@ class CVResult(NamedTuple):
     mean: Array
     std: Array
     vectorized: bool
-
-
-class GridSearchResult(NamedTuple):
-    """Cross-validated scores over a grid of hyper-parameters.
-
-    Attributes:
-      params: name -> ``(G,)`` values of each grid point (Cartesian product of the grid).
-      scores: ``(G, k)`` held-out score of every grid point and fold.
-      mean: ``(G,)`` mean score over folds.
-      std: ``(G,)`` standard deviation over folds (``ddof=0``).
-      best_index: index of the best grid point.
-      best_params: name -> value (Python float) at the best grid point.
-      best_score: its mean score.
-    """
-
-    params: dict
-    scores: Array
-    mean: Array
-    std: Array
-    best_index: int
-    best_params: dict
-    best_score: float
 
 
 def as_fold_masks(folds, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -293,133 +270,3 @@ def cross_validate(
                 raise
     scores = _loop_scores(fit, predict, metric, X, y, sample_weight, train, test, hparams)
     return CVResult(scores, jnp.mean(scores), jnp.std(scores), False)
-
-
-def _grid_points(grid: Mapping[str, Sequence]) -> dict[str, np.ndarray]:
-    if not grid:
-        raise errors.ValidationError("grid is empty; pass e.g. {'C': [0.1, 1.0, 10.0]}.")
-    values = []
-    for name, v in grid.items():
-        a = np.asarray(v)
-        if a.ndim != 1 or a.size == 0:
-            raise errors.ShapeError(
-                f"grid[{name!r}] has shape {a.shape}; pass a non-empty 1-D list of values."
-            )
-        values.append(a)
-    mesh = np.meshgrid(*values, indexing="ij")
-    return {name: m.reshape(-1) for name, m in zip(grid, mesh)}
-
-
-_GRID_CACHE: dict = {}
-
-
-def _grid_runner(fit, predict, metric, y, batch_size):
-    """A jitted ``(X, sample_weight, train, test_idx, test_w, points) -> (G, k) scores``, cached.
-
-    ``X`` and the masks are arguments (a closed-over ``X`` would be constant-folded by XLA
-    at compile time); ``y`` stays a concrete NumPy constant, because fits may use its
-    values to lay out their problems (e.g. one-vs-one SVM pairs). The cache key is the
-    identity of the functions and the bytes of ``y``, so a repeated search on the same
-    labels reuses the compiled executable.
-    """
-    y = np.asarray(y)
-    key = (fit, predict, metric, batch_size, y.shape, y.dtype.str,
-           hashlib.sha1(np.ascontiguousarray(y).tobytes()).hexdigest())
-    if key not in _GRID_CACHE:
-
-        @jax.jit
-        def run(X, sample_weight, train, test_idx, test_w, points):
-            score = _score_fn(fit, predict, metric, X, y, sample_weight)
-            over_folds = jax.vmap(score, in_axes=(0, 0, 0, None))
-            one = lambda hp: over_folds(train, test_idx, test_w, hp)
-            if batch_size is None:
-                return jax.vmap(one)(points)
-            return jax.lax.map(one, points, batch_size=batch_size)
-
-        if len(_GRID_CACHE) > 32:
-            _GRID_CACHE.clear()
-        _GRID_CACHE[key] = run
-    return _GRID_CACHE[key]
-
-
-def grid_search(
-    fit: Callable,
-    predict: Callable,
-    metric: Callable,
-    X: Any,
-    y: Any,
-    grid: Mapping[str, Sequence],
-    folds: Any,
-    *,
-    greater_is_better: bool = True,
-    sample_weight: Any = None,
-    batch_size: int | None = None,
-) -> GridSearchResult:
-    r"""Cross-validated grid search: folds x grid points in one compiled call.
-
-    Every combination of the values in ``grid`` (their Cartesian product, ``G`` points) is
-    cross-validated on the same folds; the hyper-parameters are passed to ``fit`` as
-    traced scalars, so ``fit`` must be jittable in them (use ``jnp`` operations, not
-    Python control flow, on hyper-parameters). The ``G x k`` fits are one
-    ``vmap(vmap(...))`` (or a ``lax.map`` over grid points in chunks of ``batch_size``
-    when memory is short) inside one ``jax.jit``; each fit predicts and is scored on its
-    held-out rows only (see :func:`cross_validate`). A fit whose solver has a batching rule
-    gets the whole batch at once: `jaxfound.models.svm.fit` solves all ``G x k x`` (class
-    pairs) dual problems as one compacted batch, each taking only its own SMO steps.
-
-    Args:
-      fit: ``fit(X, y, sample_weight, **hparams) -> params``, jittable in the hparams.
-      predict: ``predict(params, X) -> predictions``.
-      metric: ``metric(y_true, y_pred, sample_weight=None) -> scalar``.
-      X: inputs with leading dimension ``n``.
-      y: targets with leading dimension ``n``.
-      folds: fold masks or index pairs, as in :func:`cross_validate`.
-      sample_weight: optional ``(n,)`` weights multiplying the fold masks.
-      grid: name -> 1-D values, e.g. ``{"C": jnp.logspace(-2, 2, 5), "gamma": ...}``.
-      greater_is_better: ``False`` for losses such as :func:`mse`.
-      batch_size: grid points fitted at once (default: all).
-
-    Returns:
-      :class:`GridSearchResult` with per-point ``mean``/``std`` and the ``best_params``.
-
-    Example:
-      >>> import jax.numpy as jnp, numpy as np
-      >>> from jaxfound.stats import mse
-      >>> fit = lambda X, y, w, lam: jnp.sum(w * y) / (jnp.sum(w) + lam)   # shrunk mean
-      >>> predict = lambda p, X: jnp.full(X.shape[0], p)
-      >>> X, y = np.zeros((6, 1)), np.full(6, 3.0)
-      >>> masks = np.array([[0, 0, 1, 1, 1, 1], [1, 1, 0, 0, 1, 1], [1, 1, 1, 1, 0, 0]])
-      >>> res = grid_search(fit, predict, mse, X, y, {"lam": [0.0, 1.0, 10.0]}, masks,
-      ...                   greater_is_better=False)
-      >>> res.best_params
-      {'lam': 0.0}
-    """
-    n = _check_xy(X, y, sample_weight)
-    train, test = as_fold_masks(folds, n)
-    if not _accepts_sample_weight(metric):
-        raise errors.ValidationError(
-            "grid_search needs metric(y_true, y_pred, sample_weight=...) to score held-out "
-            "rows by weight; every jaxfound.stats metric has it."
-        )
-    points = _grid_points(grid)
-    try:
-        run = _grid_runner(fit, predict, metric, y, batch_size)
-        scores = run(
-            jax.tree_util.tree_map(jnp.asarray, X),
-            None if sample_weight is None else jnp.asarray(sample_weight),
-            jnp.asarray(train),
-            *map(jnp.asarray, _test_rows(test)),
-            {k: jnp.asarray(v) for k, v in points.items()},
-        )
-    except _TRACE_ERRORS as e:
-        raise errors.ValidationError(
-            "grid_search needs fit/predict to be jittable in the data and hyper-parameters "
-            f"(tracing failed: {type(e).__name__}); use cross_validate in a loop instead."
-        ) from e
-    mean, std = jnp.mean(scores, axis=1), jnp.std(scores, axis=1)
-    m = np.asarray(mean)
-    if np.all(np.isnan(m)):
-        raise errors.ConvergenceError("every grid point scored NaN; check fit and the grid.")
-    best = int(np.nanargmax(m) if greater_is_better else np.nanargmin(m))
-    best_params = {k: v[best].item() for k, v in points.items()}
-    return GridSearchResult(points, scores, mean, std, best, best_params, float(m[best]))

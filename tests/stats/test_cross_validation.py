@@ -1,4 +1,4 @@
-"""Cross-validation and grid search against scikit-learn and against a plain loop."""
+"""Cross-validation against scikit-learn and against a plain loop."""
 
 import jax
 import jax.numpy as jnp
@@ -6,32 +6,8 @@ import numpy as np
 import pytest
 
 from jaxfound import errors
-from jaxfound.stats import accuracy, as_fold_masks, cross_validate, grid_search, mse
-
-
-def kfold_masks(n, k):
-    """Plain-numpy contiguous k-fold test masks (the library's splitter lives in jf.data)."""
-    test = np.zeros((k, n), np.float32)
-    for j, idx in enumerate(np.array_split(np.arange(n), k)):
-        test[j, idx] = 1
-    return 1 - test, test
-
-
-def ridge_fit(X, y, w, alpha=1.0):
-    Xw = X * w[:, None]
-    return jnp.linalg.solve(Xw.T @ X + alpha * jnp.eye(X.shape[1]), Xw.T @ y)
-
-
-def ridge_predict(beta, X):
-    return X @ beta
-
-
-@pytest.fixture
-def regression_data():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(60, 4))
-    y = X @ np.array([1.0, -2.0, 0.5, 0.0]) + 0.3 * rng.normal(size=60)
-    return X, y
+from jaxfound.stats import as_fold_masks, cross_validate, mse
+from tests.stats.cv_helpers import kfold_masks, ridge_fit, ridge_predict
 
 
 def test_cross_validate_matches_sklearn(regression_data):
@@ -87,55 +63,6 @@ def test_metric_without_sample_weight_uses_loop(regression_data):
         cross_validate(ridge_fit, ridge_predict, plain, X, y, kfold_masks(60, 3), vectorize=True)
 
 
-def test_grid_search_matches_sklearn(regression_data):
-    from sklearn.linear_model import Ridge
-    from sklearn.model_selection import GridSearchCV, KFold
-
-    X, y = regression_data
-    alphas = np.array([0.01, 1.0, 30.0, 300.0])
-    with jax.enable_x64(True):
-        res = grid_search(ridge_fit, ridge_predict, mse, X, y, {"alpha": alphas},
-                          kfold_masks(60, 5), greater_is_better=False)
-    gs = GridSearchCV(Ridge(fit_intercept=False), {"alpha": alphas}, cv=KFold(5),
-                      scoring="neg_mean_squared_error").fit(X, y)
-    np.testing.assert_allclose(res.mean, -gs.cv_results_["mean_test_score"], rtol=1e-6)
-    np.testing.assert_allclose(res.std, gs.cv_results_["std_test_score"], rtol=1e-5)
-    assert res.best_params == {"alpha": gs.best_params_["alpha"]}
-    assert res.scores.shape == (4, 5)
-
-
-def test_grid_search_two_parameters_product_and_batching():
-    # kernel-ridge-like classifier with two hyper-parameters (C, gamma): RBF features.
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(80, 2))
-    y = (X[:, 0] * X[:, 1] > 0).astype(np.int32)
-
-    def fit(X, y, w, C, gamma):
-        K = jnp.exp(-gamma * jnp.sum((X[:, None] - X[None]) ** 2, -1))
-        t = 2.0 * y - 1.0
-        A = K * w[:, None] + jnp.eye(X.shape[0]) / C
-        return X, jnp.linalg.solve(A, w * t), gamma
-
-    def predict(params, Xn):
-        Xt, a, gamma = params
-        K = jnp.exp(-gamma * jnp.sum((Xn[:, None] - Xt[None]) ** 2, -1))
-        return (K @ a > 0).astype(jnp.int32)
-
-    grid = {"C": np.array([0.1, 10.0]), "gamma": np.array([0.01, 1.0, 5.0])}
-    masks = kfold_masks(80, 4)
-    full = grid_search(fit, predict, accuracy, X, y, grid, masks)
-    chunked = grid_search(fit, predict, accuracy, X, y, grid, masks, batch_size=2)
-    assert full.params["C"].tolist() == [0.1, 0.1, 0.1, 10.0, 10.0, 10.0]
-    assert full.params["gamma"].tolist() == [0.01, 1.0, 5.0] * 2
-    np.testing.assert_allclose(full.scores, chunked.scores)
-    for g in (4,):  # a grid point equals a separate cross-validation
-        hp = {k: v[g] for k, v in full.params.items()}
-        one = cross_validate(fit, predict, accuracy, X, y, masks, hparams=hp)
-        np.testing.assert_allclose(full.scores[g], one.scores, atol=1e-6)
-    assert full.best_score == pytest.approx(float(np.max(full.mean)))
-    assert full.best_score > 0.8
-
-
 def test_bad_folds():
     X = np.zeros((3, 1))
     train, test = kfold_masks(3, 3)
@@ -166,14 +93,3 @@ def test_folds_from_jaxfound_data(regression_data):
     np.testing.assert_allclose(a.scores, b.scores, rtol=1e-5)
     with pytest.raises(errors.JaxfoundError, match="fold"):  # the data splitter's own error
         jf.data.kfold(None, 3, 5)
-
-
-def test_inputs_not_modified(regression_data):
-    X, y = regression_data
-    X0, y0 = X.copy(), y.copy()
-    masks = kfold_masks(60, 3)
-    m0 = masks[0].copy()
-    grid_search(ridge_fit, ridge_predict, mse, X, y, {"alpha": [1.0, 2.0]}, masks)
-    np.testing.assert_array_equal(X, X0)
-    np.testing.assert_array_equal(y, y0)
-    np.testing.assert_array_equal(masks[0], m0)

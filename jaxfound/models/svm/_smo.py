@@ -12,23 +12,26 @@ maximal KKT violation $m(\alpha) - M(\alpha) < \varepsilon$.
 
 **Many problems at once.** `smo_batch` solves $B$ problems together, but not in lockstep: it
 runs ``chunk`` steps of every unconverged problem, then moves the unconverged problems to the
-front of the batch and runs the next chunk on as few of them as it can: the smallest of 8, 16,
-32 or 64 that holds them, or as many blocks of 64 as they fill. With $s_b$ steps for problem
-$b$ the work is about $\sum_b s_b$ steps instead of $B \max_b s_b$ (a vmapped ``while_loop``
-steps every problem until the slowest one converges). Each problem takes exactly the steps it
-would take alone, so the result does not depend on the batch. `smo` is one problem; under
-``jax.vmap`` (over problems, folds or hyper-parameters, at any depth) it becomes one
-`smo_batch` through a custom batching rule, and problems that share a Gram matrix keep sharing
-it (no copy per problem).
+front of its work list and runs the next chunk on as few of them as it can: the smallest of
+8, 16, 32 or 64 that holds them, or as many blocks of 64 as they fill. With $s_b$ steps for
+problem $b$ the work is about $\sum_b s_b$ steps instead of $B \max_b s_b$ (a vmapped
+``while_loop`` steps every problem until the slowest one converges). Each problem takes
+exactly the steps it would take alone, so the result does not depend on the batch. `smo` is
+one problem; under ``jax.vmap`` (over problems, folds or hyper-parameters, at any depth) it
+becomes one `smo_batch` through a custom batching rule, and problems that share a Gram
+matrix keep sharing it (no copy per problem).
 
 **Memory traffic.** A step is a handful of passes over the rows of every problem in the
-bucket, so its cost is memory traffic. The iterate carries $F = -y \odot G$ (the quantity
-the selection ranks) rather than $G$, and no kernel row: each step reads rows $i$ and $j$ of
-the Gram matrix where it uses them. Index searches reduce in floating point (positions are
-exact below $2^{24}$), which the CPU backend vectorises. More than ``BLOCK`` unconverged problems
-run their chunk one block of ``BLOCK`` problems at a time (a loop over as many blocks as they
-fill), so the rows a block works on stay in cache over its ``chunk`` steps; the batch is
-padded with empty problems to whole blocks. None of this changes a problem's steps or result.
+block, so its cost is memory traffic and the number of operations per step. The iterate
+carries $F = -y \odot G$ (the quantity the selection ranks), the Gram row $K_i$ that the
+selection gathered (the next update reuses it, and reads $K_{ij}$ from it) and the largest
+score $F_i$; the step is written on the whole block, so that the scalars of the working pair
+come from two gathers (one over the packed per-row constants) and one scatter. Index
+searches reduce in floating point (positions are exact below $2^{24}$), which the CPU backend
+vectorises. The work list starts sorted by Gram matrix, so the problems of a block share few
+matrices, which stay in cache over its chunk; compaction reorders the list (stably) and each
+block gathers its problems' rows, so converged problems are never touched again. None of
+this changes a problem's steps or result.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from jaxfound.typing import ArrayLike
 TAU = 1e-12
 CHUNK = 32  # SMO steps between two compactions of the batch
 MIN_BUCKET = 8  # smallest batch a chunk runs on (smaller ones cost the same)
+
 BLOCK = 64  # more live problems run block by block (cache-sized working set)
 
 
@@ -152,12 +156,13 @@ def _batch_solver(tol: float, max_iter: int, chunk: int):
 
 
 class _Data(NamedTuple):
-    """Per-problem constants (leading axis B)."""
+    """Per-problem constants (leading axis B); ``y`` is 0 on removed rows."""
 
     slot: jax.Array
     y: jax.Array
     upper: jax.Array
     diag: jax.Array
+    rows: jax.Array  # (B, m, 3): y, upper, diag of each row (one gather fetches rows i, j)
 
 
 class _State(NamedTuple):
@@ -168,7 +173,9 @@ class _State(NamedTuple):
     it: jax.Array
     i: jax.Array
     j: jax.Array
+    gmax: jax.Array  # F[i], the largest score in I_up
     gap: jax.Array
+    ki: jax.Array  # (B, m) row i of the Gram matrix
 
 
 def _bucket_sizes(B: int) -> list[int]:
@@ -187,67 +194,60 @@ def _solve(K, slot, y, upper, tol, max_iter, chunk) -> SMOResult:
     slot, y = jnp.pad(slot, (0, B - n)), jnp.pad(y, ((0, B - n), (0, 0)))
     upper = jnp.pad(upper.astype(dt), ((0, B - n), (0, 0)))  # U = 0: no rows, never live
     y = jnp.where(upper > 0, jnp.sign(y), 0.0).astype(dt)
-    data = _Data(slot, y, upper, jnp.diagonal(K, axis1=1, axis2=2)[slot])
+    diag = jnp.diagonal(K, axis1=1, axis2=2)[slot]
+    data = _Data(slot, y, upper, diag, jnp.stack([y, upper, diag], axis=-1))
     alpha, F = jnp.zeros((B, m), dt), y  # G = -1 at alpha = 0
-    select = jax.vmap(functools.partial(_select, K))
-    state = _State(alpha, F, jnp.zeros((B,), jnp.int32), *select(data, alpha, F))
+    state = _State(alpha, F, jnp.zeros((B,), jnp.int32), *_select(K, data, alpha, F))
     sizes = _bucket_sizes(B)
 
     def live(s):
         return (s.gap >= tol) & (s.it < max_iter)
 
-    def bucket(b, n_live, state, data):  # one chunk on the first b problems
+    def gathered(idx, state):  # one chunk on the problems idx, written back in place
+        sub = _chunk(K, _at(data, idx), _at(state, idx), tol, max_iter, chunk)
+        return _State(*(a.at[idx].set(s, unique_indices=True) for a, s in zip(state, sub)))
+
+    def bucket(b, n_live, state, order):  # one chunk on the first b problems of order
         if b == B:
             return _chunk(K, data, state, tol, max_iter, chunk)
-        sub = _chunk(K, _take(data, b), _take(state, b), tol, max_iter, chunk)
-        return _State(*(a.at[:b].set(s) for a, s in zip(state, sub)))
+        return gathered(order[:b], state)
 
-    def blocks(n_live, state, data):  # one chunk on each block that holds live problems
-
-        def run(k, state):
-            at = functools.partial(jax.lax.dynamic_slice_in_dim, start_index=k * BLOCK,
-                                   slice_size=BLOCK)
-            sub = _chunk(K, _Data(*map(at, data)), _State(*map(at, state)), tol, max_iter,
-                         chunk)
-            return _State(*(jax.lax.dynamic_update_slice_in_dim(a, s, k * BLOCK, 0)
-                            for a, s in zip(state, sub)))
-
-        return jax.lax.fori_loop(0, -(-n_live // BLOCK), run, state)
+    def blocks(n_live, state, order):  # one chunk on each block of order that holds live ones
+        at = lambda k: jax.lax.dynamic_slice_in_dim(order, k * BLOCK, BLOCK)
+        return jax.lax.fori_loop(0, -(-n_live // BLOCK),
+                                 lambda k, state: gathered(at(k), state), state)
 
     def body(carry):
-        state, data, owner = carry
+        state, order = carry
         lv = live(state)
-        perm = jnp.argsort(~lv, stable=True)  # unconverged problems first
-        state, data, owner = jax.tree_util.tree_map(lambda a: a[perm], (state, data, owner))
+        order = order[jnp.argsort(~lv[order], stable=True)]  # unconverged problems first
         n_live = jnp.sum(lv)
         k = jnp.sum(jnp.asarray(sizes) < n_live)  # smallest bucket that holds them, else blocks
         branches = [functools.partial(bucket, b) for b in sizes]
         if B > BLOCK:
             branches.append(blocks)
-        return jax.lax.switch(k, branches, n_live, state, data), data, owner
+        return jax.lax.switch(k, branches, n_live, state, order), order
 
-    state, data, owner = jax.lax.while_loop(
-        lambda c: jnp.any(live(c[0])), body, (state, data, jnp.arange(B)))
-    back = jnp.argsort(owner)
-    state, data = jax.tree_util.tree_map(lambda a: a[back], (state, data))
+    # problems that share a Gram matrix side by side: a block's rows then come from few
+    # matrices, which stay in cache over its chunk (the compaction keeps this order)
+    order = jnp.argsort(slot, stable=True)
+    state, _ = jax.lax.while_loop(lambda c: jnp.any(live(c[0])), body, (state, order))
     rho = jax.vmap(_rho)(state.alpha, -data.y * state.F, data.y, data.upper)
     return SMOResult(state.alpha[:n], rho[:n], state.it[:n], state.gap[:n])
 
 
-def _take(tree, b):
-    return type(tree)(*(a[:b] for a in tree))
+def _at(tree, idx):
+    return type(tree)(*(a[idx] for a in tree))
 
 
 def _chunk(K, data, state, tol, max_iter, chunk):
     """Up to ``chunk`` guarded steps of every problem in the (sub-)batch."""
-    select = jax.vmap(functools.partial(_select, K))
-    step = jax.vmap(functools.partial(_step, K))
 
     def body(c):
         t, s = c
         go = (s.gap >= tol) & (s.it < max_iter)  # a converged problem's step is a no-op
-        alpha, F = step(data, s.alpha, s.F, s.i, s.j, go)
-        s = _State(alpha, F, s.it + go.astype(s.it.dtype), *select(data, alpha, F))
+        alpha, F = _step(K, data, s, go)
+        s = _State(alpha, F, s.it + go.astype(s.it.dtype), *_select(K, data, alpha, F))
         return t + 1, s
 
     def cond(c):
@@ -258,34 +258,44 @@ def _chunk(K, data, state, tol, max_iter, chunk):
 
 
 def _select(K, d: _Data, alpha, mg):
-    """libsvm's WSS2 for one problem given ``mg = -y G``: ``(i, j, gap)``."""
+    """libsvm's WSS2 for every problem given ``mg = -y G`` (``(B, m)``): ``(i, j, gmax, gap)``.
+
+    Written on the whole batch (not a ``vmap`` of one problem) so that the compiled step has
+    as few (and as large) operations as possible: their count, not their size, is what a
+    step costs at small batches."""
     dt = mg.dtype
     inf = jnp.asarray(jnp.inf, dt)
-    pos = jnp.arange(mg.shape[0], dtype=jnp.int32)
-    valid = d.upper > 0
-    up = valid & (((d.y > 0) & (alpha < d.upper)) | ((d.y < 0) & (alpha > 0)))
-    low = valid & (((d.y > 0) & (alpha > 0)) | ((d.y < 0) & (alpha < d.upper)))
+    pos = jnp.arange(mg.shape[1], dtype=jnp.float32)
+    pos_y, neg_y = d.y > 0, d.y < 0  # both False on removed rows
+    up = (pos_y & (alpha < d.upper)) | (neg_y & (alpha > 0))
+    low = (pos_y & (alpha > 0)) | (neg_y & (alpha < d.upper))
     vals = jnp.where(up, mg, -inf)
-    gmax = jnp.max(vals)
-    i = _last_index(vals == gmax, pos)  # ties: the last index, as libsvm
-    gmin = jnp.min(jnp.where(low, mg, inf))
+    gmax = jnp.max(vals, axis=1)
+    i = _last_index(vals == gmax[:, None], pos)  # ties: the last index, as libsvm
+    gmin = jnp.min(jnp.where(low, mg, inf), axis=1)
     ki = K[d.slot, i]
-    b = gmax - mg
-    a = d.diag[i] + d.diag - 2.0 * ki
+    b = gmax[:, None] - mg
+    a = jnp.take_along_axis(d.diag, i[:, None], axis=1) + d.diag - 2.0 * ki
     a = jnp.where(a > 0, a, TAU)
     obj = jnp.where(low & (b > 0), -(b * b) / a, inf)
-    j = _last_index(obj == jnp.min(obj), pos)
-    gap = jnp.where(jnp.min(obj) < inf, gmax - gmin, -inf)
-    return i, j, gap
+    omin = jnp.min(obj, axis=1)
+    j = _last_index(obj == omin[:, None], pos)
+    gap = jnp.where(omin < inf, gmax - gmin, -inf)
+    return i, j, gmax, gap, ki
 
 
-def _step(K, d: _Data, alpha, F, i, j, go):
-    """The analytic two-variable update of ``(alpha_i, alpha_j)`` and of ``F = -y G``."""
-    yi, yj = d.y[i], d.y[j]
-    Gi, Gj = -yi * F[i], -yj * F[j]
-    ci, cj = d.upper[i], d.upper[j]
-    ai, aj = alpha[i], alpha[j]
-    quad = d.diag[i] + d.diag[j] - 2.0 * K[d.slot, i, j]
+def _step(K, d: _Data, s: _State, go):
+    """The analytic two-variable update of ``(alpha_i, alpha_j)`` and of ``F = -y G``, for
+    every problem of the batch (a no-op where ``go`` is False)."""
+    ij = jnp.stack([s.i, s.j], axis=1)
+    rows = jnp.take_along_axis(d.rows, ij[:, :, None], axis=1)  # (B, 2, 3)
+    yi, yj = rows[:, 0, 0], rows[:, 1, 0]
+    ci, cj = rows[:, 0, 1], rows[:, 1, 1]
+    aij = jnp.take_along_axis(s.alpha, ij, axis=1)
+    ai, aj = aij[:, 0], aij[:, 1]
+    Gi = -yi * s.gmax  # F[i] is gmax, the score that selected i
+    Gj = -yj * jnp.take_along_axis(s.F, s.j[:, None], axis=1)[:, 0]
+    quad = rows[:, 0, 2] + rows[:, 1, 2] - 2.0 * jnp.take_along_axis(s.ki, s.j[:, None], 1)[:, 0]
     quad = jnp.where(quad > 0, quad, TAU)
     # y_i != y_j
     delta = (-Gi - Gj) / quad
@@ -301,30 +311,32 @@ def _step(K, d: _Data, alpha, F, i, j, go):
     a1, a2 = jnp.where(c, cj + diff, a1), jnp.where(c, cj, a2)
     # y_i == y_j
     delta = (Gi - Gj) / quad
-    s = ai + aj
+    sm = ai + aj
     b1, b2 = ai - delta, aj + delta
-    c = (s > ci) & (b1 > ci)
-    b1, b2 = jnp.where(c, ci, b1), jnp.where(c, s - ci, b2)
-    c = (s <= ci) & (b2 < 0)
-    b1, b2 = jnp.where(c, s, b1), jnp.where(c, 0.0, b2)
-    c = (s > cj) & (b2 > cj)
-    b1, b2 = jnp.where(c, s - cj, b1), jnp.where(c, cj, b2)
-    c = (s <= cj) & (b1 < 0)
-    b1, b2 = jnp.where(c, 0.0, b1), jnp.where(c, s, b2)
+    c = (sm > ci) & (b1 > ci)
+    b1, b2 = jnp.where(c, ci, b1), jnp.where(c, sm - ci, b2)
+    c = (sm <= ci) & (b2 < 0)
+    b1, b2 = jnp.where(c, sm, b1), jnp.where(c, 0.0, b2)
+    c = (sm > cj) & (b2 > cj)
+    b1, b2 = jnp.where(c, sm - cj, b1), jnp.where(c, cj, b2)
+    c = (sm <= cj) & (b1 < 0)
+    b1, b2 = jnp.where(c, 0.0, b1), jnp.where(c, sm, b2)
     same = yi == yj
-    new_i, new_j = jnp.where(same, b1, a1), jnp.where(same, b2, a2)
-    new_i, new_j = jnp.where(go, new_i, ai), jnp.where(go, new_j, aj)
-    d_i, d_j = new_i - ai, new_j - aj
+    new = jnp.stack([jnp.where(same, b1, a1), jnp.where(same, b2, a2)], axis=1)
+    new = jnp.where(go[:, None], new, aij)
+    dij = new - aij
     # G += y (y_i d_i K_i + y_j d_j K_j), so F = -y G moves by -y^2 (...) (y^2 = 1 on live rows)
-    F = F - (yi * d_i * K[d.slot, i] + yj * d_j * K[d.slot, j])
-    alpha = alpha.at[i].set(new_i).at[j].set(new_j)  # i != j whenever go
+    F = s.F - ((yi * dij[:, 0])[:, None] * s.ki
+               + (yj * dij[:, 1])[:, None] * K[d.slot, s.j])
+    B = ij.shape[0]
+    alpha = s.alpha.at[jnp.arange(B)[:, None], ij].set(new, unique_indices=True)  # i != j
     return alpha, F
 
 
 def _last_index(hit, pos):
     """Largest position where ``hit`` holds: a float max-reduce (faster than argmax, and than an
     integer max-reduce, on CPU; exact for fewer than $2^{24}$ rows)."""
-    return jnp.max(jnp.where(hit, pos.astype(jnp.float32), 0.0)).astype(jnp.int32)
+    return jnp.max(jnp.where(hit, pos, 0.0), axis=-1).astype(jnp.int32)
 
 
 def _rho(alpha, G, y, upper):

@@ -170,6 +170,7 @@ class _State(NamedTuple):
 
     alpha: jax.Array
     F: jax.Array  # -y * G: the violation scores (0 on removed rows)
+    code: jax.Array  # uint8 (B, m): 1 if the row is in I_up, + 2 if in I_low (0: removed)
     it: jax.Array
     i: jax.Array
     j: jax.Array
@@ -197,7 +198,8 @@ def _solve(K, slot, y, upper, tol, max_iter, chunk) -> SMOResult:
     diag = jnp.diagonal(K, axis1=1, axis2=2)[slot]
     data = _Data(slot, y, upper, diag, jnp.stack([y, upper, diag], axis=-1))
     alpha, F = jnp.zeros((B, m), dt), y  # G = -1 at alpha = 0
-    state = _State(alpha, F, jnp.zeros((B,), jnp.int32), *_select(K, data, alpha, F))
+    code = _code(y, upper, alpha)
+    state = _State(alpha, F, code, jnp.zeros((B,), jnp.int32), *_select(K, data, code, F))
     sizes = _bucket_sizes(B)
 
     def live(s):
@@ -246,8 +248,8 @@ def _chunk(K, data, state, tol, max_iter, chunk):
     def body(c):
         t, s = c
         go = (s.gap >= tol) & (s.it < max_iter)  # a converged problem's step is a no-op
-        alpha, F = _step(K, data, s, go)
-        s = _State(alpha, F, s.it + go.astype(s.it.dtype), *_select(K, data, alpha, F))
+        alpha, F, code = _step(K, data, s, go)
+        s = _State(alpha, F, code, s.it + go.astype(s.it.dtype), *_select(K, data, code, F))
         return t + 1, s
 
     def cond(c):
@@ -257,7 +259,16 @@ def _chunk(K, data, state, tol, max_iter, chunk):
     return jax.lax.while_loop(cond, body, (jnp.asarray(0, jnp.int32), state))[1]
 
 
-def _select(K, d: _Data, alpha, mg):
+def _code(y, upper, alpha):
+    """Membership of each row in libsvm's index sets: 1 for $I_{up}$ (where $\alpha$ may move
+    in the direction of $y$), 2 for $I_{low}$, summed; removed rows ($y = 0$) are in neither."""
+    pos_y, neg_y = y > 0, y < 0
+    up = (pos_y & (alpha < upper)) | (neg_y & (alpha > 0))
+    low = (pos_y & (alpha > 0)) | (neg_y & (alpha < upper))
+    return up.astype(jnp.uint8) + 2 * low.astype(jnp.uint8)
+
+
+def _select(K, d: _Data, code, mg):
     """libsvm's WSS2 for every problem given ``mg = -y G`` (``(B, m)``): ``(i, j, gmax, gap)``.
 
     Written on the whole batch (not a ``vmap`` of one problem) so that the compiled step has
@@ -266,9 +277,7 @@ def _select(K, d: _Data, alpha, mg):
     dt = mg.dtype
     inf = jnp.asarray(jnp.inf, dt)
     pos = jnp.arange(mg.shape[1], dtype=jnp.float32)
-    pos_y, neg_y = d.y > 0, d.y < 0  # both False on removed rows
-    up = (pos_y & (alpha < d.upper)) | (neg_y & (alpha > 0))
-    low = (pos_y & (alpha > 0)) | (neg_y & (alpha < d.upper))
+    up, low = (code & 1) > 0, (code & 2) > 0
     vals = jnp.where(up, mg, -inf)
     gmax = jnp.max(vals, axis=1)
     i = _last_index(vals == gmax[:, None], pos)  # ties: the last index, as libsvm
@@ -324,13 +333,15 @@ def _step(K, d: _Data, s: _State, go):
     same = yi == yj
     new = jnp.stack([jnp.where(same, b1, a1), jnp.where(same, b2, a2)], axis=1)
     new = jnp.where(go[:, None], new, aij)
+    code_ij = _code(rows[:, :, 0], rows[:, :, 1], new)
     dij = new - aij
     # G += y (y_i d_i K_i + y_j d_j K_j), so F = -y G moves by -y^2 (...) (y^2 = 1 on live rows)
     F = s.F - ((yi * dij[:, 0])[:, None] * s.ki
                + (yj * dij[:, 1])[:, None] * K[d.slot, s.j])
     B = ij.shape[0]
-    alpha = s.alpha.at[jnp.arange(B)[:, None], ij].set(new, unique_indices=True)  # i != j
-    return alpha, F
+    at = (jnp.arange(B)[:, None], ij)
+    alpha = s.alpha.at[at].set(new, unique_indices=True)  # i != j
+    return alpha, F, s.code.at[at].set(code_ij, unique_indices=True)
 
 
 def _last_index(hit, pos):

@@ -284,7 +284,8 @@ def _select(K, d: _Data, code, mg):
     gmin = jnp.min(jnp.where(low, mg, inf), axis=1)
     ki = K[d.slot, i]
     b = gmax[:, None] - mg
-    a = jnp.take_along_axis(d.diag, i[:, None], axis=1) + d.diag - 2.0 * ki
+    B, m = mg.shape
+    a = d.diag.reshape(B * m)[jnp.arange(B, dtype=jnp.int32) * m + i][:, None] + d.diag - 2.0 * ki
     a = jnp.where(a > 0, a, TAU)
     obj = jnp.where(low & (b > 0), -(b * b) / a, inf)
     omin = jnp.min(obj, axis=1)
@@ -296,15 +297,18 @@ def _select(K, d: _Data, code, mg):
 def _step(K, d: _Data, s: _State, go):
     """The analytic two-variable update of ``(alpha_i, alpha_j)`` and of ``F = -y G``, for
     every problem of the batch (a no-op where ``go`` is False)."""
-    ij = jnp.stack([s.i, s.j], axis=1)
-    rows = jnp.take_along_axis(d.rows, ij[:, :, None], axis=1)  # (B, 2, 3)
+    B, m = s.F.shape
+    base = jnp.arange(B, dtype=jnp.int32) * m  # flat positions: fewer index computations
+    fj = base + s.j
+    fij = jnp.stack([base + s.i, fj], axis=1)
+    rows = d.rows.reshape(B * m, 3)[fij]  # (B, 2, 3)
     yi, yj = rows[:, 0, 0], rows[:, 1, 0]
     ci, cj = rows[:, 0, 1], rows[:, 1, 1]
-    aij = jnp.take_along_axis(s.alpha, ij, axis=1)
+    aij = s.alpha.reshape(B * m)[fij]
     ai, aj = aij[:, 0], aij[:, 1]
     Gi = -yi * s.gmax  # F[i] is gmax, the score that selected i
-    Gj = -yj * jnp.take_along_axis(s.F, s.j[:, None], axis=1)[:, 0]
-    quad = rows[:, 0, 2] + rows[:, 1, 2] - 2.0 * jnp.take_along_axis(s.ki, s.j[:, None], 1)[:, 0]
+    Gj = -yj * s.F.reshape(B * m)[fj]
+    quad = rows[:, 0, 2] + rows[:, 1, 2] - 2.0 * s.ki.reshape(B * m)[fj]
     quad = jnp.where(quad > 0, quad, TAU)
     # y_i != y_j
     delta = (-Gi - Gj) / quad
@@ -338,10 +342,8 @@ def _step(K, d: _Data, s: _State, go):
     # G += y (y_i d_i K_i + y_j d_j K_j), so F = -y G moves by -y^2 (...) (y^2 = 1 on live rows)
     F = s.F - ((yi * dij[:, 0])[:, None] * s.ki
                + (yj * dij[:, 1])[:, None] * K[d.slot, s.j])
-    B = ij.shape[0]
-    at = (jnp.arange(B)[:, None], ij)
-    alpha = s.alpha.at[at].set(new, unique_indices=True)  # i != j
-    return alpha, F, s.code.at[at].set(code_ij, unique_indices=True)
+    put = lambda a, v: a.reshape(B * m).at[fij].set(v, unique_indices=True).reshape(B, m)
+    return put(s.alpha, new), F, put(s.code, code_ij)  # i != j where go
 
 
 def _last_index(hit, pos):

@@ -135,6 +135,40 @@ def test_vmap_over_weights_equals_separate_fits():
         np.testing.assert_allclose(stack.value[i], single.value, atol=1e-6)
 
 
+@pytest.mark.parametrize("task", ["classifier", "regressor"])
+def test_depth_limit_equals_a_shallower_tree(task):
+    if task == "classifier":
+        X, y = sk_datasets.load_wine(return_X_y=True)
+        fit = lambda **kw: trees.fit_classifier(X, y, n_classes=3, **kw)
+    else:
+        X, y = sk_datasets.load_diabetes(return_X_y=True)
+        fit = lambda **kw: trees.fit_regressor(X, y, min_samples_leaf=3, **kw)
+    for d in (1, 2, 4):  # one compiled layout-4 fit serves every limit
+        one, alone = fit(max_depth=4, depth_limit=d), fit(max_depth=d)
+        np.testing.assert_array_equal(trees.apply(one, X) >> (4 - d), trees.apply(alone, X))
+        np.testing.assert_allclose(trees.predict_value(one, X), trees.predict_value(alone, X),
+                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(one.importances, alone.importances, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(one.feature, alone.feature)  # d = 4: the whole tree
+
+
+def test_grid_search_over_depth_in_one_compiled_call():
+    import jaxfound as jf
+
+    X, y = sk_datasets.load_wine(return_X_y=True)
+    masks = _fold_weights(len(y), y, k=3)
+    fit = lambda X, y, w, depth: trees.fit_classifier(X, y, max_depth=4, n_classes=3,
+                                                      sample_weight=w, depth_limit=depth)
+    res = jf.stats.grid_search(fit, trees.predict, jf.stats.accuracy, X, y,
+                               {"depth": np.arange(1, 5)}, masks, n_jobs=2)
+    for d in (1, 3):  # a grid point equals the cross-validation of a depth-d tree
+        alone = lambda X, y, w, d=d: trees.fit_classifier(X, y, max_depth=d, n_classes=3,
+                                                          sample_weight=w)
+        cv = jf.stats.cross_validate(alone, trees.predict, jf.stats.accuracy, X, y, masks)
+        np.testing.assert_allclose(res.scores[d - 1], cv.scores, atol=1e-6)
+    assert res.best_score > 0.85
+
+
 def test_layout_leaves_and_min_samples_leaf():
     X, y = _tie_free_data(n=200, f=3)
     t = trees.fit_classifier(X, y, max_depth=5, min_samples_leaf=7)
@@ -228,6 +262,9 @@ def test_predict_with_other_feature_count():
         {"max_features": "all"},
         {"max_features": 9},
         {"min_impurity_decrease": -1.0},
+        {"max_depth": 3, "depth_limit": 0},
+        {"max_depth": 3, "depth_limit": 4},
+        {"max_depth": 3, "depth_limit": 1.5},
     ],
 )
 def test_bad_hyperparameters(kwargs):

@@ -113,6 +113,7 @@ def _grow(
     target: Array,
     key: PRNGKey,
     min_impurity_decrease: Array,
+    depth_limit: Array,
     *,
     depth: int,
     criterion: str,
@@ -120,7 +121,7 @@ def _grow(
     min_samples_split,
     max_features,
 ):
-    """Grow one complete tree of depth ``depth``.
+    """Grow one complete tree of depth ``depth`` (no split at levels ``>= depth_limit``).
 
     Args:
       X: ``(n, F)`` features; ``order``: ``(n, F)`` argsort of ``X`` along axis 0.
@@ -141,7 +142,8 @@ def _grow(
     t_alive_max = jnp.where(alive, target, -jnp.inf)
     t_alive_min = jnp.where(alive, target, jnp.inf)
 
-    def level(carry, lev_key):
+    def level(carry, lev_in):
+        lev, lev_key = lev_in
         node, idx = carry  # idx: per feature, samples grouped by node, by value within
         seg = jnp.where(alive, node, M)  # (n,)
         sseg = seg[idx]  # (n, F)
@@ -184,6 +186,7 @@ def _grow(
         best_gain = best[:M]
         split = has & (tmax > tmin) & (cnt >= min_samples_split)
         split &= best_gain / total_w + 1e-12 >= min_impurity_decrease
+        split &= lev < depth_limit  # below the limit a node keeps all its samples on the left
         feat = jnp.where(split, f_best, 0).astype(jnp.int32)
         thr = jnp.where(split, thr, t_inf)
         gains = jnp.where(split, best_gain, 0.0)
@@ -197,7 +200,8 @@ def _grow(
     keys = jax.random.split(key, depth)
     node0 = jnp.zeros(n, jnp.int32)
     idx0 = _partition(order, node0, ~alive, 1)  # samples of weight 0 go to the end
-    (leaf, _), (feats, thrs, gains) = jax.lax.scan(level, (node0, idx0), keys)
+    levels = (jnp.arange(depth, dtype=jnp.int32), keys)
+    (leaf, _), (feats, thrs, gains) = jax.lax.scan(level, (node0, idx0), levels)
     feature = jnp.concatenate([feats[lv, : 2**lv] for lv in range(depth)])
     threshold = jnp.concatenate([thrs[lv, : 2**lv] for lv in range(depth)])
     imp = jax.ops.segment_sum(
@@ -216,20 +220,22 @@ _STATIC = ("depth",)
 
 
 @functools.partial(jax.jit, static_argnames=(*_STATIC, "criterion", "n_classes"))
-def _fit_classifier(X, y, w, key, min_impurity_decrease, *, n_classes, criterion, **cfg):
+def _fit_classifier(X, y, w, key, min_impurity_decrease, depth_limit, *, n_classes, criterion,
+                    **cfg):
     onehot = jax.nn.one_hot(y, n_classes, dtype=X.dtype)
     stats = jnp.concatenate([onehot * w[:, None], (w > 0).astype(X.dtype)[:, None]], axis=1)
     order = jnp.argsort(X, axis=0)
     feature, threshold, leaf_stats, imp = _grow(
-        X, order, stats, y.astype(X.dtype), key, min_impurity_decrease, criterion=criterion, **cfg
-    )
+        X, order, stats, y.astype(X.dtype), key, min_impurity_decrease, depth_limit,
+        criterion=criterion, **cfg,
+    )  # fmt: skip
     counts = leaf_stats[:, :-1]
     tot = jnp.sum(counts, axis=1, keepdims=True)
     return feature, threshold, counts / jnp.where(tot > 0, tot, 1.0), imp
 
 
 @functools.partial(jax.jit, static_argnames=_STATIC)
-def _fit_regressor(X, y, w, key, min_impurity_decrease, **cfg):
+def _fit_regressor(X, y, w, key, min_impurity_decrease, depth_limit, **cfg):
     # standardise the target: the split sums stay well conditioned in float32
     wsum = jnp.sum(w)
     mu = jnp.sum(w * y) / wsum
@@ -238,8 +244,9 @@ def _fit_regressor(X, y, w, key, min_impurity_decrease, **cfg):
     stats = jnp.stack([w, w * (y - mu) / sd, (w > 0).astype(X.dtype)], axis=1)
     order = jnp.argsort(X, axis=0)
     feature, threshold, leaf_stats, imp = _grow(
-        X, order, stats, y, key, min_impurity_decrease / sd**2, criterion="squared_error", **cfg
-    )
+        X, order, stats, y, key, min_impurity_decrease / sd**2, depth_limit,
+        criterion="squared_error", **cfg,
+    )  # fmt: skip
     W = leaf_stats[:, 0]
     mean = jnp.where(W > 0, leaf_stats[:, 1] / jnp.where(W > 0, W, 1.0), 0.0) * sd + mu
     return feature, threshold, mean[:, None], imp
@@ -418,6 +425,21 @@ def _key(key):
     return jax.random.key(0) if key is None else key
 
 
+def _depth_limit(depth_limit, max_depth: int) -> jax.Array:
+    """The (traceable) level below which nodes may split: ``max_depth`` when None."""
+    if depth_limit is None:
+        return jnp.asarray(max_depth, jnp.int32)
+    if not _is_traced(depth_limit):
+        d = np.asarray(depth_limit)
+        ok = d.ndim == 0 and np.issubdtype(d.dtype, np.number) and float(d) == round(float(d))
+        if not ok or not 1 <= float(d) <= max_depth:
+            raise errors.ValidationError(
+                f"depth_limit={depth_limit!r} must be a whole number in [1, max_depth="
+                f"{max_depth}]; raise max_depth (the layout) to search deeper trees."
+            )
+    return jnp.asarray(depth_limit).astype(jnp.int32)
+
+
 def fit_classifier(
     X: ArrayLike,
     y: ArrayLike,
@@ -431,6 +453,7 @@ def fit_classifier(
     max_features: int | float | str | None = None,
     sample_weight: ArrayLike | None = None,
     key: PRNGKey | None = None,
+    depth_limit: ArrayLike | None = None,
 ) -> Tree:
     r"""Fit a CART classification tree of depth ``max_depth``.
 
@@ -455,6 +478,11 @@ def fit_classifier(
       min_samples_split: fewest samples a node needs to be split.
       min_impurity_decrease: split only if the weighted impurity decrease,
         divided by the total weight, reaches this.
+      depth_limit: optional, traceable whole number in ``[1, max_depth]``: nodes at that
+        level or deeper are not split, so the tree predicts as one fitted with
+        ``max_depth=depth_limit`` (kept in the ``2**max_depth`` layout; with ``max_features``
+        below all features the per-level draws differ). One compiled fit then serves many
+        depths: ``vmap`` over it, or search it with `jaxfound.stats.grid_search`.
       max_features: features drawn at random per node (None = all, int, float
         fraction, ``"sqrt"``, ``"log2"``); needs ``key`` to vary.
       sample_weight: ``(n,)`` non-negative weights; weight 0 drops a sample.
@@ -482,8 +510,9 @@ def fit_classifier(
         max_features=max_features,
     )  # fmt: skip
     feature, threshold, value, imp = _fit_classifier(
-        X, y, w, _key(key), jnp.asarray(min_impurity_decrease), **cfg
-    )
+        X, y, w, _key(key), jnp.asarray(min_impurity_decrease),
+        _depth_limit(depth_limit, max_depth), **cfg,
+    )  # fmt: skip
     return Tree(feature, threshold, value, imp, task=CLASSIFICATION)
 
 
@@ -499,6 +528,7 @@ def fit_regressor(
     max_features: int | float | str | None = None,
     sample_weight: ArrayLike | None = None,
     key: PRNGKey | None = None,
+    depth_limit: ArrayLike | None = None,
 ) -> Tree:
     r"""Fit a CART regression tree (squared error) of depth ``max_depth``.
 
@@ -528,6 +558,7 @@ def fit_regressor(
         min_impurity_decrease=min_impurity_decrease, max_features=max_features,
     )  # fmt: skip
     feature, threshold, mean, imp = _fit_regressor(
-        X, y, w, _key(key), jnp.asarray(min_impurity_decrease), **cfg
-    )
+        X, y, w, _key(key), jnp.asarray(min_impurity_decrease),
+        _depth_limit(depth_limit, max_depth), **cfg,
+    )  # fmt: skip
     return Tree(feature, threshold, mean, imp, task=REGRESSION)

@@ -153,3 +153,37 @@ def test_bad_grid_and_batch_size(regression_data):
     with pytest.raises(errors.ValidationError, match="batch_size"):
         grid_search(ridge_fit, ridge_predict, mse, X, y, {"alpha": [1.0]}, masks,
                     batch_size=0)
+
+
+def test_untraceable_fit_is_a_clear_error_and_executables_are_reused(regression_data):
+    from jaxfound.stats import _grid_search
+
+    X, y = regression_data
+    masks = kfold_masks(60, 3)
+
+    def python_fit(X, y, w, alpha):
+        return ridge_fit(X, y, w, float(alpha))  # float() of a tracer
+
+    with pytest.raises(errors.ValidationError, match="jittable"):
+        grid_search(python_fit, ridge_predict, mse, X, y, {"alpha": [1.0, 2.0]}, masks,
+                    n_jobs=2)
+    runner = _grid_search._runner(ridge_fit, ridge_predict, mse, y, ("alpha",), None)
+    lowered = []
+
+    class Counting:  # counts traces and compilations of the search
+        def __init__(self, jitted):
+            self.jitted = jitted
+
+        def lower(self, *args):
+            lowered.append(args)
+            return self.jitted.lower(*args)
+
+    runner._jit, runner._exe = Counting(runner._jit), {}
+    grid = {"alpha": [0.1, 1.0, 10.0, 100.0]}
+    first = grid_search(ridge_fit, ridge_predict, mse, X, y, grid, masks, n_jobs=2)
+    again = grid_search(ridge_fit, ridge_predict, mse, X, y, grid, masks, n_jobs=2)
+    assert len(lowered) == 1  # two halves of one shape, twice: compiled once
+    np.testing.assert_array_equal(np.asarray(first.scores), np.asarray(again.scores))
+    grid_search(ridge_fit, ridge_predict, mse, X, y, {"alpha": [1.0, 2.0, 3.0]}, masks,
+                n_jobs=2)
+    assert len(lowered) == 2  # halves of 1 and 2 values: only the 1-value one is new

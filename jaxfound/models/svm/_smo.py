@@ -260,7 +260,7 @@ def _chunk(K, data, state, tol, max_iter, chunk):
 
 
 def _code(y, upper, alpha):
-    """Membership of each row in libsvm's index sets: 1 for $I_{up}$ (where $\alpha$ may move
+    r"""Membership of each row in libsvm's index sets: 1 for $I_{up}$ (where $\alpha$ may move
     in the direction of $y$), 2 for $I_{low}$, summed; removed rows ($y = 0$) are in neither."""
     pos_y, neg_y = y > 0, y < 0
     up = (pos_y & (alpha < upper)) | (neg_y & (alpha > 0))
@@ -269,7 +269,8 @@ def _code(y, upper, alpha):
 
 
 def _select(K, d: _Data, code, mg):
-    """libsvm's WSS2 for every problem given ``mg = -y G`` (``(B, m)``): ``(i, j, gmax, gap)``.
+    """libsvm's WSS2 for every problem given ``mg = -y G`` (``(B, m)``) and the index-set
+    codes: ``(i, j, gmax, gap, ki)`` with ``ki`` the Gram row of ``i``.
 
     Written on the whole batch (not a ``vmap`` of one problem) so that the compiled step has
     as few (and as large) operations as possible: their count, not their size, is what a

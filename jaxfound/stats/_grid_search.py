@@ -88,6 +88,12 @@ def _product(axes: Mapping[str, Any], xp=np) -> dict:
     return {name: m.reshape(-1) for name, m in zip(axes, mesh)}
 
 
+# XLA's CPU compiler splits large element-wise loops over its intra-op thread pool; with
+# one job per core the jobs are the parallelism, and each split loop would only wait for a
+# core that another job holds. Harmless elsewhere (a pass that only the CPU compiler runs).
+SERIAL = {"xla_disable_hlo_passes": "cpu-parallel-task-assigner"}
+
+
 class _Runner:
     """A jitted ``(X, sample_weight, train, test_idx, test_w, axes) -> (G_1, ..., G_d, k)``
     scores function, with its executables compiled ahead of time per argument signature (so
@@ -101,14 +107,11 @@ class _Runner:
         leaves, tree = jax.tree_util.tree_flatten(args)
         key = (tree, tuple((a.shape, a.dtype) for a in leaves), serial)
         if key not in self._exe:
+            if len(self._exe) > 16:
+                self._exe.clear()
             self._exe[key] = self._jit.lower(*args).compile(SERIAL if serial else None)
         return self._exe[key]
 
-
-# XLA's CPU compiler splits large element-wise loops over its intra-op thread pool; with
-# one job per core the jobs are the parallelism, and each split loop would only wait for a
-# core that another job holds. Harmless elsewhere (a pass that only the CPU compiler runs).
-SERIAL = {"xla_disable_hlo_passes": "cpu-parallel-task-assigner"}
 
 _RUNNERS: dict = {}
 
@@ -165,7 +168,8 @@ def _runner(fit, predict, metric, y, names: tuple[str, ...], batch_size) -> _Run
 def _n_jobs(n_jobs: int | None) -> int:
     if n_jobs is None:
         return 1
-    if not isinstance(n_jobs, int | np.integer) or n_jobs == 0 or n_jobs < -1:
+    bad_type = isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer)
+    if bad_type or n_jobs == 0 or n_jobs < -1:
         raise errors.ValidationError(
             f"n_jobs={n_jobs!r}: pass a positive int, or -1 for one job per CPU core."
         )

@@ -135,7 +135,7 @@ def test_svm_grid_with_two_jobs_matches_one_job():
     assert one.best_score > 0.95
 
 
-@pytest.mark.parametrize("n_jobs", [0, -2, 1.5, "2"])
+@pytest.mark.parametrize("n_jobs", [0, -2, 1.5, "2", True])
 def test_bad_n_jobs(regression_data, n_jobs):
     X, y = regression_data
     with pytest.raises(errors.ValidationError, match="n_jobs"):

@@ -47,7 +47,6 @@ from jaxfound.typing import ArrayLike
 TAU = 1e-12
 CHUNK = 32  # SMO steps between two compactions of the batch
 MIN_BUCKET = 8  # smallest batch a chunk runs on (smaller ones cost the same)
-
 BLOCK = 64  # more live problems run block by block (cache-sized working set)
 
 
@@ -156,13 +155,11 @@ def _batch_solver(tol: float, max_iter: int, chunk: int):
 
 
 class _Data(NamedTuple):
-    """Per-problem constants (leading axis B); ``y`` is 0 on removed rows."""
+    """Per-problem constants (leading axis B)."""
 
     slot: jax.Array
-    y: jax.Array
-    upper: jax.Array
-    diag: jax.Array
-    rows: jax.Array  # (B, m, 3): y, upper, diag of each row (one gather fetches rows i, j)
+    diag: jax.Array  # (B, m) Gram diagonal
+    rows: jax.Array  # (B, m, 3): y (0 on removed rows), upper, diag: one gather for i, j
 
 
 class _State(NamedTuple):
@@ -196,7 +193,7 @@ def _solve(K, slot, y, upper, tol, max_iter, chunk) -> SMOResult:
     upper = jnp.pad(upper.astype(dt), ((0, B - n), (0, 0)))  # U = 0: no rows, never live
     y = jnp.where(upper > 0, jnp.sign(y), 0.0).astype(dt)
     diag = jnp.diagonal(K, axis1=1, axis2=2)[slot]
-    data = _Data(slot, y, upper, diag, jnp.stack([y, upper, diag], axis=-1))
+    data = _Data(slot, diag, jnp.stack([y, upper, diag], axis=-1))
     alpha, F = jnp.zeros((B, m), dt), y  # G = -1 at alpha = 0
     code = _code(y, upper, alpha)
     state = _State(alpha, F, code, jnp.zeros((B,), jnp.int32), *_select(K, data, code, F))
@@ -234,7 +231,7 @@ def _solve(K, slot, y, upper, tol, max_iter, chunk) -> SMOResult:
     # matrices, which stay in cache over its chunk (the compaction keeps this order)
     order = jnp.argsort(slot, stable=True)
     state, _ = jax.lax.while_loop(lambda c: jnp.any(live(c[0])), body, (state, order))
-    rho = jax.vmap(_rho)(state.alpha, -data.y * state.F, data.y, data.upper)
+    rho = jax.vmap(_rho)(state.alpha, -y * state.F, y, upper)
     return SMOResult(state.alpha[:n], rho[:n], state.it[:n], state.gap[:n])
 
 

@@ -10,7 +10,7 @@ share of test decision values whose signs agree.
 Part 2 — model selection. A C × gamma grid of RBF SVMs with 5-fold stratified cross-validation
 (the same folds for both): scikit-learn runs ``GridSearchCV(SVC(), grid, cv=folds, n_jobs=2,
 refit=False)``; jaxfound runs ``jf.stats.grid_search(..., n_jobs=2)``, the same two jobs: the
-longest grid axis split in two interleaved halves, each one vmapped, compiled call over all
+longest grid axis split in two halves (snake order), each one vmapped, compiled call over all
 its grid points × folds (0/1 fold masks), run concurrently on two threads. The one-job call
 (the whole grid in one compiled call) is timed too, and its scores must equal the two-job
 ones. ``jaxfound.stats.grid_search`` is called once to trace and compile (that time is shown

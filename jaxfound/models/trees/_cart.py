@@ -121,7 +121,8 @@ def _grow(
     min_samples_split,
     max_features,
 ):
-    """Grow one complete tree of depth ``depth`` (no split at levels ``>= depth_limit``).
+    """Grow one complete tree of depth ``depth`` (no split at levels ``>= depth_limit``,
+    unless it is None).
 
     Args:
       X: ``(n, F)`` features; ``order``: ``(n, F)`` argsort of ``X`` along axis 0.
@@ -186,7 +187,8 @@ def _grow(
         best_gain = best[:M]
         split = has & (tmax > tmin) & (cnt >= min_samples_split)
         split &= best_gain / total_w + 1e-12 >= min_impurity_decrease
-        split &= lev < depth_limit  # below the limit a node keeps all its samples on the left
+        if depth_limit is not None:  # below the limit a node keeps its samples on the left
+            split &= lev < depth_limit
         feat = jnp.where(split, f_best, 0).astype(jnp.int32)
         thr = jnp.where(split, thr, t_inf)
         gains = jnp.where(split, best_gain, 0.0)
@@ -220,8 +222,8 @@ _STATIC = ("depth",)
 
 
 @functools.partial(jax.jit, static_argnames=(*_STATIC, "criterion", "n_classes"))
-def _fit_classifier(X, y, w, key, min_impurity_decrease, depth_limit, *, n_classes, criterion,
-                    **cfg):
+def _fit_classifier(X, y, w, key, min_impurity_decrease, depth_limit=None, *, n_classes,
+                    criterion, **cfg):
     onehot = jax.nn.one_hot(y, n_classes, dtype=X.dtype)
     stats = jnp.concatenate([onehot * w[:, None], (w > 0).astype(X.dtype)[:, None]], axis=1)
     order = jnp.argsort(X, axis=0)
@@ -235,7 +237,7 @@ def _fit_classifier(X, y, w, key, min_impurity_decrease, depth_limit, *, n_class
 
 
 @functools.partial(jax.jit, static_argnames=_STATIC)
-def _fit_regressor(X, y, w, key, min_impurity_decrease, depth_limit, **cfg):
+def _fit_regressor(X, y, w, key, min_impurity_decrease, depth_limit=None, **cfg):
     # standardise the target: the split sums stay well conditioned in float32
     wsum = jnp.sum(w)
     mu = jnp.sum(w * y) / wsum
@@ -425,10 +427,10 @@ def _key(key):
     return jax.random.key(0) if key is None else key
 
 
-def _depth_limit(depth_limit, max_depth: int) -> jax.Array:
-    """The (traceable) level below which nodes may split: ``max_depth`` when None."""
+def _depth_limit(depth_limit, max_depth: int) -> jax.Array | None:
+    """The (traceable) level below which nodes may split, checked; None: no limit."""
     if depth_limit is None:
-        return jnp.asarray(max_depth, jnp.int32)
+        return None
     if not _is_traced(depth_limit):
         d = np.asarray(depth_limit)
         ok = d.ndim == 0 and np.issubdtype(d.dtype, np.number) and float(d) == round(float(d))

@@ -70,12 +70,11 @@ def _batch_size(n_estimators: int, n: int, n_features: int, n_stats: int) -> int
 def _fit_forest(X, y, w, key, *, task, cfg, n_estimators, bootstrap, batch_size):
     fit_tree = _cart._fit_classifier if task == CLASSIFICATION else _cart._fit_regressor
     mid = jnp.zeros((), X.dtype)
-    depth = jnp.asarray(dict(cfg)["depth"], jnp.int32)  # no traced limit: the full depth
 
     def one(k):
         k_boot, k_feat = jax.random.split(k)
         wt = bootstrap_weights(k_boot, w) if bootstrap else w
-        return fit_tree(X, y, wt, k_feat, mid, depth, **dict(cfg))
+        return fit_tree(X, y, wt, k_feat, mid, **dict(cfg))
 
     keys = jax.random.split(key, n_estimators)
     return jax.lax.map(one, keys, batch_size=batch_size)

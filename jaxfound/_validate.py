@@ -1,7 +1,7 @@
 """Boundary checks shared by the whole package.
 
 These run once, in Python, on concrete arrays *before* anything is traced.
-Each raises a :mod:`jaxfound.errors` exception that names the argument and the fix.
+Each raises a `jaxfound.errors` exception that names the argument and the fix.
 Inside jitted code use ``chex`` assertions instead.
 """
 
@@ -27,7 +27,7 @@ __all__ = [
 
 
 def as_numeric(x, name: str) -> np.ndarray | jax.Array:
-    """Return ``x`` as a numeric array, raising :class:`DTypeError` otherwise."""
+    """Return ``x`` as a numeric array, raising `DTypeError` otherwise."""
     if isinstance(x, jax.Array):
         arr = x
     else:
@@ -49,7 +49,7 @@ def as_numeric(x, name: str) -> np.ndarray | jax.Array:
 
 
 def check_nonempty(x, name: str) -> None:
-    """Raise :class:`EmptyDataError` if ``x`` has no rows."""
+    """Raise `EmptyDataError` if ``x`` has no rows."""
     if np.ndim(x) == 0:
         return
     if np.shape(x)[0] == 0:
@@ -57,7 +57,7 @@ def check_nonempty(x, name: str) -> None:
 
 
 def check_finite(x, name: str) -> None:
-    """Raise :class:`NonFiniteError` if a floating array holds NaN or ±inf."""
+    """Raise `NonFiniteError` if a floating array holds NaN or ±inf."""
     if np.dtype(x.dtype).kind != "f":
         return
     # Fast paths; only a failed one pays for the element-wise search below.
@@ -87,7 +87,7 @@ def _all_finite(x: jax.Array) -> jax.Array:
 
 
 def check_ndim(x, name: str, ndim: int | Sequence[int]) -> None:
-    """Raise :class:`ShapeError` unless ``x.ndim`` is ``ndim`` (or one of them)."""
+    """Raise `ShapeError` unless ``x.ndim`` is ``ndim`` (or one of them)."""
     allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
     if np.ndim(x) not in allowed:
         raise errors.ShapeError(
@@ -97,7 +97,7 @@ def check_ndim(x, name: str, ndim: int | Sequence[int]) -> None:
 
 
 def check_same_length(arrays: Sequence, names: Sequence[str]) -> int:
-    """Raise :class:`ShapeError` unless all arrays have the same leading size; return it."""
+    """Raise `ShapeError` unless all arrays have the same leading size; return it."""
     lengths = [np.shape(a)[0] if np.ndim(a) else None for a in arrays]
     for n, length in zip(names, lengths):
         if length is None:

@@ -1,7 +1,7 @@
 """Exceptions that jaxfound raises for bad input.
 
 Every error raised by jaxfound at an API boundary derives from
-:class:`JaxfoundError`, so ``except jaxfound.errors.JaxfoundError`` catches them
+`JaxfoundError`, so ``except jaxfound.errors.JaxfoundError`` catches them
 all. Each subclass also derives from the closest built-in exception
 (``ValueError``, ``TypeError``, …) so generic handlers keep working.
 

@@ -38,7 +38,7 @@ def supervised(
 
     Args:
       model: a ``flax.linen`` Module, or ``apply(params, x, key) -> outputs``
-        (see :mod:`jaxfound.models` adapters for NNX and plain functions).
+        (see `jaxfound.models` adapters for NNX and plain functions).
       per_example_loss: ``ℓ(outputs, targets) -> (B,)`` or ``(B, …)``, e.g.
         ``optax.losses.softmax_cross_entropy_with_integer_labels``.
       metrics: name -> ``metric(y_true, outputs)`` computed on the same forward

@@ -7,7 +7,7 @@ so other arrays stay aligned: ``y_clean = y[report.kept]``.
 
 These run on the host (NumPy): their output size depends on the data, so they are meant for
 preparing a data set, not for the inside of a jitted loop. For a fill learnt on training
-data and re-applied to new data, use the :func:`imputer` transform.
+data and re-applied to new data, use the `imputer` transform.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def impute(
 ) -> tuple[np.ndarray, ImputeReport]:
     """Fill missing entries column by column (mean, median of the observed values, or constant).
 
-    This is the one-shot form of the :func:`imputer` transform, computed in NumPy with the
+    This is the one-shot form of the `imputer` transform, computed in NumPy with the
     input's floating dtype (integers become ``float64``).
 
     Returns:
@@ -213,7 +213,7 @@ def find_outliers(
     * ``"mad"``: modified z-score $0.6745\,|x - \tilde x| / \mathrm{MAD} > t$
       ($t = 3.5$).
 
-    NaN entries are ignored (never outliers). Nothing is changed; see :func:`remove_outliers`.
+    NaN entries are ignored (never outliers). Nothing is changed; see `remove_outliers`.
 
     Examples:
       >>> import numpy as np
@@ -250,7 +250,7 @@ def remove_outliers(
 
     Args:
       x: numeric ``(n,)`` or ``(n, d)``.
-      method: ``"zscore"``, ``"iqr"`` or ``"mad"`` (see :func:`find_outliers`).
+      method: ``"zscore"``, ``"iqr"`` or ``"mad"`` (see `find_outliers`).
       threshold: the method's threshold (its default when ``None``).
       action: ``"drop"`` rows or ``"clip"`` entries to ``[lower, upper]``.
 

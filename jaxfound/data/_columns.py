@@ -27,7 +27,7 @@ class ColumnsState(NamedTuple):
 
 
 def identity() -> Transform:
-    """The transform that changes nothing (to pass columns through :func:`columns`)."""
+    """The transform that changes nothing (to pass columns through `columns`)."""
     return Transform(lambda x: None, lambda s, x: x, lambda s, y: y)
 
 
@@ -46,8 +46,8 @@ def columns(*branches: tuple[str | int | Sequence, Transform]) -> Transform:
 
     A branch is ``(selector, transform)``. For a 2-D array ``x`` the selector is a column index
     (the transform sees ``x[:, j]``, shape ``(n,)``) or a list of indices (``(n, k)``); for a
-    table (``{name: column}``, e.g. from :func:`load_csv`) it is a column name or a list of
-    names. Columns no branch selects are dropped (pass them through with :func:`identity`).
+    table (``{name: column}``, e.g. from `load_csv`) it is a column name or a list of
+    names. Columns no branch selects are dropped (pass them through with `identity`).
 
     $$
     y = [\,t_1(s_1, x_{S_1}) \;|\; t_2(s_2, x_{S_2}) \;|\; \dots\,]

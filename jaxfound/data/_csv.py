@@ -40,8 +40,8 @@ def load_csv(
 
     A column whose non-missing cells all parse as numbers becomes a ``dtype`` array with
     ``NaN`` in the missing cells; any other column stays text (``str``) with ``""`` for
-    missing cells. Quoted fields follow Python's :mod:`csv` rules. The table is a pytree, so
-    :func:`train_test_split`, :func:`batches` and :func:`describe` take it as it is.
+    missing cells. Quoted fields follow Python's `csv` rules. The table is a pytree, so
+    `train_test_split`, `batches` and `describe` take it as it is.
 
     Args:
       path: the file.

@@ -38,7 +38,7 @@ def from_arrays(
     feature_names: Sequence[str] | None = None,
     target_names: Sequence[str] | None = None,
 ) -> Dataset:
-    """Wrap plain arrays as a :class:`Dataset`, checking shapes and dtypes (NaN allowed).
+    """Wrap plain arrays as a `Dataset`, checking shapes and dtypes (NaN allowed).
 
     Args:
       x: numeric features ``(n, d)`` (a 1-D ``x`` is one feature, ``(n, 1)``).
@@ -76,7 +76,7 @@ def from_arrays(
 def from_table(table: dict, target: str | None = None, *,
                features: Sequence[str] | None = None,
                dtype: np.typing.DTypeLike = np.float64) -> Dataset:
-    """Turn a table (``{name: column}``, e.g. from :func:`load_csv`) into a :class:`Dataset`.
+    """Turn a table (``{name: column}``, e.g. from `load_csv`) into a `Dataset`.
 
     Numeric feature columns are stacked into ``x``. A text ``target`` column is
     label-encoded (sorted class names in ``target_names``; missing ``""`` is refused).
@@ -120,12 +120,12 @@ def from_table(table: dict, target: str | None = None, *,
 
 
 def load_sklearn(name: str) -> Dataset:
-    """Load one of scikit-learn's embedded data sets (no download) as a :class:`Dataset`.
+    """Load one of scikit-learn's embedded data sets (no download) as a `Dataset`.
 
     scikit-learn is imported only when this is called.
 
     Args:
-      name: one of :data:`SKLEARN_DATASETS` (``"iris"``, ``"digits"``, ``"wine"``,
+      name: one of `SKLEARN_DATASETS` (``"iris"``, ``"digits"``, ``"wine"``,
         ``"breast_cancer"``, ``"diabetes"``, ``"linnerud"``).
 
     Raises:

@@ -29,7 +29,7 @@ class ColumnSummary(NamedTuple):
 
 
 class Description(NamedTuple):
-    """What :func:`describe` found. ``str(d)`` prints it as a table."""
+    """What `describe` found. ``str(d)`` prints it as a table."""
 
     n_rows: int
     columns: tuple[ColumnSummary, ...]
@@ -57,7 +57,7 @@ class Description(NamedTuple):
 
 
 def as_columns(data: Any) -> dict[str, np.ndarray]:
-    """View a table, :class:`Dataset`, 1-D/2-D array or tuple of arrays as named 1-D columns."""
+    """View a table, `Dataset`, 1-D/2-D array or tuple of arrays as named 1-D columns."""
     if isinstance(data, Dataset):
         cols = as_columns(data.x)
         cols = dict(zip(data.feature_names or cols, cols.values()))
@@ -105,11 +105,11 @@ def describe(data: Any) -> Description:
     """Describe a data set: rows, and per column its dtype, missing/inf cells, range, mean.
 
     Args:
-      data: a table ``{name: column}`` (e.g. from :func:`load_csv`), a :class:`Dataset`,
+      data: a table ``{name: column}`` (e.g. from `load_csv`), a `Dataset`,
         a 1-D/2-D array, or a tuple of such arrays with a common number of rows.
 
     Returns:
-      A :class:`Description`; ``print(describe(data))`` shows it as a table.
+      A `Description`; ``print(describe(data))`` shows it as a table.
 
     Examples:
       >>> import numpy as np

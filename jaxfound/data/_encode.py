@@ -1,8 +1,8 @@
 r"""Categorical encoders: label encoding and one-hot, with their inverses.
 
-Categories are learnt by ``fit`` (sorted, as :func:`numpy.unique` gives them). Numeric
+Categories are learnt by ``fit`` (sorted, as `numpy.unique` gives them). Numeric
 categories give jittable ``transform``/``inverse``; text categories (NumPy ``str`` arrays)
-work on the host. A value that was not seen at fit time raises :class:`LabelError` when
+work on the host. A value that was not seen at fit time raises `LabelError` when
 the input is concrete; under ``jax.jit`` (where values cannot be inspected) ``one_hot``
 encodes it as an all-zero block and ``label_encoder`` as ``-1``.
 """
@@ -51,7 +51,7 @@ def _categories(col: np.ndarray, name: str) -> np.ndarray:
 
 
 def _check_seen(values, classes, name: str) -> None:
-    """Raise :class:`LabelError` naming the values of ``values`` not in ``classes``."""
+    """Raise `LabelError` naming the values of ``values`` not in ``classes``."""
     if not is_concrete(values):
         return
     v = np.asarray(values)
@@ -86,7 +86,7 @@ def label_encoder() -> Transform:
     $$
 
     Returns:
-      A :class:`Transform` with state :class:`LabelState`.
+      A `Transform` with state `LabelState`.
 
     Raises:
       LabelError: ``transform`` meets a label unseen at fit time, or ``inverse`` a code
@@ -140,7 +140,7 @@ def one_hot(*, dtype: Any = None) -> Transform:
       dtype: output dtype (default: JAX's default float).
 
     Returns:
-      A :class:`Transform` with state :class:`OneHotState`. ``inverse`` takes the arg-max of
+      A `Transform` with state `OneHotState`. ``inverse`` takes the arg-max of
       each block, so it also decodes probabilities.
 
     Raises:

@@ -2,8 +2,8 @@ r"""Cross-validation folds: k-fold, stratified k-fold, time-series splits and fo
 
 Folds come in two forms:
 
-* a list of :class:`Fold` ``(train, test)`` index arrays (sizes may differ between folds);
-* :class:`FoldMasks`, two boolean arrays of shape ``(k, n)`` — one row per fold — whose shapes
+* a list of `Fold` ``(train, test)`` index arrays (sizes may differ between folds);
+* `FoldMasks`, two boolean arrays of shape ``(k, n)`` — one row per fold — whose shapes
   are fixed, so a model-selection loop can ``jax.vmap`` over folds by using the masks as
   sample weights instead of slicing:
 
@@ -133,7 +133,7 @@ def kfold(key: PRNGKey | None, n_samples: int, n_folds: int = 5) -> list[Fold]:
       n_folds: number of folds ``k >= 2``.
 
     Returns:
-      A list of ``k`` :class:`Fold` ``(train, test)`` sorted index arrays.
+      A list of ``k`` `Fold` ``(train, test)`` sorted index arrays.
 
     Raises:
       EmptyDataError: ``n_samples < n_folds``.
@@ -159,7 +159,7 @@ def stratified_kfold(key: PRNGKey | None, y: ArrayLike, n_folds: int = 5) -> lis
       n_folds: number of folds ``k >= 2``.
 
     Returns:
-      A list of ``k`` :class:`Fold` ``(train, test)`` sorted index arrays.
+      A list of ``k`` `Fold` ``(train, test)`` sorted index arrays.
 
     Raises:
       EmptyDataError: fewer rows than folds. LabelError: every class is smaller than ``k``.
@@ -195,7 +195,7 @@ def time_series_split(
       max_train_size: keep at most this many most recent training rows.
 
     Returns:
-      A list of ``n_splits`` :class:`Fold`.
+      A list of ``n_splits`` `Fold`.
 
     Examples:
       >>> [(f.train.tolist(), f.test.tolist()) for f in time_series_split(6, 2)]
@@ -225,7 +225,7 @@ def time_series_split(
 
 
 def folds_to_masks(folds: Sequence[Fold], n_samples: int) -> FoldMasks:
-    """Turn a list of :class:`Fold` index pairs into fixed-shape ``(k, n)`` boolean masks.
+    """Turn a list of `Fold` index pairs into fixed-shape ``(k, n)`` boolean masks.
 
     Examples:
       >>> m = folds_to_masks(kfold(None, 4, 2), 4)
@@ -264,7 +264,7 @@ def fold_masks(
       stratify: optional class labels ``(n,)`` for stratified folds.
 
     Returns:
-      :class:`FoldMasks` ``(train, test)``, NumPy ``bool`` arrays of shape ``(k, n)``.
+      `FoldMasks` ``(train, test)``, NumPy ``bool`` arrays of shape ``(k, n)``.
 
     Raises:
       EmptyDataError: ``n_samples < n_folds``.

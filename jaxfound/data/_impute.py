@@ -33,7 +33,7 @@ def missing_mask(x, *, inf_is_missing: bool = True):
 
 
 def check_not_all_missing(x, inf_is_missing: bool = True) -> None:
-    """Raise :class:`EmptyDataError` naming the columns of ``x`` with no observed value."""
+    """Raise `EmptyDataError` naming the columns of ``x`` with no observed value."""
     if not is_concrete(x):
         return
     a = np.asarray(x)
@@ -65,7 +65,7 @@ def imputer(
       inf_is_missing: treat ±inf as missing too.
 
     Returns:
-      A :class:`Transform` with state :class:`ImputeState`; ``transform`` is jittable.
+      A `Transform` with state `ImputeState`; ``transform`` is jittable.
       ``inverse`` is the identity (which entries were missing is not kept).
 
     Raises:

@@ -16,9 +16,9 @@ __all__ = ["load"]
 def load(path: str | os.PathLike, **kwargs: Any) -> Any:
     """Load a data file by its extension.
 
-    * ``.csv``, ``.tsv``, ``.txt`` → :func:`load_csv` (a table; ``.tsv`` uses tabs);
-    * ``.npz`` → :func:`load_npz` (a dict of arrays, no pickle);
-    * IDX (``*-ubyte``, ``*.idx``, optionally ``.gz``) → :func:`read_idx` (one array).
+    * ``.csv``, ``.tsv``, ``.txt`` → `load_csv` (a table; ``.tsv`` uses tabs);
+    * ``.npz`` → `load_npz` (a dict of arrays, no pickle);
+    * IDX (``*-ubyte``, ``*.idx``, optionally ``.gz``) → `read_idx` (one array).
 
     Args:
       path: the file.

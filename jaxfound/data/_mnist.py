@@ -84,7 +84,7 @@ def load_mnist(
         or ``cache_dir``) is used, downloading missing files when ``download``.
       download: allow downloading missing files into the cache.
       cache_dir: override the cache folder.
-      verify: check each file's sha256 against :data:`MNIST_FILES`.
+      verify: check each file's sha256 against `MNIST_FILES`.
       normalize: scale pixels to ``[0, 1]`` float32.
       mirrors: base URLs tried in order.
 

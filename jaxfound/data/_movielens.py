@@ -59,7 +59,7 @@ def read_movielens_ratings(path: str | os.PathLike) -> Ratings:
       path: the file.
 
     Returns:
-      :class:`Ratings` with 0-based user and item indices.
+      `Ratings` with 0-based user and item indices.
 
     Raises:
       DataFormatError: the file is missing, empty, not numeric, ragged (a line
@@ -119,11 +119,11 @@ def load_movielens_100k(path: str | os.PathLike, split: str = "u1") -> tuple[Rat
         ratings per user).
 
     Returns:
-      ``(train, test)`` :class:`Ratings`.
+      ``(train, test)`` `Ratings`.
 
     Raises:
       DataFormatError: a file is missing or malformed (see
-        :func:`read_movielens_ratings`).
+        `read_movielens_ratings`).
     """
     valid = {f"u{i}" for i in range(1, 6)} | {"ua", "ub"}
     if split not in valid:

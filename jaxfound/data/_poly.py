@@ -50,7 +50,7 @@ def polynomial(
       include_bias: include the constant column of ones.
 
     Returns:
-      A :class:`Transform` with state :class:`PolyState`. ``transform`` is jittable;
+      A `Transform` with state `PolyState`. ``transform`` is jittable;
       ``inverse`` reads the degree-1 columns back.
 
     Examples:

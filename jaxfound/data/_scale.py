@@ -105,7 +105,7 @@ def standardize(*, with_mean: bool = True, with_std: bool = True) -> Transform:
       with_std: divide by the standard deviation (else $\sigma = 1$).
 
     Returns:
-      A :class:`Transform` with state :class:`StandardState`. ``fit``, ``transform`` and
+      A `Transform` with state `StandardState`. ``fit``, ``transform`` and
       ``inverse`` are all jittable.
 
     Examples:
@@ -144,7 +144,7 @@ def min_max(feature_range: tuple[float, float] = (0.0, 1.0)) -> Transform:
     ``MinMaxScaler``).
 
     Returns:
-      A :class:`Transform` with state :class:`MinMaxState`; all three functions are jittable.
+      A `Transform` with state `MinMaxState`; all three functions are jittable.
 
     Examples:
       >>> import numpy as np
@@ -197,7 +197,7 @@ def robust_scale(
     with linear-interpolation percentiles, ignoring NaN (scikit-learn's ``RobustScaler``).
 
     Returns:
-      A :class:`Transform` with state :class:`RobustState`; all three functions are jittable.
+      A `Transform` with state `RobustState`; all three functions are jittable.
 
     Examples:
       >>> import numpy as np

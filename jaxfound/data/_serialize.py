@@ -1,8 +1,8 @@
 """Save and load fitted transform states without pickle (``.npz`` or flax msgpack).
 
 A state is a pytree of tuples, lists, dicts, ``None`` and the state NamedTuples of
-:mod:`jaxfound.data` (others can be added with :func:`register_state`). Its structure is
-written as JSON next to the arrays, so :func:`load_state` needs no template: rebuild the
+`jaxfound.data` (others can be added with `register_state`). Its structure is
+written as JSON next to the arrays, so `load_state` needs no template: rebuild the
 transform in code, load its state, apply it to new data.
 """
 
@@ -95,7 +95,7 @@ def state_to_bytes(state) -> bytes:
 
 
 def state_from_bytes(data: bytes):
-    """Inverse of :func:`state_to_bytes`: leaves come back as NumPy arrays."""
+    """Inverse of `state_to_bytes`: leaves come back as NumPy arrays."""
     try:
         raw = flax.serialization.msgpack_restore(data)
         leaves = [np.asarray(raw["leaves"][str(i)]) for i in range(len(raw["leaves"]))]
@@ -129,7 +129,7 @@ def save_state(path: str | os.PathLike, state) -> None:
 
 
 def load_state(path: str | os.PathLike):
-    """Load a state written by :func:`save_state` (``.npz`` never unpickles).
+    """Load a state written by `save_state` (``.npz`` never unpickles).
 
     Raises:
       CheckpointError: the file is missing, corrupt, or not a saved state.

@@ -167,7 +167,7 @@ def train_test_split(
     Args:
       key: PRNG key; the same key gives the same split.
       *arrays: arrays with a common leading dimension (NumPy or JAX), pytrees of them such
-        as a table ``{name: column}`` from :func:`load_csv`, or :class:`Dataset` objects.
+        as a table ``{name: column}`` from `load_csv`, or `Dataset` objects.
       test_size: fraction in ``(0, 1)`` or an absolute number of test rows.
       stratify: optional class labels ``(n,)``; keeps class proportions in both parts.
 

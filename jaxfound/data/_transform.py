@@ -1,6 +1,6 @@
 r"""Fit/transform pairs over state pytrees, and a pipeline that chains them.
 
-A :class:`Transform` is three pure functions, like optax's ``GradientTransformation``:
+A `Transform` is three pure functions, like optax's ``GradientTransformation``:
 
 $$
 s = \mathrm{fit}(x), \qquad y = \mathrm{transform}(s, x), \qquad
@@ -8,7 +8,7 @@ x = \mathrm{inverse}(s, y).
 $$
 
 The state ``s`` is a pytree of arrays (a NamedTuple), so it can be passed through
-``jax.jit``, saved with :func:`save_state` and re-applied to new data. The configuration
+``jax.jit``, saved with `save_state` and re-applied to new data. The configuration
 (degree, quantile range …) lives in the closure: rebuild the same transform in code, load
 its state, and apply.
 """
@@ -130,7 +130,7 @@ def float_input(x, name: str = "x", *, fitting: bool = False):
 
 
 def check_features(x, like, name: str = "x") -> None:
-    """Raise :class:`ShapeError` unless ``x``'s trailing shape matches the fitted ``like``."""
+    """Raise `ShapeError` unless ``x``'s trailing shape matches the fitted ``like``."""
     if not hasattr(x, "shape") or not hasattr(like, "shape"):
         return
     if tuple(x.shape[1:]) != tuple(like.shape):

@@ -111,10 +111,10 @@ def from_nnx(model) -> tuple[Params, Apply]:
 
 
 def as_apply(model) -> Apply:
-    """Return ``model`` as an :data:`Apply`: Linen modules are wrapped, callables kept.
+    """Return ``model`` as an `Apply`: Linen modules are wrapped, callables kept.
 
     A callable is assumed to already follow ``apply(params, x, key)``; wrap a
-    two-argument ``f(params, x)`` with :func:`from_function` first.
+    two-argument ``f(params, x)`` with `from_function` first.
     """
     if isinstance(model, nn.Module):
         return from_linen(model)

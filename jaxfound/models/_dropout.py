@@ -67,7 +67,7 @@ def dropout_mask(key: PRNGKey, rate: float, shape: tuple[int, ...]) -> Array:
 
 
 class Dropout(nn.Module):
-    r"""Inverted dropout, $y = x \odot \text{mask} / (1 - p)$, masks from :func:`dropout_mask`.
+    r"""Inverted dropout, $y = x \odot \text{mask} / (1 - p)$, masks from `dropout_mask`.
 
     A drop-in for ``flax.linen.Dropout`` (same ``"dropout"`` RNG stream and
     ``deterministic`` flag); at rates such as 0.5 its masks cost a fraction of the

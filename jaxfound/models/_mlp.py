@@ -31,7 +31,7 @@ class MLP(nn.Module):
       flatten: flatten inputs of rank > 2 to ``(batch, -1)`` first (images).
       kernel_init: initialiser of the Dense weights.
 
-    Dropout (:class:`jaxfound.models.Dropout`, masks drawn from raw random bits) is active
+    Dropout (`jaxfound.models.Dropout`, masks drawn from raw random bits) is active
     when ``deterministic=False`` and a ``"dropout"`` RNG is given:
 
     Examples:

@@ -2,7 +2,7 @@
 and initial conditions, PDE residuals, physics-informed losses and training aids.
 
 A field is ``u(params, x)`` at one point; operators map fields to fields; a
-:class:`Constraint` is one loss term; :func:`pinn_loss` sums them into
+`Constraint` is one loss term; `pinn_loss` sums them into
 ``loss_fn(params, batch, key) -> (loss, aux)``.
 
     >>> import jax, jax.numpy as jnp, jaxfound as jf

@@ -1,17 +1,17 @@
 r"""Training aids: residual-based refinement of collocation points, loss balancing and
 causal weighting.
 
-* :func:`rar` — residual-based adaptive refinement (Lu et al., 2021): add the
+* `rar` — residual-based adaptive refinement (Lu et al., 2021): add the
   candidate points where the residual is largest.
-* :func:`rad` — residual-based adaptive distribution (Wu et al., 2023): draw a fresh,
-  fixed-size set with probability :math:`\propto |r|^k / \overline{|r|^k} + c`.
+* `rad` — residual-based adaptive distribution (Wu et al., 2023): draw a fresh,
+  fixed-size set with probability $\propto |r|^k / \overline{|r|^k} + c$.
   Fixed shapes, so it runs inside a compiled loop.
-* :func:`grad_norm_weights` — balance terms by their gradient norms (Wang et al.,
-  2021/2023): :math:`\hat\lambda_k = \sum_j \lVert\nabla L_j\rVert / \lVert\nabla L_k\rVert`,
+* `grad_norm_weights` — balance terms by their gradient norms (Wang et al.,
+  2021/2023): $\hat\lambda_k = \sum_j \lVert\nabla L_j\rVert / \lVert\nabla L_k\rVert$,
   smoothed by a moving average.
-* :func:`causal` — causal weighting for evolution equations (Wang, Sankaran &
-  Perdikaris, 2022): the loss of time slab :math:`i` is weighted by
-  :math:`\exp(-\varepsilon\sum_{j<i} L_j)`, so later times are fitted only once the
+* `causal` — causal weighting for evolution equations (Wang, Sankaran &
+  Perdikaris, 2022): the loss of time slab $i$ is weighted by
+  $\exp(-\varepsilon\sum_{j<i} L_j)$, so later times are fitted only once the
   earlier ones are.
 """
 
@@ -30,7 +30,7 @@ __all__ = ["residual_magnitude", "rar", "rad", "grad_norm_weights", "causal"]
 
 
 def residual_magnitude(constraint: Constraint, params: Params, points: Array) -> Array:
-    r"""Pointwise :math:`\lVert r(x_i)\rVert` of a constraint on ``points``, shape ``(N,)``.
+    r"""Pointwise $\lVert r(x_i)\rVert$ of a constraint on ``points``, shape ``(N,)``.
 
     Example:
       >>> import jax.numpy as jnp
@@ -76,7 +76,7 @@ def rad(
     c: float = 1.0,
 ) -> Array:
     r"""Residual-based adaptive distribution: ``n`` points drawn from ``candidates``
-    without replacement with probability :math:`p_i \propto |r_i|^k / \mathrm{mean}(|r|^k) + c`.
+    without replacement with probability $p_i \propto |r_i|^k / \mathrm{mean}(|r|^k) + c$.
 
     ``c = 0`` concentrates on the largest residuals, large ``c`` tends to uniform.
 
@@ -108,20 +108,21 @@ def grad_norm_weights(
     *,
     alpha: float = 0.9,
 ) -> dict:
-    r"""Gradient-norm loss balancing: new weights for :func:`pinn_loss`.
+    r"""Gradient-norm loss balancing: new weights for `pinn_loss`.
 
-    .. math::
-        \hat\lambda_k = \frac{\sum_j \lVert\nabla_\theta L_j\rVert}{\lVert\nabla_\theta L_k\rVert},
-        \qquad \lambda_k \leftarrow \alpha\,\lambda_k + (1-\alpha)\,\hat\lambda_k
+    $$
+    \hat\lambda_k = \frac{\sum_j \lVert\nabla_\theta L_j\rVert}{\lVert\nabla_\theta L_k\rVert},
+    \qquad \lambda_k \leftarrow \alpha\,\lambda_k + (1-\alpha)\,\hat\lambda_k
+    $$
 
     so every weighted term pulls with the same gradient norm. Call it every few hundred
     steps and pass the result as ``batch["weights"]``. Pure and jittable.
 
     Args:
-      terms: the constraints given to :func:`pinn_loss`.
+      terms: the constraints given to `pinn_loss`.
       params: current parameters.
       batch: the data each term uses (``None``: their own).
-      weights: the previous weights (``None``: start from :math:`\hat\lambda`).
+      weights: the previous weights (``None``: start from $\hat\lambda$).
       alpha: moving-average factor.
 
     Example:
@@ -156,9 +157,11 @@ def causal(
     r"""Causal weighting of a residual term over time slabs.
 
     The points are split by time into ``n_slabs`` slabs with mean squared residuals
-    :math:`L_i`; the loss is
+    $L_i$; the loss is
 
-    .. math:: L = \frac{1}{n}\sum_i w_i L_i,\qquad
+    $$
+    L = \frac{1}{n}\sum_i w_i L_i,\qquad
+    $$
               w_i = \exp\Big(-\varepsilon \sum_{j<i} L_j\Big)\ \text{(no gradient)}.
 
     Raise ``eps`` as training proceeds (Wang et al. use 1e-2 … 1e2).

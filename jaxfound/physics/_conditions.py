@@ -1,25 +1,25 @@
-r"""Boundary, initial and data conditions as loss terms (:class:`Constraint`).
+r"""Boundary, initial and data conditions as loss terms (`Constraint`).
 
-Each builder returns a :class:`~jaxfound.physics.Constraint` whose residual is zero
+Each builder returns a `Constraint` whose residual is zero
 where the condition holds:
 
 ================================  ==================================================
-:func:`dirichlet`                 :math:`u - g`
-:func:`neumann`                   :math:`\partial u/\partial n - g`
-:func:`robin`                     :math:`\alpha u + \beta\,\partial u/\partial n - g`
-:func:`periodic`                  :math:`u(x|_{x_a=lo}) - u(x|_{x_a=hi})` (and derivatives)
-:func:`initial`                   :math:`u(x, t_0) - u_0(x)`
-:func:`initial_derivative`        :math:`u_t(x, t_0) - v_0(x)`
-:func:`observed`                  :math:`u(x_i) - y_i` (data for inverse problems)
+`dirichlet`                 $u - g$
+`neumann`                   $\partial u/\partial n - g$
+`robin`                     $\alpha u + \beta\,\partial u/\partial n - g$
+`periodic`                  $u(x|_{x_a=lo}) - u(x|_{x_a=hi})$ (and derivatives)
+`initial`                   $u(x, t_0) - u_0(x)$
+`initial_derivative`        $u_t(x, t_0) - v_0(x)$
+`observed`                  $u(x_i) - y_i$ (data for inverse problems)
 ================================  ==================================================
 
 A condition can instead be imposed exactly, through
-:func:`~jaxfound.physics.output_transform` (a *hard* constraint).
+`output_transform` (a *hard* constraint).
 
 Values ``g`` are numbers or functions of the point (``initial``: of the spatial
 coordinates). Points are validated once, in Python, when given: a geometry, if
 passed, checks that they lie where the condition lives
-(:class:`~jaxfound.errors.GeometryError` otherwise).
+(`GeometryError` otherwise).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def dirichlet(
     geometry: Geometry | None = None,
     component: int | None = None,
 ) -> Constraint:
-    r"""Dirichlet condition :math:`u(x) = g(x)` on boundary points.
+    r"""Dirichlet condition $u(x) = g(x)$ on boundary points.
 
     Args:
       u: the field.
@@ -134,7 +134,7 @@ def neumann(
     geometry: Geometry | None = None,
     component: int | None = None,
 ) -> Constraint:
-    r"""Neumann condition :math:`\nabla u \cdot n = g` with outward unit normals ``n``.
+    r"""Neumann condition $\nabla u \cdot n = g$ with outward unit normals ``n``.
 
     The data is ``(points, normals)``; normals default to ``geometry.boundary_normal``.
 
@@ -171,7 +171,7 @@ def robin(
     geometry: Geometry | None = None,
     component: int | None = None,
 ) -> Constraint:
-    r"""Robin condition :math:`\alpha u + \beta\,\nabla u\cdot n = g`.
+    r"""Robin condition $\alpha u + \beta\,\nabla u\cdot n = g$.
 
     Example:
       >>> import jax.numpy as jnp
@@ -207,9 +207,9 @@ def periodic(
     derivatives: int = 0,
     component: int | None = None,
 ) -> Constraint:
-    r"""Periodicity along one axis :math:`a`:
-    :math:`\partial^k u(x|_{x_a = lo}) = \partial^k u(x|_{x_a = hi})` for
-    :math:`k = 0, \dots,` ``derivatives``.
+    r"""Periodicity along one axis $a$:
+    $\partial^k u(x|_{x_a = lo}) = \partial^k u(x|_{x_a = hi})$ for
+    $k = 0, \dots,$ ``derivatives``.
 
     ``points`` give the other coordinates (their ``axis`` coordinate is replaced by
     ``low`` and ``high``).
@@ -272,7 +272,7 @@ def initial(
     time_axis: int = -1,
     component: int | None = None,
 ) -> Constraint:
-    r"""Initial condition :math:`u(x, t_0) = u_0(x)`; ``u0`` gets the *spatial*
+    r"""Initial condition $u(x, t_0) = u_0(x)$; ``u0`` gets the *spatial*
     coordinates (the point without its time coordinate).
 
     Example:
@@ -303,7 +303,7 @@ def initial_derivative(
     time_axis: int = -1,
     component: int | None = None,
 ) -> Constraint:
-    r"""Initial rate :math:`u_t(x, t_0) = v_0(x)` (for second order in time, e.g. waves).
+    r"""Initial rate $u_t(x, t_0) = v_0(x)$ (for second order in time, e.g. waves).
 
     Example:
       >>> import jax.numpy as jnp
@@ -335,7 +335,7 @@ def observed(
     geometry: Geometry | None = None,
     component: int | None = None,
 ) -> Constraint:
-    r"""Observations :math:`u(x_i) = y_i` (an inverse problem's data); data ``(points, values)``.
+    r"""Observations $u(x_i) = y_i$ (an inverse problem's data); data ``(points, values)``.
 
     Example:
       >>> import jax.numpy as jnp

@@ -1,12 +1,12 @@
-r"""Constraints (one loss term each) and :func:`pinn_loss`, which sums them.
+r"""Constraints (one loss term each) and `pinn_loss`, which sums them.
 
-A :class:`Constraint` is a pair of pure functions' worth of information:
+A `Constraint` is a pair of pure functions' worth of information:
 ``residual(params, data) -> r`` (pointwise residuals over its data: collocation
 points, boundary points with normals, observations…) and the data itself. Its loss
-is the mean of the squared residuals, :math:`L = \frac1N\sum_i \lVert r_i\rVert^2`,
+is the mean of the squared residuals, $L = \frac1N\sum_i \lVert r_i\rVert^2$,
 unless a ``reduce`` says otherwise (causal weighting does).
 
-:func:`pinn_loss` combines named constraints into the training helper's
+`pinn_loss` combines named constraints into the training helper's
 ``loss_fn(params, batch, key) -> (loss, aux)``; ``batch`` may replace any term's data
 (resampled points) and its weights.
 """
@@ -29,7 +29,7 @@ __all__ = ["Constraint", "residual", "pinn_loss", "mean_square"]
 
 
 def mean_square(r: Array, data: Any = None) -> Array:
-    r"""The default reduction: :math:`\frac1N \sum_i \lVert r_i \rVert^2` (components summed).
+    r"""The default reduction: $\frac1N \sum_i \lVert r_i \rVert^2$ (components summed).
 
     Example:
       >>> import jax.numpy as jnp
@@ -49,8 +49,8 @@ class Constraint(NamedTuple):
     Attributes:
       residual: ``(params, data) -> r`` with one row of ``r`` per point.
       data: the default data (points, or a tuple such as ``(points, normals)``); a
-        batch given to :func:`pinn_loss` can replace it.
-      reduce: ``(r, data) -> scalar``; default :func:`mean_square`.
+        batch given to `pinn_loss` can replace it.
+      reduce: ``(r, data) -> scalar``; default `mean_square`.
       name: a label for messages.
     """
 
@@ -93,15 +93,15 @@ def residual(
     reduce: Callable[[Array, Any], Array] | None = None,
 ) -> Constraint:
     r"""The PDE residual at collocation points as a loss term:
-    :math:`\frac1N\sum_i \lVert \mathcal{N}[u](x_i) \rVert^2`.
+    $\frac1N\sum_i \lVert \mathcal{N}[u](x_i) \rVert^2$.
 
     Args:
-      pde: a :class:`~jaxfound.physics.PDE` (library or :func:`~jaxfound.physics.pde`).
+      pde: a `PDE` (library or `pde`).
       u: the field ``u(params, x)``.
       points: ``(N, len(pde.coords))`` collocation points (or supply them in the batch).
       geometry: if given, the points are checked to lie inside it
-        (:class:`~jaxfound.errors.GeometryError`) and to match its coordinates.
-      reduce: a reduction other than the mean square (e.g. :func:`causal`).
+        (`GeometryError`) and to match its coordinates.
+      reduce: a reduction other than the mean square (e.g. `causal`).
 
     Raises:
       ShapeError: the points do not have one column per PDE coordinate.
@@ -145,9 +145,11 @@ def pinn_loss(
 ) -> LossFn:
     r"""Sum named constraints into ``loss_fn(params, batch, key) -> (loss, aux)``.
 
-    .. math:: L(\theta) = \sum_k w_k L_k(\theta)
+    $$
+    L(\theta) = \sum_k w_k L_k(\theta)
+    $$
 
-    ``aux`` reports every term's unweighted :math:`L_k` under its name and the total
+    ``aux`` reports every term's unweighted $L_k$ under its name and the total
     under ``"loss"``. ``batch`` is ``None`` (use each term's own data) or a mapping
     from term names to replacement data (e.g. freshly sampled points), which may also
     hold ``"weights"``: a mapping of term weights that overrides ``weights`` (for loss

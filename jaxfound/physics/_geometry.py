@@ -2,15 +2,15 @@ r"""Geometries: where collocation points live, how the boundary is sampled, whic
 it faces.
 
 Each geometry names its coordinates (``coords``), tells whether points lie inside
-(:meth:`Geometry.contains`) or on the boundary (:meth:`Geometry.on_boundary`), gives
-outward unit normals (:meth:`Geometry.boundary_normal`) and samples its interior and
-boundary with any unit-cube sampler of :mod:`jaxfound.physics` (``"uniform"``,
+(`Geometry.contains`) or on the boundary (`Geometry.on_boundary`), gives
+outward unit normals (`Geometry.boundary_normal`) and samples its interior and
+boundary with any unit-cube sampler of `jaxfound.physics` (``"uniform"``,
 ``"grid"``, ``"lhs"``, ``"halton"``, ``"sobol"``). Sampling is written in
 ``jax.numpy`` with static shapes, so it also runs inside a jitted training loop.
 
-Available: :class:`Interval`, :class:`TimeInterval`, :class:`Box`, :class:`Rectangle`,
-:class:`Disk`, :class:`Polygon` (any simple polygon, e.g. an L shape) and the
-space-time product :class:`SpaceTime`.
+Available: `Interval`, `TimeInterval`, `Box`, `Rectangle`,
+`Disk`, `Polygon` (any simple polygon, e.g. an L shape) and the
+space-time product `SpaceTime`.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ class Geometry:
         return p
 
     def check_inside(self, points, name: str = "points", tol: float = 1e-6) -> None:
-        """Raise :class:`~jaxfound.errors.GeometryError` if any point lies outside."""
+        """Raise `GeometryError` if any point lies outside."""
         p = self._check_dim(points, name)
         ok = np.asarray(self.contains(p, tol))
         if not ok.all():
@@ -130,7 +130,7 @@ class Geometry:
             )
 
     def check_on_boundary(self, points, name: str = "points", tol: float = 1e-6) -> None:
-        """Raise :class:`~jaxfound.errors.GeometryError` if any point is off the boundary."""
+        """Raise `GeometryError` if any point is off the boundary."""
         p = self._check_dim(points, name)
         ok = np.asarray(self.on_boundary(p, tol))
         if not ok.all():
@@ -143,7 +143,7 @@ class Geometry:
 
 
 class Interval(Geometry):
-    """The interval :math:`[a, b]` with one coordinate (named ``name``).
+    """The interval $[a, b]$ with one coordinate (named ``name``).
 
     Example:
       >>> g = Interval(-1.0, 1.0)
@@ -193,7 +193,7 @@ class Interval(Geometry):
 
 
 class TimeInterval(Interval):
-    """A time interval :math:`[t_0, t_1]`: an :class:`Interval` whose coordinate is ``"t"``."""
+    """A time interval $[t_0, t_1]$: an `Interval` whose coordinate is ``"t"``."""
 
     def __init__(self, t0: float, t1: float, name: str = "t"):
         super().__init__(t0, t1, name)
@@ -203,7 +203,7 @@ class TimeInterval(Interval):
 
 
 class Box(Geometry):
-    r"""An axis-aligned box :math:`\prod_i [lo_i, hi_i]` in any dimension.
+    r"""An axis-aligned box $\prod_i [lo_i, hi_i]$ in any dimension.
 
     Example:
       >>> g = Box((0.0, 0.0, 0.0), (1.0, 2.0, 3.0))
@@ -284,7 +284,7 @@ class Box(Geometry):
 
 
 class Rectangle(Box):
-    """A 2-D axis-aligned rectangle (a :class:`Box`), coordinates ``("x", "y")`` by default.
+    """A 2-D axis-aligned rectangle (a `Box`), coordinates ``("x", "y")`` by default.
 
     Example:
       >>> r = Rectangle((-1.0, 0.0), (1.0, 1.0), coords=("x", "t"))
@@ -301,10 +301,10 @@ class Rectangle(Box):
 
 
 class Disk(Geometry):
-    r"""The closed disk :math:`|x - c| \le r`.
+    r"""The closed disk $|x - c| \le r$.
 
-    Interior samples use the area-preserving map :math:`(\rho, \theta) = (r\sqrt{u_0},
-    2\pi u_1)`.
+    Interior samples use the area-preserving map $(\rho, \theta) = (r\sqrt{u_0},
+    2\pi u_1)$.
 
     Example:
       >>> d = Disk((0.0, 0.0), 2.0)
@@ -452,11 +452,11 @@ class Polygon(Geometry):
 
 
 class SpaceTime(Geometry):
-    r"""The product :math:`\Omega \times [t_0, t_1]` of a spatial geometry and a time interval.
+    r"""The product $\Omega \times [t_0, t_1]$ of a spatial geometry and a time interval.
 
     Points are ``(*space, t)``: time is the last coordinate. The *boundary* is the
-    lateral boundary :math:`\partial\Omega \times [t_0, t_1]`; the initial slice
-    :math:`\Omega \times \{t_0\}` has its own sampler and check.
+    lateral boundary $\partial\Omega \times [t_0, t_1]$; the initial slice
+    $\Omega \times \{t_0\}$ has its own sampler and check.
 
     Example:
       >>> g = SpaceTime(Interval(-1.0, 1.0), TimeInterval(0.0, 1.0))
@@ -503,7 +503,7 @@ class SpaceTime(Geometry):
         return self.space.on_boundary(x[..., :-1], tol) & self.time.contains(x[..., -1:], tol)
 
     def on_initial(self, points, tol=1e-6):
-        """Boolean mask: which points lie on the initial slice :math:`t = t_0`."""
+        """Boolean mask: which points lie on the initial slice $t = t_0$."""
         x = jnp.asarray(points)
         t = self.time._tol(tol)
         return self.space.contains(x[..., :-1], tol) & (jnp.abs(x[..., -1] - self.t0) <= t)
@@ -537,12 +537,12 @@ class SpaceTime(Geometry):
     def sample_initial(
         self, n: int, key: jax.Array | None = None, method: str = "uniform", *, skip: int = 0
     ):
-        """``n`` points on the initial slice :math:`\\Omega \\times \\{t_0\\}`."""
+        """``n`` points on the initial slice $\\Omega \\times \\{t_0\\}$."""
         xs = self.space.sample_interior(n, key, method, skip=skip)
         return self._with_time(xs, jnp.full((xs.shape[0],), self.t0, xs.dtype))
 
     def check_initial(self, points, name: str = "points", tol: float = 1e-6) -> None:
-        """Raise :class:`~jaxfound.errors.GeometryError` unless all points have ``t = t0``."""
+        """Raise `GeometryError` unless all points have ``t = t0``."""
         p = self._check_dim(points, name)
         ok = np.asarray(self.on_initial(p, tol))
         if not ok.all():

@@ -4,12 +4,12 @@ A *field* is a pure function ``u(params, x) -> value`` of the parameters and **o
 point ``x`` of shape ``(d,)``; its value is a scalar or an array (a vector field).
 Every operator here takes a field and returns a field, so operators compose
 (``laplacian(gradient(u))`` …) and a batch of points is handled with ``jax.vmap``
-(see :func:`on_points`).
+(see `on_points`).
 
 Derivatives are propagated forward (the point has few coordinates, so forward mode is
 cheaper than reverse): first derivatives with ``jax.jvp``, second-order operators with
-the one-pass collapsed Taylor mode of :func:`taylor2`, higher pure derivatives with
-``jax.experimental.jet``. :func:`derivatives` computes a whole set of partial
+the one-pass collapsed Taylor mode of `taylor2`, higher pure derivatives with
+``jax.experimental.jet``. `derivatives` computes a whole set of partial
 derivatives that one residual needs while sharing the forward pass between them.
 
 Coordinates are given by index (``0``, ``-1``) or by name together with ``coords``
@@ -72,7 +72,7 @@ def field(
       scalar: return a scalar when the network has exactly one output.
       input_transform: ``x -> features`` applied before the network (e.g. scaling,
         periodic features).
-      output_transform: ``(x, out) -> u``, a hard constraint (see :func:`output_transform`).
+      output_transform: ``(x, out) -> u``, a hard constraint (see `output_transform`).
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -111,11 +111,11 @@ def field(
 
 
 def output_transform(u: Field, fn: Callable[[Array, Array], Array]) -> Field:
-    r"""A hard constraint: the field :math:`\tilde u(x) = g(x, u(x))`.
+    r"""A hard constraint: the field $\tilde u(x) = g(x, u(x))$.
 
-    Choose ``g`` so that every :math:`\tilde u` satisfies the condition exactly, e.g.
-    for :math:`u(x, 0) = u_0(x)` and :math:`u(\pm1, t) = 0`:
-    :math:`\tilde u = u_0(x) + t\,(1 - x^2)\,u(x, t)` (with :math:`u_0(\pm 1) = 0`).
+    Choose ``g`` so that every $\tilde u$ satisfies the condition exactly, e.g.
+    for $u(x, 0) = u_0(x)$ and $u(\pm1, t) = 0$:
+    $\tilde u = u_0(x) + t\,(1 - x^2)\,u(x, t)$ (with $u_0(\pm 1) = 0$).
     Derivative operators see through it.
 
     Example:
@@ -190,7 +190,7 @@ def _unit(i: int, x: Array) -> Array:
 
 
 def gradient(u: Field) -> Field:
-    r"""The gradient :math:`\nabla u`: shape ``(d,)`` for a scalar field, ``(*out, d)`` else.
+    r"""The gradient $\nabla u$: shape ``(d,)`` for a scalar field, ``(*out, d)`` else.
 
     Forward mode (``jax.jacfwd``): one JVP per coordinate, sharing the primal.
 
@@ -208,12 +208,12 @@ def gradient(u: Field) -> Field:
     return g
 
 
-#: The Jacobian of a vector field, ``(*out, d)`` (same as :func:`gradient`).
+#: The Jacobian of a vector field, ``(*out, d)`` (same as `gradient`).
 jacobian = gradient
 
 
 def hessian(u: Field) -> Field:
-    r"""The Hessian :math:`\partial_i\partial_j u`, shape ``(*out, d, d)`` (forward over forward).
+    r"""The Hessian $\partial_i\partial_j u$, shape ``(*out, d, d)`` (forward over forward).
 
     Example:
       >>> import jax.numpy as jnp
@@ -230,7 +230,7 @@ def hessian(u: Field) -> Field:
 
 
 def directional_derivative(u: Field, v: Array | Callable[[Array], Array]) -> Field:
-    r"""The derivative along ``v``: :math:`\nabla u \cdot v` (one JVP). ``v`` may be a
+    r"""The derivative along ``v``: $\nabla u \cdot v$ (one JVP). ``v`` may be a
     function of the point (e.g. a normal field).
 
     Example:
@@ -266,7 +266,7 @@ def _nested(fun, x, axes: Sequence[int]):
 
 
 def partial(u: Field, *axes: int | str, coords: Sequence[str] | None = None) -> Field:
-    r"""The partial derivative :math:`\partial^k u / \partial x_{a_1}\cdots\partial x_{a_k}`
+    r"""The partial derivative $\partial^k u / \partial x_{a_1}\cdots\partial x_{a_k}$
     of any order.
 
     Pure derivatives of order <= 2 use one Taylor-mode pass; higher pure orders use
@@ -275,7 +275,7 @@ def partial(u: Field, *axes: int | str, coords: Sequence[str] | None = None) -> 
     Args:
       u: the field.
       *axes: the coordinates to differentiate along, by index or name (repeat one for
-        higher order: ``partial(u, "x", "x")`` is :math:`u_{xx}`).
+        higher order: ``partial(u, "x", "x")`` is $u_{xx}$).
       coords: names of the point's coordinates, to resolve names.
 
     Example:
@@ -302,8 +302,8 @@ def partial(u: Field, *axes: int | str, coords: Sequence[str] | None = None) -> 
 
 
 def time_derivative(u: Field, axis: int | str = -1, coords: Sequence[str] | None = None) -> Field:
-    r"""The time derivative :math:`\partial u/\partial t` (time is the last coordinate
-    by default, as in :class:`~jaxfound.physics.SpaceTime`).
+    r"""The time derivative $\partial u/\partial t$ (time is the last coordinate
+    by default, as in `SpaceTime`).
 
     Example:
       >>> import jax.numpy as jnp
@@ -316,7 +316,7 @@ def time_derivative(u: Field, axis: int | str = -1, coords: Sequence[str] | None
 def laplacian(
     u: Field, axes: Sequence[int | str] | None = None, coords: Sequence[str] | None = None
 ) -> Field:
-    r"""The Laplacian :math:`\Delta u = \sum_i \partial^2 u/\partial x_i^2` over ``axes``
+    r"""The Laplacian $\Delta u = \sum_i \partial^2 u/\partial x_i^2$ over ``axes``
     (default: all coordinates; pass the spatial ones for a space-time point).
 
     One collapsed Taylor-mode pass: the value, one tangent per axis and a single
@@ -342,7 +342,7 @@ def laplacian(
 def divergence(
     v: Field, axes: Sequence[int | str] | None = None, coords: Sequence[str] | None = None
 ) -> Field:
-    r"""The divergence :math:`\nabla\cdot v = \sum_i \partial v_i/\partial x_i` of a vector
+    r"""The divergence $\nabla\cdot v = \sum_i \partial v_i/\partial x_i$ of a vector
     field whose components match ``axes`` (default: all coordinates).
 
     Example:

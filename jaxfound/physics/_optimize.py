@@ -4,8 +4,8 @@ search) with the whole iteration loop compiled in a ``lax.while_loop``; and the
 float64 switch.
 
 Both stages take the training helper's ``loss_fn(params, batch, key) -> (loss, aux)``
-(e.g. from :func:`~jaxfound.physics.pinn_loss`), check for NaN/inf after every
-compiled chunk and raise :class:`~jaxfound.errors.TrainingDivergedError` carrying the
+(e.g. from `pinn_loss`), check for NaN/inf after every
+compiled chunk and raise `TrainingDivergedError` carrying the
 last finite parameters.
 """
 
@@ -45,7 +45,7 @@ def enable_float64(enable: bool = True) -> None:
     """Switch JAX to 64-bit floats (``jax_enable_x64``); call before building arrays.
 
     Long L-BFGS runs reach errors far below float32's ~1e-4 relative floor only in
-    float64. Use :func:`cast` to convert existing parameters.
+    float64. Use `cast` to convert existing parameters.
     """
     jax.config.update("jax_enable_x64", bool(enable))
 
@@ -124,14 +124,14 @@ def optimize(
       chunk: steps per compiled scan; progress, callbacks and the NaN check run between.
       refresh: ``refresh(key, params, batch) -> batch`` run inside the loop every
         ``refresh_every`` steps (resample collocation points with
-        :func:`~jaxfound.physics.rad`, rebalance weights with
-        :func:`~jaxfound.physics.grad_norm_weights`). It must keep shapes fixed.
+        `rad`, rebalance weights with
+        `grad_norm_weights`). It must keep shapes fixed.
       opt_state: continue from this optimiser state.
       verbose: print a line per chunk.
       callback: ``callback(step, params, last_aux)`` after every chunk.
 
     Returns:
-      :class:`Result` with the per-step loss history.
+      `Result` with the per-step loss history.
 
     Raises:
       TrainingDivergedError: the loss or parameters became NaN/inf.
@@ -230,7 +230,7 @@ def lbfgs(
       batch: fixed data for ``loss_fn``.
       max_iters: iteration budget.
       memory_size: number of curvature pairs kept.
-      gtol: stop when :math:`\lVert\nabla L\rVert \le` ``gtol``.
+      gtol: stop when $\lVert\nabla L\rVert \le$ ``gtol``.
       chunk: iterations per compiled loop (default: all in one); progress printing,
         the time budget and the NaN check happen between chunks.
       max_seconds: wall-clock budget.
@@ -241,7 +241,7 @@ def lbfgs(
         ``True`` to stop (e.g. once a validation error is reached).
 
     Returns:
-      :class:`Result`; ``history["loss"]`` has one value per iteration done.
+      `Result`; ``history["loss"]`` has one value per iteration done.
 
     Raises:
       TrainingDivergedError: the loss became NaN/inf (the last finite parameters are

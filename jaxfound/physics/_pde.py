@@ -1,19 +1,19 @@
 r"""PDE residuals: a small library and a decorator to write new ones in a few lines.
 
-A :class:`PDE` is a pure function ``residual(u, params, x)`` of a field, the
+A `PDE` is a pure function ``residual(u, params, x)`` of a field, the
 parameters and one point, plus the names of the point's coordinates. The residual
-is zero where the field solves the equation; :func:`jaxfound.physics.residual`
+is zero where the field solves the equation; `jaxfound.physics.residual`
 turns it into a loss term over collocation points.
 
 Coefficients are numbers, functions of the point (``lambda x: ...``) or
-:class:`Trainable` parameters read from ``params`` (inverse problems: recover
-Burgers' :math:`\nu` from data).
+`Trainable` parameters read from ``params`` (inverse problems: recover
+Burgers' $\nu$ from data).
 
 The library residuals evaluate exactly the derivatives their equation needs in one
-collapsed Taylor-mode pass (:func:`~jaxfound.physics.taylor2`): e.g. Burgers runs a
-single pass along :math:`e_x` whose second-order input :math:`-e_t/\nu` folds
-:math:`u_t` into the second-order stream, giving :math:`u, u_x` and
-:math:`u_{xx} - u_t/\nu` at once.
+collapsed Taylor-mode pass (`taylor2`): e.g. Burgers runs a
+single pass along $e_x$ whose second-order input $-e_t/\nu$ folds
+$u_t$ into the second-order stream, giving $u, u_x$ and
+$u_{xx} - u_t/\nu$ at once.
 """
 
 from __future__ import annotations
@@ -78,12 +78,12 @@ class Trainable(NamedTuple):
 
 
 def trainable(name: str, transform: Callable[[Array], Array] | None = None) -> Trainable:
-    """Shorthand for :class:`Trainable` ``(name, transform)``."""
+    """Shorthand for `Trainable` ``(name, transform)``."""
     return Trainable(name, transform)
 
 
 def coefficient(c, params: Params, x: Array | None = None):
-    """Resolve a coefficient: a :class:`Trainable` reads ``params``, a callable gets the
+    """Resolve a coefficient: a `Trainable` reads ``params``, a callable gets the
     point ``x``, anything else is returned as is.
 
     Example:
@@ -110,7 +110,7 @@ class PDE(NamedTuple):
     """A residual ``residual(u, params, x) -> r`` at one point, and the point's coordinates.
 
     Calling the PDE checks that the point has ``len(coords)`` coordinates (a
-    :class:`~jaxfound.errors.ShapeError` otherwise) and returns the residual.
+    `ShapeError` otherwise) and returns the residual.
 
     Attributes:
       residual: ``(u, params, x) -> residual`` for one point ``x`` of shape ``(d,)``.
@@ -160,17 +160,17 @@ def _axes(coords: Sequence[str], time: str | None):
 def burgers(
     nu: Any, coords: Sequence[str] = ("x", "t"), *, time: str = "t", collapse: bool = True
 ) -> PDE:
-    r"""Viscous Burgers' equation in 1-D: :math:`u_t + u u_x - \nu u_{xx} = 0`.
+    r"""Viscous Burgers' equation in 1-D: $u_t + u u_x - \nu u_{xx} = 0$.
 
-    With ``collapse`` (the default, :math:`\nu \ne 0`), one Taylor pass along
-    :math:`e_x` with second-order input :math:`-e_t/\nu` gives :math:`u, u_x` and
-    :math:`s = u_{xx} - u_t/\nu`, so the residual is :math:`u u_x - \nu s`.
+    With ``collapse`` (the default, $\nu \ne 0$), one Taylor pass along
+    $e_x$ with second-order input $-e_t/\nu$ gives $u, u_x$ and
+    $s = u_{xx} - u_t/\nu$, so the residual is $u u_x - \nu s$.
 
     Args:
-      nu: viscosity: a number, a function of the point or a :class:`Trainable`.
+      nu: viscosity: a number, a function of the point or a `Trainable`.
       coords: names of the (space, time) coordinates, in the points' column order.
       time: which of them is time.
-      collapse: fold :math:`u_t` into the second-order stream (else one more stream).
+      collapse: fold $u_t$ into the second-order stream (else one more stream).
 
     Example:
       >>> import jax.numpy as jnp
@@ -201,7 +201,7 @@ def burgers(
 
 
 def poisson(source=0.0, coords: Sequence[str] = ("x", "y")) -> PDE:
-    r"""Poisson's equation :math:`-\Delta u = f` (residual :math:`-\Delta u - f`).
+    r"""Poisson's equation $-\Delta u = f$ (residual $-\Delta u - f$).
 
     Example:
       >>> import jax.numpy as jnp
@@ -220,10 +220,10 @@ def poisson(source=0.0, coords: Sequence[str] = ("x", "y")) -> PDE:
 
 
 def heat(kappa, coords: Sequence[str] = ("x", "t"), source=0.0, time: str = "t") -> PDE:
-    r"""The heat / diffusion equation :math:`u_t - \kappa \Delta u = f`.
+    r"""The heat / diffusion equation $u_t - \kappa \Delta u = f$.
 
-    One collapsed pass: spatial directions and second-order input :math:`-e_t/\kappa`
-    give :math:`s = \Delta u - u_t/\kappa`; the residual is :math:`-\kappa s - f`.
+    One collapsed pass: spatial directions and second-order input $-e_t/\kappa$
+    give $s = \Delta u - u_t/\kappa$; the residual is $-\kappa s - f$.
 
     Example:
       >>> import jax.numpy as jnp
@@ -247,8 +247,8 @@ def heat(kappa, coords: Sequence[str] = ("x", "t"), source=0.0, time: str = "t")
 
 
 def wave(c, coords: Sequence[str] = ("x", "t"), source=0.0, time: str = "t") -> PDE:
-    r"""The wave equation :math:`u_{tt} - c^2 \Delta u = f`, in one pass with weights
-    :math:`(1, -c^2, \dots)` on the directions :math:`(e_t, e_{x_1}, \dots)`.
+    r"""The wave equation $u_{tt} - c^2 \Delta u = f$, in one pass with weights
+    $(1, -c^2, \dots)$ on the directions $(e_t, e_{x_1}, \dots)$.
 
     Example:
       >>> import jax.numpy as jnp
@@ -272,8 +272,8 @@ def wave(c, coords: Sequence[str] = ("x", "t"), source=0.0, time: str = "t") -> 
 def allen_cahn(
     diffusion=1e-3, reaction=5.0, coords: Sequence[str] = ("x", "t"), time: str = "t"
 ) -> PDE:
-    r"""Allen–Cahn: :math:`u_t - d\,\Delta u - \rho\,(u - u^3) = 0` (DeepXDE's example has
-    :math:`d = 10^{-3}`, :math:`\rho = 5`).
+    r"""Allen–Cahn: $u_t - d\,\Delta u - \rho\,(u - u^3) = 0$ (DeepXDE's example has
+    $d = 10^{-3}$, $\rho = 5$).
 
     Example:
       >>> import jax.numpy as jnp
@@ -294,7 +294,7 @@ def allen_cahn(
 
 
 def helmholtz(k, source=0.0, coords: Sequence[str] = ("x", "y")) -> PDE:
-    r"""Helmholtz: :math:`\Delta u + k^2 u = f`.
+    r"""Helmholtz: $\Delta u + k^2 u = f$.
 
     Example:
       >>> import jax.numpy as jnp
@@ -314,13 +314,15 @@ def helmholtz(k, source=0.0, coords: Sequence[str] = ("x", "y")) -> PDE:
 
 
 def black_scholes(sigma, rate, dividend=0.0, coords: Sequence[str] = ("S", "t")) -> PDE:
-    r"""Black–Scholes for an option price :math:`V(S, t)` in calendar time :math:`t`:
+    r"""Black–Scholes for an option price $V(S, t)$ in calendar time $t$:
 
-    .. math:: V_t + \tfrac12\sigma^2 S^2 V_{SS} + (r - q) S V_S - r V = 0 .
+    $$
+    V_t + \tfrac12\sigma^2 S^2 V_{SS} + (r - q) S V_S - r V = 0
+    $$
 
-    One pass along :math:`\sigma S e_S` with second-order input
-    :math:`2((r-q) S e_S + e_t)` gives :math:`\sigma^2S^2V_{SS} + 2(r-q)SV_S + 2V_t`.
-    The terminal payoff :math:`V(S, T)` is a condition on the points with :math:`t = T`.
+    One pass along $\sigma S e_S$ with second-order input
+    $2((r-q) S e_S + e_t)$ gives $\sigma^2S^2V_{SS} + 2(r-q)SV_S + 2V_t$.
+    The terminal payoff $V(S, T)$ is a condition on the points with $t = T$.
 
     Example:
       >>> import jax.numpy as jnp
@@ -348,10 +350,10 @@ def black_scholes(sigma, rate, dividend=0.0, coords: Sequence[str] = ("S", "t"))
 def damped_oscillator(
     damping, stiffness, mass=1.0, force=0.0, coords: Sequence[str] = ("t",)
 ) -> PDE:
-    r"""The damped harmonic oscillator ODE :math:`m u'' + c u' + k u = F(t)`.
+    r"""The damped harmonic oscillator ODE $m u'' + c u' + k u = F(t)$.
 
-    One pass along :math:`e_t` with weight :math:`m` and second-order input
-    :math:`c\,e_t` gives :math:`m u'' + c u'`.
+    One pass along $e_t$ with weight $m$ and second-order input
+    $c\,e_t$ gives $m u'' + c u'$.
 
     Example:
       >>> import jax.numpy as jnp
@@ -421,9 +423,9 @@ def pde(
     reading derivatives from ``d`` by name (``d["u"]``, ``d["u_t"]``, ``d["u_xx"]``,
     ``d["u_xy"]``, or ``d[("x", "x")]``). The derivatives it asks for are found on a
     first, shape-only call (or listed in ``needs``) and then computed together by
-    :func:`~jaxfound.physics.derivatives`, sharing one forward pass.
+    `derivatives`, sharing one forward pass.
 
-    Example (Korteweg–de Vries, :math:`u_t + 6uu_x + u_{xxx} = 0`):
+    Example (Korteweg–de Vries, $u_t + 6uu_x + u_{xxx} = 0$):
       >>> import jax.numpy as jnp
       >>> @pde(coords=("x", "t"))
       ... def kdv(d):

@@ -28,7 +28,7 @@ def plot_comparison(
     r"""Draw prediction, reference and $|\hat u - u|$ in three panels and save a PNG.
 
     The error panel's title gives the relative L2 error over all plotted values,
-    $\lVert \hat u - u\rVert_2 / \lVert u\rVert_2$ (:func:`jaxfound.stats.l2_relative_error`).
+    $\lVert \hat u - u\rVert_2 / \lVert u\rVert_2$ (`jaxfound.stats.l2_relative_error`).
 
     Args:
       path: the PNG to write (parent folders are created).

@@ -1,8 +1,8 @@
-r"""Point samplers on the unit cube :math:`[0, 1]^d`: uniform, grid, Latin hypercube,
+r"""Point samplers on the unit cube $[0, 1]^d$: uniform, grid, Latin hypercube,
 Halton and Sobol.
 
 Geometries map these unit-cube samples onto themselves (see
-:meth:`jaxfound.physics.Geometry.sample_interior`). Every sampler is written in
+`jaxfound.physics.Geometry.sample_interior`). Every sampler is written in
 ``jax.numpy`` with static shapes, so it runs eagerly or inside a jitted training
 loop (for resampling collocation points every N steps).
 """
@@ -43,7 +43,7 @@ def _check(n: int, d: int) -> None:
 
 
 def uniform(key: jax.Array, n: int, d: int, dtype=None) -> jax.Array:
-    """``n`` independent uniform points in :math:`[0,1)^d`.
+    """``n`` independent uniform points in $[0,1)^d$.
 
     Example:
       >>> import jax
@@ -55,9 +55,9 @@ def uniform(key: jax.Array, n: int, d: int, dtype=None) -> jax.Array:
 
 
 def grid(n: int, d: int, dtype=None) -> jax.Array:
-    """A regular grid with :math:`m = \\lceil n^{1/d} \\rceil` points per axis, ends included.
+    """A regular grid with $m = \\lceil n^{1/d} \\rceil$ points per axis, ends included.
 
-    It has :math:`m^d \\ge n` points (exactly ``n`` when ``n`` is a perfect power).
+    It has $m^d \\ge n$ points (exactly ``n`` when ``n`` is a perfect power).
 
     Example:
       >>> grid(9, 2).shape
@@ -81,9 +81,11 @@ def grid(n: int, d: int, dtype=None) -> jax.Array:
 def latin_hypercube(key: jax.Array, n: int, d: int, dtype=None) -> jax.Array:
     r"""Latin hypercube sample: each axis cut into ``n`` strata, one point per stratum.
 
-    .. math:: x_{ij} = (\pi_j(i) + U_{ij}) / n
+    $$
+    x_{ij} = (\pi_j(i) + U_{ij}) / n
+    $$
 
-    with an independent random permutation :math:`\pi_j` per axis.
+    with an independent random permutation $\pi_j$ per axis.
 
     Example:
       >>> import jax, numpy as np
@@ -112,7 +114,9 @@ def halton(n: int, d: int, *, skip: int = 0, key: jax.Array | None = None, dtype
     r"""The Halton sequence: coordinate ``j`` is the radical inverse of the index in the
     ``j``-th prime base.
 
-    .. math:: x_{ij} = \sum_k a_k(i)\, p_j^{-k-1},\quad i = \sum_k a_k(i)\, p_j^{k}
+    $$
+    x_{ij} = \sum_k a_k(i)\, p_j^{-k-1},\quad i = \sum_k a_k(i)\, p_j^{k}
+    $$
 
     The sequence starts at index ``skip + 1`` (index 0 is the origin). With ``key``, a
     random shift modulo 1 (Cranley–Patterson rotation) randomises it.
@@ -159,8 +163,8 @@ def _sobol_directions(d: int) -> np.ndarray:
 def sobol(n: int, d: int, *, skip: int = 0, key: jax.Array | None = None, dtype=None) -> jax.Array:
     r"""The Sobol sequence (Joe–Kuo direction numbers, Gray-code order), up to 21 dimensions.
 
-    Point ``i`` is :math:`\bigoplus_k g_k(i)\, v_{jk}\, 2^{-30}` with :math:`g(i) = i \oplus
-    (i \gg 1)`. It matches ``scipy.stats.qmc.Sobol(d, scramble=False)`` and starts at the
+    Point ``i`` is $\bigoplus_k g_k(i)\, v_{jk}\, 2^{-30}$ with $g(i) = i \oplus
+    (i \gg 1)$. It matches ``scipy.stats.qmc.Sobol(d, scramble=False)`` and starts at the
     origin unless ``skip > 0``. Balance properties hold for ``n`` a power of 2. With
     ``key``, a random shift modulo 1 randomises it.
 
@@ -188,7 +192,7 @@ def sobol(n: int, d: int, *, skip: int = 0, key: jax.Array | None = None, dtype=
 def sample_unit(
     method: str, n: int, d: int, key: jax.Array | None = None, *, skip: int = 0, dtype=None
 ) -> jax.Array:
-    """Dispatch to a unit-cube sampler by name: one of :data:`METHODS`.
+    """Dispatch to a unit-cube sampler by name: one of `METHODS`.
 
     ``uniform`` and ``lhs`` need a ``key``; ``halton`` and ``sobol`` use it (when given)
     for a random shift; ``grid`` ignores it.

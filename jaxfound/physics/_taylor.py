@@ -1,22 +1,25 @@
 r"""Second-order Taylor mode: value, directional first derivatives and a *collapsed*
 second-order term of any JAX function, in one forward pass.
 
-For a path :math:`x(s) = x_0 + s\,v + \tfrac{s^2}{2} w` through a function ``f``,
+For a path $x(s) = x_0 + s\,v + \tfrac{s^2}{2} w$ through a function ``f``,
 
-.. math::
-    \frac{d}{ds} f\big|_0 = J_f v, \qquad
-    \frac{d^2}{ds^2} f\big|_0 = v^\top H_f v + J_f w .
+$$
+\frac{d}{ds} f\big|_0 = J_f v, \qquad
+\frac{d^2}{ds^2} f\big|_0 = v^\top H_f v + J_f w
+$$
 
-:func:`taylor2` propagates the triple (value, first, second) through ``f``'s jaxpr
+`taylor2` propagates the triple (value, first, second) through ``f``'s jaxpr
 primitive by primitive, with ``K`` first-order directions sharing the value and one
 *collapsed* second-order stream that carries the weighted sum
 
-.. math:: \sum_k c_k\, v_k^\top H_f v_k + J_f w
+$$
+\sum_k c_k\, v_k^\top H_f v_k + J_f w
+$$
 
 (the "collapsed Taylor mode" of Dangel et al., 2025). Because the second-order rule
 of every primitive is linear in that sum, the K second-order streams never need to
-exist separately: a Laplacian, a heat operator :math:`u_t - \kappa\Delta u` or the
-Burgers operator :math:`u_t - \nu u_{xx}` costs one primal pass plus K + 1 tangent
+exist separately: a Laplacian, a heat operator $u_t - \kappa\Delta u$ or the
+Burgers operator $u_t - \nu u_{xx}$ costs one primal pass plus K + 1 tangent
 streams. Elementwise non-linearities reuse their value (``tanh' = 1 - tanh^2``), so
 for ``tanh`` networks this is cheaper than ``jax.experimental.jet`` (which routes
 ``tanh`` through ``logistic``) and than nested ``jax.jvp`` (which carries a duplicate
@@ -403,24 +406,25 @@ def taylor2(
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     r"""Value, first derivatives along ``K`` directions and a collapsed second-order term.
 
-    .. math::
-        y_0 = f(x),\quad y_1^{(k)} = J_f(x)\,v_k,\quad
-        y_2 = \sum_k c_k\, v_k^\top H_f(x)\, v_k + J_f(x)\, w
+    $$
+    y_0 = f(x),\quad y_1^{(k)} = J_f(x)\,v_k,\quad
+    y_2 = \sum_k c_k\, v_k^\top H_f(x)\, v_k + J_f(x)\, w
+    $$
 
     all in one forward pass through ``f`` (see the module docstring).
 
     Args:
       fun: ``f(x) -> array`` (any output shape), any differentiable JAX function.
       x: the point, an array of any shape.
-      directions: ``(K, *x.shape)`` first-order directions :math:`v_k` (or a sequence
+      directions: ``(K, *x.shape)`` first-order directions $v_k$ (or a sequence
         of ``K`` arrays shaped like ``x``). They may depend on ``x`` and be traced.
-      w: the second-order input :math:`w` (shape of ``x``) or ``None`` for zero; it folds
+      w: the second-order input $w$ (shape of ``x``) or ``None`` for zero; it folds
         a first-order term into ``y_2`` (``w = -e_t/\nu`` gives
-        :math:`u_{xx} - u_t/\nu` along ``v = e_x``).
-      weights: ``K`` weights :math:`c_k` (default all 1). A Python ``0`` marks a
-        first-order-only direction: it gets :math:`y_1^{(k)}` but adds nothing to
-        :math:`y_2`. Negative weights give operators such as
-        :math:`u_{tt} - c^2 u_{xx}`.
+        $u_{xx} - u_t/\nu$ along ``v = e_x``).
+      weights: ``K`` weights $c_k$ (default all 1). A Python ``0`` marks a
+        first-order-only direction: it gets $y_1^{(k)}$ but adds nothing to
+        $y_2$. Negative weights give operators such as
+        $u_{tt} - c^2 u_{xx}$.
 
     Returns:
       ``(y0, y1, y2)`` with ``y1`` of shape ``(K, *y0.shape)``.

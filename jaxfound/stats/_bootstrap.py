@@ -191,8 +191,8 @@ def bootstrap(
     bootstrap distribution:
 
     * ``"percentile"``: $[\hat G^{-1}(\alpha),\ \hat G^{-1}(1-\alpha)]$.
-    * ``"basic"``: :math:`[2\hat\theta - \hat G^{-1}(1-\alpha),\
-      2\hat\theta - \hat G^{-1}(\alpha)]`.
+    * ``"basic"``: $[2\hat\theta - \hat G^{-1}(1-\alpha),\
+      2\hat\theta - \hat G^{-1}(\alpha)]$.
     * ``"bca"`` (bias-corrected and accelerated, Efron 1987): quantile levels
       $\Phi\big(z_0 + \frac{z_0 + z_\alpha}{1 - a(z_0 + z_\alpha)}\big)$ with bias
       correction $z_0 = \Phi^{-1}(\hat G(\hat\theta))$ and acceleration
@@ -215,14 +215,14 @@ def bootstrap(
       batch_size: resamples per vmapped chunk (default: about 16 M gathered elements).
       sampler: how row indices are drawn. ``"hash"`` (default, for ``n <= 2**20``): a
         counter-based 32-bit hash seeded per resample by ``jax.random.bits`` (see
-        :func:`jaxfound.stats._resample.hash_indices`), ~6x cheaper on CPU; ``"threefry"``:
+        `jaxfound.stats._resample.hash_indices`), ~6x cheaper on CPU; ``"threefry"``:
         ``jax.random.randint`` with a split key per resample.
 
     The statistic must not depend on the order of the rows (the jackknife passes them
     rotated); every statistic of i.i.d. rows that the bootstrap is valid for qualifies.
 
     Returns:
-      :class:`BootstrapResult` ``(low, high, estimate, standard_error, distribution)``.
+      `BootstrapResult` ``(low, high, estimate, standard_error, distribution)``.
       A degenerate distribution (e.g. a constant statistic) gives NaN BCa end points.
 
     Raises:

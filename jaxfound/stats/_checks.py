@@ -93,7 +93,7 @@ def check_weights(sample_weight, n: int):
 
 
 def check_class_labels(y, name: str, n_classes: int | None) -> None:
-    """Raise :class:`LabelError` for non-integer labels or labels outside ``[0, n_classes)``."""
+    """Raise `LabelError` for non-integer labels or labels outside ``[0, n_classes)``."""
     if np.dtype(y.dtype).kind not in "iub":
         raise errors.DTypeError(
             f"{name} has dtype {y.dtype}; class labels must be integers in [0, n_classes) "

@@ -188,7 +188,7 @@ def precision_recall_f1(
     sample_weight: ArrayLike | None = None,
     pos_label: int = 1,
 ) -> tuple[Array, Array, Array]:
-    """Precision, recall and F1 in one pass (see :func:`precision_recall_f1_from_confusion`).
+    """Precision, recall and F1 in one pass (see `precision_recall_f1_from_confusion`).
 
     Examples:
       >>> p, r, f = precision_recall_f1([0, 1, 1, 2], [0, 1, 2, 2], average="micro")
@@ -202,7 +202,7 @@ def precision_recall_f1(
 
 
 def precision(y_true, y_pred, n_classes=None, average="macro", sample_weight=None, pos_label=1):
-    r"""Precision $TP/(TP+FP)$, averaged as in :func:`precision_recall_f1`.
+    r"""Precision $TP/(TP+FP)$, averaged as in `precision_recall_f1`.
 
     Examples:
       >>> float(precision([0, 1, 1], [0, 1, 0], average="macro"))
@@ -212,7 +212,7 @@ def precision(y_true, y_pred, n_classes=None, average="macro", sample_weight=Non
 
 
 def recall(y_true, y_pred, n_classes=None, average="macro", sample_weight=None, pos_label=1):
-    r"""Recall $TP/(TP+FN)$, averaged as in :func:`precision_recall_f1`.
+    r"""Recall $TP/(TP+FN)$, averaged as in `precision_recall_f1`.
 
     Examples:
       >>> float(recall([0, 1, 1], [0, 1, 0], average="macro"))
@@ -222,7 +222,7 @@ def recall(y_true, y_pred, n_classes=None, average="macro", sample_weight=None, 
 
 
 def f1_score(y_true, y_pred, n_classes=None, average="macro", sample_weight=None, pos_label=1):
-    r"""F1 score $2PR/(P+R)$, averaged as in :func:`precision_recall_f1`.
+    r"""F1 score $2PR/(P+R)$, averaged as in `precision_recall_f1`.
 
     Examples:
       >>> round(float(f1_score([0, 1, 1], [0, 1, 0], average="macro")), 4)

@@ -65,7 +65,7 @@ def mcnemar(
       correction: continuity correction of the chi-square statistic.
 
     Returns:
-      :class:`McNemarResult` ``(statistic, pvalue, b, c)``; ``b + c = 0`` gives p = 1.
+      `McNemarResult` ``(statistic, pvalue, b, c)``; ``b + c = 0`` gives p = 1.
 
     Example:
       >>> import jax.numpy as jnp
@@ -128,22 +128,22 @@ def paired_bootstrap(
 
     The examples (rows of ``y_true``, ``pred_a``, ``pred_b`` together) are resampled, so
     the correlation between the two models' errors is kept (unlike comparing two separate
-    intervals). The interval comes from :func:`bootstrap`.
+    intervals). The interval comes from `bootstrap`.
 
     Args:
       key: PRNG key.
-      metric: jittable ``metric(y_true, y_pred) -> scalar``, e.g. :func:`accuracy`
+      metric: jittable ``metric(y_true, y_pred) -> scalar``, e.g. `accuracy`
         (bind static arguments first, e.g. ``partial(f1_score, n_classes=10)``).
       y_true: targets ``(n, ...)``.
       pred_a: model A's predictions (same number of rows).
       pred_b: model B's predictions.
       n_resamples: number of bootstrap resamples.
       confidence_level: e.g. ``0.95``.
-      method: ``"bca"``, ``"percentile"`` or ``"basic"`` (see :func:`bootstrap`).
+      method: ``"bca"``, ``"percentile"`` or ``"basic"`` (see `bootstrap`).
       batch_size: resamples per vmapped chunk.
 
     Returns:
-      :class:`PairedComparison`.
+      `PairedComparison`.
 
     Example:
       >>> import jax, jax.numpy as jnp

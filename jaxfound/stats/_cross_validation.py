@@ -5,7 +5,7 @@ the same array shapes and ``k`` fits run as one ``jax.vmap``: the model is train
 rows with the training rows weighted 1 and the held-out rows weighted 0, then predicts and
 is scored on its held-out rows only (gathered per fold and padded to the largest fold with
 rows of weight 0), so ``predict`` must act row by row. Masks come from
-:mod:`jaxfound.data` splitters (or any ``(train_idx, test_idx)`` folds, which are turned
+`jaxfound.data` splitters (or any ``(train_idx, test_idx)`` folds, which are turned
 into masks here).
 """
 
@@ -222,12 +222,12 @@ def cross_validate(
         as "row absent" for the vmapped path to equal the loop.
       predict: ``predict(params, X) -> predictions``.
       metric: ``metric(y_true, y_pred, sample_weight=None) -> scalar`` (every
-        :mod:`jaxfound.stats` metric qualifies). A metric without ``sample_weight`` forces
+        `jaxfound.stats` metric qualifies). A metric without ``sample_weight`` forces
         the loop.
       X: inputs with leading dimension ``n`` (may be a pytree).
       y: targets with leading dimension ``n``.
       folds: ``(train_masks, test_masks)`` of shape ``(k, n)``, a ``(k, n)`` array of
-        training masks, or ``(train_idx, test_idx)`` pairs (see :func:`as_fold_masks`).
+        training masks, or ``(train_idx, test_idx)`` pairs (see `as_fold_masks`).
       hparams: keyword arguments passed to ``fit``.
       sample_weight: optional ``(n,)`` weights multiplying the fold masks.
       vectorize: ``True`` to require the vmapped path, ``False`` to force the loop,
@@ -235,10 +235,10 @@ def cross_validate(
         ``predict`` cannot be traced.
 
     Returns:
-      :class:`CVResult` ``(scores, mean, std, vectorized)``.
+      `CVResult` ``(scores, mean, std, vectorized)``.
 
     Raises:
-      ShapeError / ValidationError / EmptyDataError: see :func:`as_fold_masks`.
+      ShapeError / ValidationError / EmptyDataError: see `as_fold_masks`.
 
     Example:
       >>> import jax.numpy as jnp, numpy as np

@@ -101,7 +101,7 @@ def jarque_bera(residuals: ArrayLike) -> tuple[Array, Array]:
 
 
 class ResidualReport(NamedTuple):
-    """Summary of regression residuals $r = y - \\hat y$ (:func:`residual_diagnostics`)."""
+    """Summary of regression residuals $r = y - \\hat y$ (`residual_diagnostics`)."""
 
     mean: Array
     std: Array
@@ -142,7 +142,7 @@ def residual_diagnostics(
 
 
 class ClassReport(NamedTuple):
-    """Per-class error breakdown (see :func:`per_class_report`); arrays are ``(n_classes,)``."""
+    """Per-class error breakdown (see `per_class_report`); arrays are ``(n_classes,)``."""
 
     support: Array
     precision: Array

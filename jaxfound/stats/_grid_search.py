@@ -2,7 +2,7 @@ r"""Cross-validated grid search: every grid point and fold in one compiled call.
 
 The grid is the Cartesian product of its axes (``{"C": [...], "gamma": [...]}``). The fits
 are one ``jax.vmap`` per grid axis, nested, around the ``vmap`` over folds of
-:func:`~jaxfound.stats.cross_validate`. Nesting one ``vmap`` per axis (rather than one
+`cross_validate`. Nesting one ``vmap`` per axis (rather than one
 ``vmap`` over the flattened points) lets every quantity that depends on some of the
 hyper-parameters only be computed once per value of those: an RBF Gram matrix depends on
 ``gamma`` and not on ``C``, so a ``C x gamma`` grid computes ``len(gamma)`` of them, not
@@ -227,7 +227,7 @@ def grid_search(
     The ``G x k`` fits are one ``vmap`` per grid axis, nested, around a ``vmap`` over folds,
     inside one ``jax.jit``: whatever depends on only some hyper-parameters (an RBF Gram
     matrix depends on ``gamma``, not on ``C``) is computed once per value of those. Each fit
-    predicts and is scored on its held-out rows only (see :func:`cross_validate`). A fit
+    predicts and is scored on its held-out rows only (see `cross_validate`). A fit
     whose solver has a batching rule gets the whole batch at once:
     `jaxfound.models.svm.fit` solves all ``G x k x`` (class pairs) dual problems as one
     compacted batch, each taking only its own SMO steps. The executable is cached: a
@@ -240,8 +240,8 @@ def grid_search(
       X: inputs with leading dimension ``n``.
       y: targets with leading dimension ``n``.
       grid: name -> 1-D values, e.g. ``{"C": jnp.logspace(-2, 2, 5), "gamma": ...}``.
-      folds: fold masks or index pairs, as in :func:`cross_validate`.
-      greater_is_better: ``False`` for losses such as :func:`mse`.
+      folds: fold masks or index pairs, as in `cross_validate`.
+      greater_is_better: ``False`` for losses such as `mse`.
       sample_weight: optional ``(n,)`` weights multiplying the fold masks.
       batch_size: fit the flattened grid points ``batch_size`` at a time (a ``lax.map``,
         when memory is short; no sharing across points). Default: all at once.
@@ -251,7 +251,7 @@ def grid_search(
         ``-1``: one job per core. The scores are the same for every ``n_jobs``.
 
     Returns:
-      :class:`GridSearchResult` with per-point ``mean``/``std`` and the ``best_params``.
+      `GridSearchResult` with per-point ``mean``/``std`` and the ``best_params``.
 
     Example:
       >>> import jax.numpy as jnp, numpy as np

@@ -26,7 +26,7 @@ class MLEResult(NamedTuple):
       params: the estimate $\\hat\\theta$ (same pytree as the initial parameters).
       stderr: standard errors, same pytree: square roots of the diagonal of ``cov``.
       cov: ``(k, k)`` covariance $I(\\hat\\theta)^{-1}$ of the flattened parameters
-        (order of :func:`jax.flatten_util.ravel_pytree`).
+        (order of `jax.flatten_util.ravel_pytree`).
       log_likelihood: $\\ell(\\hat\\theta)$.
       n_params: number of free parameters ``k``.
       n_obs: number of observations ``n`` (for BIC).
@@ -117,8 +117,8 @@ def fit_mle(
 
     Constrained parameters (a scale, a rate) are best fitted on an unconstrained scale
     (e.g. ``log_sigma``); the standard errors are then those of the transformed
-    parameter (the delta method converts them: :math:`\mathrm{se}(\sigma) \approx \sigma\,
-    \mathrm{se}(\log\sigma)`).
+    parameter (the delta method converts them: $\mathrm{se}(\sigma) \approx \sigma\,
+    \mathrm{se}(\log\sigma)$).
 
     Args:
       log_likelihood: jittable ``log_likelihood(params, data) -> scalar``: the TOTAL
@@ -132,7 +132,7 @@ def fit_mle(
       memory_size: L-BFGS history length.
 
     Returns:
-      :class:`MLEResult`. A singular information matrix (a non-identified parameter)
+      `MLEResult`. A singular information matrix (a non-identified parameter)
       gives NaN standard errors and a warning.
 
     Raises:

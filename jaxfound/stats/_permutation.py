@@ -113,7 +113,7 @@ def permutation_test(
       batch_size: permutations per vmapped chunk.
 
     Returns:
-      :class:`PermutationResult` ``(statistic, pvalue, null_distribution)``.
+      `PermutationResult` ``(statistic, pvalue, null_distribution)``.
 
     Example:
       >>> import jax, jax.numpy as jnp

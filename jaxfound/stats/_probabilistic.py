@@ -181,7 +181,7 @@ def calibration_bins(
 
     Returns:
       ``(weight, confidence_sum, correct_sum)``, each ``(n_bins,)``: the sufficient
-      statistics of :func:`expected_calibration_error` (and of its streaming form).
+      statistics of `expected_calibration_error` (and of its streaming form).
 
     Example:
       >>> w, c, a = calibration_bins([0, 1], [[0.8, 0.2], [0.3, 0.7]], n_bins=2)

@@ -50,7 +50,7 @@ def call_stat(stat: Callable, arrays: tuple, was_tuple: bool):
 
 
 def check_stat(stat: Callable, arrays: tuple, was_tuple: bool) -> None:
-    """Raise :class:`ShapeError` unless ``stat`` returns a scalar (checked by tracing)."""
+    """Raise `ShapeError` unless ``stat`` returns a scalar (checked by tracing)."""
     out = jax.eval_shape(lambda *a: call_stat(stat, a, was_tuple), *arrays)
     shape = getattr(out, "shape", None)
     if shape != ():
@@ -134,7 +134,7 @@ def hash_indices(seed: jax.Array, n: int) -> jax.Array:
     Element ``j`` is ``floor(h_j n / 2^32)`` with ``h_j = mix(mix(j XOR s_0) + s_1)``: a
     counter-based generator (like threefry, but 2 rounds of a 32-bit avalanche hash
     instead of 20 cipher rounds), about 6x cheaper than ``jax.random.randint`` on CPU.
-    Seeds come from :func:`jax.random.bits` (threefry), one pair per resample.
+    Seeds come from `jax.random.bits` (threefry), one pair per resample.
     """
     j = jnp.arange(n, dtype=jnp.uint32)
     h = _mix(_mix(j ^ seed[0]) + seed[1])

@@ -66,8 +66,8 @@ def streaming_mean(metric: Callable) -> Accumulator:
     $$
 
     where $m_b$ is ``metric`` on batch ``b`` and $W_b$ its total weight. Exact
-    for metrics that are means over examples: :func:`accuracy`, :func:`mse`, :func:`mae`,
-    :func:`log_loss`, :func:`brier_score`.
+    for metrics that are means over examples: `accuracy`, `mse`, `mae`,
+    `log_loss`, `brier_score`.
 
     Example:
       >>> import jax.numpy as jnp
@@ -188,7 +188,7 @@ def streaming_mse(n_outputs: int | None = None) -> Accumulator:
 
 
 def streaming_rmse(n_outputs: int | None = None) -> Accumulator:
-    """Running RMSE (per output, then averaged) — see :func:`streaming_mse`."""
+    """Running RMSE (per output, then averaged) — see `streaming_mse`."""
     return _moments_accumulator(n_outputs, lambda s: jnp.mean(jnp.sqrt(s.sq_err / s.weight)))
 
 
@@ -213,14 +213,14 @@ def streaming_r2(n_outputs: int | None = None) -> Accumulator:
 
 
 def streaming_l2_relative_error(n_outputs: int | None = None) -> Accumulator:
-    """Running relative L2 error over all entries (see :func:`l2_relative_error`)."""
+    """Running relative L2 error over all entries (see `l2_relative_error`)."""
     return _moments_accumulator(
         n_outputs, lambda s: jnp.sqrt(jnp.sum(s.sq_err) / jnp.sum(s.sq_true))
     )
 
 
 def streaming_ece(n_bins: int = 15) -> Accumulator:
-    """Running expected calibration error from per-bin sums (see :func:`calibration_bins`).
+    """Running expected calibration error from per-bin sums (see `calibration_bins`).
 
     Example:
       >>> import jax.numpy as jnp

@@ -110,7 +110,7 @@ class Checkpoint(Callback):
     """Save the state every ``every`` epochs into ``directory``, keeping the last ``keep``.
 
     Files are ``ckpt_<step>.jxf`` written atomically by
-    :func:`jaxfound.train.save_checkpoint` (a crash never leaves a half file).
+    `jaxfound.train.save_checkpoint` (a crash never leaves a half file).
     """
 
     def __init__(self, directory: str | os.PathLike, every: int = 1, keep: int = 3):

@@ -28,7 +28,7 @@ def _unkey(tree: PyTree) -> PyTree:
 
 
 def save_checkpoint(path: str | os.PathLike, tree: PyTree) -> Path:
-    """Write a pytree (e.g. a :class:`TrainState`) to ``path``.
+    """Write a pytree (e.g. a `TrainState`) to ``path``.
 
     The file is ``MAGIC + sha256(payload) + payload`` where the payload is
     ``flax.serialization.to_bytes`` (msgpack: no code is ever unpickled). It is
@@ -60,7 +60,7 @@ def save_checkpoint(path: str | os.PathLike, tree: PyTree) -> Path:
 
 
 def restore_checkpoint(path: str | os.PathLike, target: PyTree) -> PyTree:
-    """Read a checkpoint written by :func:`save_checkpoint` into the structure of ``target``.
+    """Read a checkpoint written by `save_checkpoint` into the structure of ``target``.
 
     ``target`` supplies the pytree structure, dtypes and PRNG key types (e.g. a
     freshly created state).

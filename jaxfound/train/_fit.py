@@ -161,11 +161,11 @@ def fit(
       "epoch" of the history.
 
     After every epoch: validation metrics (``evaluate`` on ``validation``,
-    prefixed ``val_``), then callbacks (:class:`EarlyStopping`,
-    :class:`Checkpoint`, or any ``fn(epoch, state, logs)``).
+    prefixed ``val_``), then callbacks (`EarlyStopping`,
+    `Checkpoint`, or any ``fn(epoch, state, logs)``).
 
     Args:
-      state: a :class:`TrainState` (its ``key`` drives dropout; same key, same run).
+      state: a `TrainState` (its ``key`` drives dropout; same key, same run).
       loss_fn: ``loss_fn(params, batch, key) -> (loss, aux)``.
       data: see above.
       epochs: passes over ``data``.
@@ -178,7 +178,7 @@ def fit(
       shuffle: reshuffle array data every epoch.
       seed: PRNG seed/key of the shuffle (default: derived from ``state.key``).
       nan_guard: stop on a non-finite loss or parameter, keeping the last good state.
-      has_model_state: ``loss_fn`` threads ``state.model_state`` (see :func:`make_step`).
+      has_model_state: ``loss_fn`` threads ``state.model_state`` (see `make_step`).
       progress: show a ``tqdm`` progress bar.
       validate: run boundary checks on the data first.
       unroll: steps unrolled per iteration of the compiled scan (``lax.scan``'s

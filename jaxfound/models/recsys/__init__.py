@@ -1,4 +1,4 @@
-"""Recommender models: biased matrix factorisation trained with :func:`jaxfound.train.fit`."""
+"""Recommender models: biased matrix factorisation trained with `jaxfound.train.fit`."""
 
 from jaxfound.models.recsys._mf import MatrixFactorization, rating_loss, recommend, rmse
 

@@ -16,7 +16,7 @@ $$
 $$
 
 where the penalty applies per observed rating, so users and items with many
-ratings are shrunk less than rare ones (:func:`rating_loss`).
+ratings are shrunk less than rare ones (`rating_loss`).
 """
 
 from __future__ import annotations
@@ -90,13 +90,13 @@ class MatrixFactorization(nn.Module):
 
 
 def rating_loss(model: MatrixFactorization, l2: float = 0.05) -> LossFn:
-    r"""Regularised squared error on ``(ids, ratings)`` batches, for :func:`jaxfound.train.fit`.
+    r"""Regularised squared error on ``(ids, ratings)`` batches, for `jaxfound.train.fit`.
 
     ``loss = mean((r - r̂)²) + l2 · mean(‖p_u‖² + ‖q_i‖² + b_u² + b_i²)``;
     ``aux`` reports ``"mse"`` and ``"rmse"`` (without the penalty).
 
     Args:
-      model: a :class:`MatrixFactorization`.
+      model: a `MatrixFactorization`.
       l2: the per-rating penalty $\lambda$.
 
     Returns:
@@ -148,7 +148,7 @@ def recommend(
     """Top-``k`` items for ``user`` by predicted rating, skipping ``exclude`` (e.g. rated items).
 
     Args:
-      model: a :class:`MatrixFactorization`.
+      model: a `MatrixFactorization`.
       params: its fitted parameters.
       user: 0-based user index.
       k: how many items.

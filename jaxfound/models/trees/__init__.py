@@ -1,8 +1,8 @@
 """Decision trees (CART), random forests and soft (differentiable) trees as pure functions.
 
-Trees live in a fixed-size array layout (:class:`Tree`), so fitting is one compiled
+Trees live in a fixed-size array layout (`Tree`), so fitting is one compiled
 program that ``vmap``\\ s over sample weights and keys, and prediction is a few gathers.
-A forest is a :class:`Tree` whose arrays carry a leading axis, one entry per tree.
+A forest is a `Tree` whose arrays carry a leading axis, one entry per tree.
 """
 
 from jaxfound.models.trees._cart import fit_classifier, fit_regressor, resolve_max_features

@@ -491,7 +491,7 @@ def fit_classifier(
       key: PRNG key for the feature draws (``jax.random.key(0)`` if omitted).
 
     Returns:
-      A :class:`Tree` whose leaf values are class probabilities.
+      A `Tree` whose leaf values are class probabilities.
 
     Raises:
       DTypeError: string or non-integer labels. LabelError: fewer samples than
@@ -543,7 +543,7 @@ def fit_regressor(
     $$
 
     and a leaf predicts its weighted mean $S/W$. Arguments are those of
-    :func:`fit_classifier` (without ``n_classes``); ``y`` is a finite ``(n,)``
+    `fit_classifier` (without ``n_classes``); ``y`` is a finite ``(n,)``
     float target. ``vmap``-able over ``sample_weight`` and ``key``.
 
     Example:

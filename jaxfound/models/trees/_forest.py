@@ -5,8 +5,8 @@ $c_t \sim \mathrm{Multinomial}(m, \tfrac1m \mathbf 1)$ counts how often each of
 the $m$ rows with positive weight is drawn in a bootstrap sample of size
 $m$ (what scikit-learn does), and at every node it only considers
 ``max_features`` features drawn at random. Because trees have a fixed array layout
-the whole forest is one compiled program; the result is a :class:`Tree` whose
-arrays carry a leading ``n_estimators`` axis, and :func:`predict_proba` averages
+the whole forest is one compiled program; the result is a `Tree` whose
+arrays carry a leading ``n_estimators`` axis, and `predict_proba` averages
 the trees' class probabilities,
 $\hat p(c\mid x) = \frac1T\sum_t p_t(c\mid x)$.
 """
@@ -115,7 +115,7 @@ def fit_forest_classifier(
 ) -> Tree:
     """Fit a random forest of CART classification trees in one compiled call.
 
-    Arguments are those of :func:`fit_classifier`, plus:
+    Arguments are those of `fit_classifier`, plus:
 
     Args:
       n_estimators: number of trees $T$.
@@ -124,8 +124,8 @@ def fit_forest_classifier(
         ``lax.map``); by default 1 on CPU, else as many as fit ~0.5 GiB.
 
     Returns:
-      A stacked :class:`Tree` (leading axis ``n_estimators``); use
-      :func:`predict` / :func:`predict_proba` on it directly.
+      A stacked `Tree` (leading axis ``n_estimators``); use
+      `predict` / `predict_proba` on it directly.
 
     Example:
       >>> import numpy as np, jax
@@ -162,7 +162,7 @@ def fit_forest_regressor(
 
     ``max_features`` defaults to all features (scikit-learn's default for
     regression forests, i.e. bagging). Other arguments as
-    :func:`fit_forest_classifier`.
+    `fit_forest_classifier`.
 
     Example:
       >>> import numpy as np, jax

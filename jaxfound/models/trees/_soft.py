@@ -14,7 +14,7 @@ $$
 and the output is the mixture of the learned leaf vectors,
 $f(x) = \sum_\ell \mu_\ell(x)\, v_\ell$ (logits for classification, values
 for regression). Everything is smooth, so it trains by gradient descent with
-:func:`jaxfound.losses.supervised` and :func:`jaxfound.train.fit`; as
+`jaxfound.losses.supervised` and `jaxfound.train.fit`; as
 $\tau \to 0$ the gates become hard oblique splits (Frosst & Hinton, 2017;
 İrsoy et al., 2012).
 """

@@ -23,8 +23,8 @@ compiled depth-8 fit with a traced ``depth_limit`` serves every depth.
 Data: scikit-learn's embedded breast-cancer, wine, digits (classification) and diabetes
 (regression) sets, a stratified 75/25 split (random_state=0) standardised on the training part.
 
-To add a model, append a :class:`Row` to :func:`contenders` (or a :class:`Grid` to
-:func:`grids`).
+To add a model, append a `Row` to `contenders` (or a `Grid` to
+`grids`).
 
 Run:  python benchmarks/classical_vs_sklearn.py [--repeats 5] [--quick] [--digits-grid]
           [--no-grid | --grid-only] [--markdown FILE]

@@ -5,7 +5,7 @@
 observed at a few thousand points of DeepXDE's reference solution (``Burgers.npz``),
 with Gaussian noise of 1% of the solution's standard deviation.
 
-The unknown is a :class:`jaxfound.physics.Trainable` coefficient, ``log_nu`` in the
+The unknown is a `jaxfound.physics.Trainable` coefficient, ``log_nu`` in the
 parameter dict (``nu = exp(log_nu)`` stays positive), trained together with the
 network: the loss is the PDE residual at Sobol collocation points plus the misfit to
 the observations (``observed``); the known initial and boundary conditions are hard

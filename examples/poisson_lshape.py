@@ -11,7 +11,7 @@ matches it to the finite-difference error (~1e-3). This example solves that equa
 (``--check`` repeats the finite-difference comparison). The re-entrant corner at the
 origin makes the solution singular there (u ~ r^(2/3)).
 
-jaxfound pieces: a :class:`~jaxfound.physics.Polygon` geometry (interior and boundary
+jaxfound pieces: a `Polygon` geometry (interior and boundary
 sampling), a new PDE written in two lines with ``jaxfound.physics.pde``, a hard
 constraint (``output_transform``)
 

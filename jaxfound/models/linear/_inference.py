@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import betainc
 
-from jaxfound.models.linear import _checks
+from jaxfound import _validate as _checks
 from jaxfound.models.linear._params import LinearParams
 from jaxfound.typing import ArrayLike
 
@@ -100,7 +100,7 @@ def inference(params: LinearParams, X: ArrayLike, y: ArrayLike, *, alpha: ArrayL
     """
     X = _checks.n_features_match(params.coef.shape[0], X)
     y = _checks.targets(y, X.shape[0])
-    w = _checks.weights(sample_weight, X.shape[0], X.dtype)
+    w = _checks.sample_weights(sample_weight, X.shape[0], X.dtype)
     return _inference(params, X, y, jnp.asarray(alpha, X.dtype), w, level, fit_intercept)
 
 

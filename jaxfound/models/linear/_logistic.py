@@ -7,8 +7,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxfound import _validate as _checks
 from jaxfound import errors
-from jaxfound.models.linear import _checks
 from jaxfound.typing import ArrayLike
 
 
@@ -66,7 +66,7 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, *, C: ArrayLike = 1.0, n_classes: i
     """
     X = _checks.features(X)
     y, k = _checks.class_labels(y, X.shape[0], n_classes)
-    w = _checks.weights(sample_weight, X.shape[0], X.dtype)
+    w = _checks.sample_weights(sample_weight, X.shape[0], X.dtype)
     if not _checks.is_traced(C) and not C > 0:
         raise errors.ValidationError(f"C must be > 0 (inverse penalty), got {C}.")
     if tol is None:

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 
-from jaxfound.models.linear import _checks
+from jaxfound import _validate as _checks
 from jaxfound.models.linear._params import LinearParams, center, intercept_from
 from jaxfound.typing import ArrayLike
 
@@ -44,7 +44,7 @@ def fit_ols(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = Non
     """
     X = _checks.features(X)
     y = _checks.targets(y, X.shape[0])
-    w = _checks.weights(sample_weight, X.shape[0], X.dtype)
+    w = _checks.sample_weights(sample_weight, X.shape[0], X.dtype)
     if not _checks.is_traced(X, w):
         _checks.full_rank(X, w, fit_intercept)
     return _fit_ols(X, y, w, fit_intercept)

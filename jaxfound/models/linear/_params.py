@@ -7,7 +7,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxfound.models.linear import _checks
+from jaxfound import _validate as _checks
 from jaxfound.typing import ArrayLike
 
 

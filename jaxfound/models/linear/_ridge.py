@@ -5,8 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jaxfound import _validate as _checks
 from jaxfound import errors
-from jaxfound.models.linear import _checks
 from jaxfound.models.linear._params import LinearParams, center, intercept_from
 from jaxfound.typing import ArrayLike
 
@@ -44,7 +44,7 @@ def fit_ridge(X: ArrayLike, y: ArrayLike, alpha: ArrayLike = 1.0, *,
     """
     X = _checks.features(X)
     y = _checks.targets(y, X.shape[0])
-    w = _checks.weights(sample_weight, X.shape[0], X.dtype)
+    w = _checks.sample_weights(sample_weight, X.shape[0], X.dtype)
     if not _checks.is_traced(alpha):
         if not alpha >= 0:
             raise errors.ValidationError(f"alpha must be >= 0, got {alpha}.")
@@ -87,7 +87,7 @@ def ridge_path(X: ArrayLike, y: ArrayLike, alphas: ArrayLike, *,
     """
     X = _checks.features(X)
     y = _checks.targets(y, X.shape[0])
-    w = _checks.weights(sample_weight, X.shape[0], X.dtype)
+    w = _checks.sample_weights(sample_weight, X.shape[0], X.dtype)
     alphas = jnp.asarray(alphas, X.dtype)
     if not _checks.is_traced(alphas, X, w) and bool(jnp.any(alphas <= 0)):
         _checks.full_rank(X, w, fit_intercept)

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
+from jaxfound import _validate as _checks
 from jaxfound import errors
-from jaxfound.models.linear import _checks
 from jaxfound.models.svm._kernels import KERNELS, kernel_matrix
 from jaxfound.models.svm._smo import smo
 from jaxfound.typing import ArrayLike
@@ -126,7 +126,7 @@ def fit(X: ArrayLike, y: ArrayLike, *, C: ArrayLike = 1.0, kernel: str = "rbf",
     """
     X = _checks.features(X)
     y, k = _checks.class_labels(y, X.shape[0], n_classes)
-    w = _checks.weights(sample_weight, X.shape[0], X.dtype)
+    w = _checks.sample_weights(sample_weight, X.shape[0], X.dtype)
     if kernel not in KERNELS:
         raise errors.ValidationError(f"kernel={kernel!r} is not one of {KERNELS}.")
     if strategy not in ("ovo", "ovr"):

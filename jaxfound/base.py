@@ -3,7 +3,8 @@ r"""The estimator protocol every classical model follows.
 An **estimator** is a small `NamedTuple` of pure functions, in the spirit of optax's
 `GradientTransformation(init, update)` and jaxfound's own `jaxfound.data.Transform`:
 
-* `fit(X, y, *, sample_weight=None, **hyperparams) -> params`: a pure function of
+* `fit(X, y, *, sample_weight=None, **hyperparams) -> params` (plus a required `key=` for
+  the estimators that draw random numbers, marked `needs_key`): a pure function of
   arrays. The hyper-parameters passed here are **traced** (penalties, `C`, `gamma`,
   a tree's `depth_limit` …), so `jax.vmap` over them, or over `sample_weight` fold masks,
   fits a whole grid in one compiled call. Weights are `>= 0`; a weight of 0 removes a row.
@@ -66,6 +67,9 @@ class Estimator(NamedTuple):
       score: `score(params, X, y, *, sample_weight=None) -> scalar`, or `None` (callers
         then use accuracy for classifiers and $R^2$ for regressors).
       is_classifier: whether `predict` returns class labels.
+      needs_key: whether `fit` draws random numbers (forests, random feature subsets); it
+        then takes a required keyword `key=` (a `jax.random.key`), and
+        `jaxfound.stats.cross_validate` / `grid_search` need a `key=` to split per fold.
       name: a short label for messages and reports.
     """
 
@@ -75,6 +79,7 @@ class Estimator(NamedTuple):
     decision_function: Callable[[Any, Array], Array] | None = None
     score: Callable[..., Array] | None = None
     is_classifier: bool = False
+    needs_key: bool = False
     name: str = "estimator"
 
 

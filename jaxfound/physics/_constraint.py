@@ -70,6 +70,27 @@ class Constraint(NamedTuple):
         r = self.residual(params, data)
         return (self.reduce or mean_square)(r, data)
 
+    def as_loss(self) -> "Loss":
+        """This term in the loss protocol: a routed `jaxfound.losses.Loss`.
+
+        In `jaxfound.losses.weighted_sum` it reads ``batch[name]`` (freshly sampled
+        points, say) when the batch is a mapping holding its name, else its own data;
+        ``aux`` is empty (the combinator reports the value under the term's name).
+
+        Returns:
+          ``Loss(lambda params, batch, key: (self.loss(params, batch), {}), routed=True)``.
+
+        Example:
+          >>> import jax.numpy as jnp
+          >>> c = Constraint(lambda p, x: p * x[:, 0], jnp.ones((3, 1)))
+          >>> loss = c.as_loss()
+          >>> loss.routed, float(loss(2.0, None)[0]), float(loss(2.0, 3 * jnp.ones((2, 1)))[0])
+          (True, 4.0, 36.0)
+        """
+        from jaxfound.losses import Loss
+
+        return Loss(lambda params, batch, key=None: (self.loss(params, batch), {}), routed=True)
+
 
 def as_points(points, name: str, dim: int | None = None, who: str = "") -> Array:
     """Validate a ``(N, d)`` point array once, in Python; return it as a JAX array."""
@@ -115,7 +136,11 @@ def residual(
       1.0
     """
     if not isinstance(pde, PDE):
-        raise TypeError(f"residual() needs a PDE, got {type(pde).__name__}")
+        raise errors.ValidationError(
+            f"residual(pde=...) needs a jaxfound.physics.PDE, got {type(pde).__name__}; use a "
+            "library equation (burgers, poisson, heat, ...) or write one with "
+            "jaxfound.physics.pde"
+        )
     dim = len(pde.coords)
     if geometry is not None and geometry.coords != pde.coords:
         if geometry.dim != dim:

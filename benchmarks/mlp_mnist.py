@@ -86,7 +86,7 @@ ce = optax.losses.softmax_cross_entropy_with_integer_labels
 def make_jaxfound(x, y, bs, unroll=1):
     model = jf.models.MLP(LAYERS[1:], dropout=DROPOUT)
     params = model.init(jax.random.key(0), x[:1])
-    loss_fn = jf.losses.supervised(model, ce)
+    loss_fn = jf.losses.supervised(model, lambda y, logits: ce(logits, y))
     state = [jf.train.TrainState.create(params, optax.adam(LR), key=jax.random.key(1))]
     # on the device once, as the hand-written scan does; fit is called once per epoch here
     # (to interleave the contenders), so its input checks are paid every epoch

@@ -53,7 +53,7 @@ def main(argv=None) -> dict:
     params = model.init(jax.random.key(a.seed), x[:1])
     loss_fn = jf.losses.supervised(
         model,
-        optax.losses.softmax_cross_entropy_with_integer_labels,
+        lambda y, logits: optax.losses.softmax_cross_entropy_with_integer_labels(logits, y),
         metrics={"accuracy": jf.stats.accuracy},
         augment=functools.partial(jf.data.random_translate, max_shift=a.max_shift),
     )

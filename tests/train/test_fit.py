@@ -10,6 +10,8 @@ import jaxfound as jf
 from jaxfound import errors
 from jaxfound.train import EarlyStopping, TrainState, evaluate, fit
 
+CE = lambda y, logits: optax.losses.softmax_cross_entropy_with_integer_labels(logits, y)  # noqa: E731
+
 
 def linear_problem(n=256, d=3, seed=0):
     rng = np.random.default_rng(seed)
@@ -26,7 +28,7 @@ def mse(p, batch, key):
 
 def test_fit_recovers_least_squares_solution():
     x, y, w = linear_problem()
-    state = TrainState.create(jnp.zeros(3), optax.adam(0.05))
+    state = TrainState.create(jnp.zeros(3), optax.adam(0.05), key=jax.random.key(0))
     state, hist = fit(state, mse, (x, y), epochs=30, batch_size=32, progress=False)
     w_ls = np.linalg.lstsq(x, y, rcond=None)[0]
     np.testing.assert_allclose(state.params, w_ls, atol=2e-3)
@@ -40,7 +42,7 @@ def test_fit_same_seed_same_result_and_input_untouched():
     x0 = x.copy()
     model = jf.models.MLP((8, 1), dropout=0.3)
     params = model.init(jax.random.key(0), x[:1])
-    loss_fn = jf.losses.supervised(model, lambda o, t: (o[:, 0] - t) ** 2)
+    loss_fn = jf.losses.supervised(model, lambda t, o: (o[:, 0] - t) ** 2)
 
     def run(seed):
         st = TrainState.create(params, optax.adam(1e-2), key=jax.random.key(seed))
@@ -56,7 +58,7 @@ def test_scan_path_equals_per_step_loop_on_same_batches():
     """fit's fused epoch == a hand loop of make_step over the same shuffled batches."""
     x, y, _ = linear_problem(n=64)
     s0 = TrainState.create(jnp.zeros(3), optax.sgd(0.1))
-    fused, _ = fit(s0, mse, (x, y), epochs=1, batch_size=16, seed=3, progress=False)
+    fused, _ = fit(s0, mse, (x, y), epochs=1, batch_size=16, key=jax.random.key(3), progress=False)
     perm = np.asarray(jax.random.permutation(jax.random.fold_in(jax.random.key(3), 0), 64))
     step = jax.jit(jf.train.make_step(mse))
     s = TrainState.create(jnp.zeros(3), optax.sgd(0.1))
@@ -69,10 +71,21 @@ def test_scan_path_equals_per_step_loop_on_same_batches():
 def test_steps_per_call_chunks_give_same_result():
     x, y, _ = linear_problem(n=128)
     s0 = TrainState.create(jnp.zeros(3), optax.adam(0.01))
-    a, _ = fit(s0, mse, (x, y), epochs=2, batch_size=16, seed=0, progress=False)
-    b, _ = fit(s0, mse, (x, y), epochs=2, batch_size=16, seed=0, steps_per_call=3, progress=False)
+    a, _ = fit(s0, mse, (x, y), epochs=2, batch_size=16, key=jax.random.key(0), progress=False)
+    b, _ = fit(
+        s0,
+        mse,
+        (x, y),
+        epochs=2,
+        batch_size=16,
+        key=jax.random.key(0),
+        steps_per_call=3,
+        progress=False,
+    )
     np.testing.assert_allclose(a.params, b.params, rtol=1e-6)
-    c, _ = fit(s0, mse, (x, y), epochs=2, batch_size=16, seed=0, unroll=4, progress=False)
+    c, _ = fit(
+        s0, mse, (x, y), epochs=2, batch_size=16, key=jax.random.key(0), unroll=4, progress=False
+    )
     np.testing.assert_allclose(a.params, c.params, rtol=1e-6)
 
 
@@ -119,7 +132,7 @@ def test_nan_guard_keeps_last_good_state():
 def test_early_stopping_restores_best():
     x, y, _ = linear_problem(n=64)
     vals = iter([3.0, 1.0, 2.0, 2.5, 2.6, 9.0])
-    state = TrainState.create(jnp.zeros(3), optax.sgd(0.01))
+    state = TrainState.create(jnp.zeros(3), optax.sgd(0.01), key=jax.random.key(0))
     steps_at = {}
 
     def fake_metric(epoch, st, logs):
@@ -162,7 +175,7 @@ def test_fit_rejects_bad_arrays(data, exc, match):
 def test_labels_out_of_range_and_wrong_features_are_caught_before_training():
     model = jf.models.MLP((4, 3))
     params = model.init(jax.random.key(0), jnp.ones((1, 5)))
-    loss_fn = jf.losses.supervised(model, optax.losses.softmax_cross_entropy_with_integer_labels)
+    loss_fn = jf.losses.supervised(model, CE)
     state = TrainState.create(params, optax.sgd(0.1))
     x = np.ones((8, 5), np.float32)
     with pytest.raises(errors.LabelError, match=r"\[0, 3\)"):
@@ -186,7 +199,7 @@ def test_bad_arguments():
 
 def test_progress_bar_runs(capsys):
     x, y, _ = linear_problem(n=64)
-    state = TrainState.create(jnp.zeros(3), optax.sgd(0.1))
+    state = TrainState.create(jnp.zeros(3), optax.sgd(0.1), key=jax.random.key(0))
     fit(state, mse, (x, y), epochs=2, batch_size=16, progress=True)
     assert "step" in capsys.readouterr().err
 

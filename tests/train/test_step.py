@@ -3,6 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxfound.losses import Loss
 from jaxfound.train import TrainState, make_step
 
 
@@ -41,11 +42,11 @@ def test_step_is_pure_and_key_threads_deterministically():
 
 
 def test_step_with_model_state():
-    def loss(p, ms, b, key):
-        return jnp.sum(p**2), ({"seen": ms + 1.0}, ms + 1.0)
+    def loss(p, b, key, ms):
+        return jnp.sum(p**2), {"seen": ms + 1.0}, ms + 1.0
 
     state = TrainState.create(jnp.ones(2), optax.sgd(0.5), model_state=jnp.array(0.0))
-    step = make_step(loss, has_model_state=True)
+    step = make_step(Loss(loss, stateful=True))
     state, aux = step(state, None)
     state, aux = step(state, None)
     assert float(state.model_state) == 2.0

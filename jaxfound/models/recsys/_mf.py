@@ -28,7 +28,8 @@ import numpy as np
 
 from jaxfound import _validate as V
 from jaxfound import errors
-from jaxfound.typing import Array, ArrayLike, LossFn, Params, PRNGKey
+from jaxfound.losses._loss import Loss
+from jaxfound.typing import Array, ArrayLike, Params, PRNGKey
 
 __all__ = ["MatrixFactorization", "rating_loss", "recommend", "rmse"]
 
@@ -89,7 +90,7 @@ class MatrixFactorization(nn.Module):
         return self.offset + bu + self.item_bias.embedding[:, 0] + self.item.embedding @ p
 
 
-def rating_loss(model: MatrixFactorization, l2: float = 0.05) -> LossFn:
+def rating_loss(model: MatrixFactorization, l2: float = 0.05) -> Loss:
     r"""Regularised squared error on ``(ids, ratings)`` batches, for `jaxfound.train.fit`.
 
     ``loss = mean((r - r̂)²) + l2 · mean(‖p_u‖² + ‖q_i‖² + b_u² + b_i²)``;
@@ -100,7 +101,7 @@ def rating_loss(model: MatrixFactorization, l2: float = 0.05) -> LossFn:
       l2: the per-rating penalty $\lambda$.
 
     Returns:
-      ``loss_fn(params, (ids, ratings), key) -> (loss, aux)``.
+      A `jaxfound.losses.Loss` ``(params, (ids, ratings), key) -> (loss, aux)``.
     """
     if l2 < 0:
         raise errors.ValidationError(f"l2={l2} must be >= 0.")
@@ -113,7 +114,7 @@ def rating_loss(model: MatrixFactorization, l2: float = 0.05) -> LossFn:
         penalty = jnp.mean(jnp.sum(p * p, -1) + jnp.sum(q * q, -1) + bu**2 + bi**2)
         return mse + l2 * penalty, {"mse": mse, "rmse": jnp.sqrt(mse)}
 
-    return loss_fn
+    return Loss(loss_fn)
 
 
 def rmse(

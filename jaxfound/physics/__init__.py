@@ -2,14 +2,14 @@
 and initial conditions, PDE residuals, physics-informed losses and training aids.
 
 A field is ``u(params, x)`` at one point; operators map fields to fields; a
-`Constraint` is one loss term; `pinn_loss` sums them into
-``loss_fn(params, batch, key) -> (loss, aux)``.
+`Constraint` is one loss term; `jaxfound.losses.weighted_sum` sums them into one
+`jaxfound.losses.Loss` that `jaxfound.train.fit` trains (Adam, then ``optax.lbfgs``).
 
     >>> import jax, jax.numpy as jnp, jaxfound as jf
     >>> net = jf.models.MLP((16, 16, 1), activation=jnp.tanh)
     >>> u = jf.physics.field(net)
     >>> domain = jf.physics.SpaceTime(jf.physics.Interval(-1, 1), (0.0, 1.0))
-    >>> loss_fn = jf.physics.pinn_loss({
+    >>> loss = jf.losses.weighted_sum({
     ...     "pde": jf.physics.residual(jf.physics.burgers(0.01 / jnp.pi), u,
     ...                                domain.sample_interior(64, method="halton")),
     ...     "ic": jf.physics.initial(u, lambda x: -jnp.sin(jnp.pi * x),
@@ -17,7 +17,7 @@ A field is ``u(params, x)`` at one point; operators map fields to fields; a
     ...     "bc": jf.physics.dirichlet(u, 0.0, domain.sample_boundary(16, method="sobol")),
     ... })
     >>> params = net.init(jax.random.key(0), jnp.ones((1, 2)))
-    >>> sorted(loss_fn(params, None, None)[1])
+    >>> sorted(loss(params, None)[1])
     ['bc', 'ic', 'loss', 'pde']
 """
 
@@ -31,7 +31,7 @@ from jaxfound.physics._conditions import (
     periodic,
     robin,
 )
-from jaxfound.physics._constraint import Constraint, mean_square, pinn_loss, residual
+from jaxfound.physics._constraint import Constraint, mean_square, residual
 from jaxfound.physics._geometry import (
     Box,
     Disk,
@@ -58,7 +58,6 @@ from jaxfound.physics._operators import (
     partial,
     time_derivative,
 )
-from jaxfound.physics._optimize import Result, cast, enable_float64, lbfgs, optimize
 from jaxfound.physics._pde import (
     PDE,
     Trainable,
@@ -75,6 +74,7 @@ from jaxfound.physics._pde import (
     wave,
 )
 from jaxfound.physics._plot import plot_comparison
+from jaxfound.physics._precision import cast, enable_float64
 from jaxfound.physics._samplers import grid, halton, latin_hypercube, sample_unit, sobol, uniform
 from jaxfound.physics._taylor import taylor2
 
@@ -134,7 +134,6 @@ __all__ = [
     "initial",
     "initial_derivative",
     "observed",
-    "pinn_loss",
     # reporting
     "plot_comparison",
     "mean_square",
@@ -144,9 +143,7 @@ __all__ = [
     "rad",
     "grad_norm_weights",
     "causal",
-    "optimize",
-    "lbfgs",
-    "Result",
+    # precision
     "enable_float64",
     "cast",
 ]

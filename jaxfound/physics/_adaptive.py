@@ -108,7 +108,7 @@ def grad_norm_weights(
     *,
     alpha: float = 0.9,
 ) -> dict:
-    r"""Gradient-norm loss balancing: new weights for `pinn_loss`.
+    r"""Gradient-norm loss balancing: new weights for `jaxfound.losses.weighted_sum`.
 
     $$
     \hat\lambda_k = \frac{\sum_j \lVert\nabla_\theta L_j\rVert}{\lVert\nabla_\theta L_k\rVert},
@@ -119,7 +119,7 @@ def grad_norm_weights(
     steps and pass the result as ``batch["weights"]``. Pure and jittable.
 
     Args:
-      terms: the constraints given to `pinn_loss`.
+      terms: the constraints given to `jaxfound.losses.weighted_sum`.
       params: current parameters.
       batch: the data each term uses (``None``: their own).
       weights: the previous weights (``None``: start from $\hat\lambda$).

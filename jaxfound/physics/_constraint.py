@@ -1,4 +1,4 @@
-r"""Constraints (one loss term each) and `pinn_loss`, which sums them.
+r"""Constraints: one loss term each.
 
 A `Constraint` is a pair of pure functions' worth of information:
 ``residual(params, data) -> r`` (pointwise residuals over its data: collocation
@@ -6,26 +6,27 @@ points, boundary points with normals, observations…) and the data itself. Its 
 is the mean of the squared residuals, $L = \frac1N\sum_i \lVert r_i\rVert^2$,
 unless a ``reduce`` says otherwise (causal weighting does).
 
-`pinn_loss` combines named constraints into the training helper's
-``loss_fn(params, batch, key) -> (loss, aux)``; ``batch`` may replace any term's data
-(resampled points) and its weights.
+A constraint is a term of `jaxfound.losses.weighted_sum` (through `Constraint.as_loss`, a
+*routed* `jaxfound.losses.Loss`): the sum gives it ``batch[name]`` (resampled points)
+when the batch holds its name, else it uses its own data.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from jaxfound import errors
-from jaxfound._validate import check_array
+from jaxfound._validate import check_array, is_traced
+from jaxfound.losses import Loss
 from jaxfound.physics._geometry import Geometry
 from jaxfound.physics._operators import Field
 from jaxfound.physics._pde import PDE
-from jaxfound.typing import Array, LossFn, Params, PRNGKey
+from jaxfound.typing import Array, Params
 
-__all__ = ["Constraint", "residual", "pinn_loss", "mean_square"]
+__all__ = ["Constraint", "residual", "mean_square"]
 
 
 def mean_square(r: Array, data: Any = None) -> Array:
@@ -49,7 +50,7 @@ class Constraint(NamedTuple):
     Attributes:
       residual: ``(params, data) -> r`` with one row of ``r`` per point.
       data: the default data (points, or a tuple such as ``(points, normals)``); a
-        batch given to `pinn_loss` can replace it.
+        batch entry under its name in `jaxfound.losses.weighted_sum` replaces it.
       reduce: ``(r, data) -> scalar``; default `mean_square`.
       name: a label for messages.
     """
@@ -70,7 +71,7 @@ class Constraint(NamedTuple):
         r = self.residual(params, data)
         return (self.reduce or mean_square)(r, data)
 
-    def as_loss(self) -> "Loss":
+    def as_loss(self) -> Loss:
         """This term in the loss protocol: a routed `jaxfound.losses.Loss`.
 
         In `jaxfound.losses.weighted_sum` it reads ``batch[name]`` (freshly sampled
@@ -87,14 +88,12 @@ class Constraint(NamedTuple):
           >>> loss.routed, float(loss(2.0, None)[0]), float(loss(2.0, 3 * jnp.ones((2, 1)))[0])
           (True, 4.0, 36.0)
         """
-        from jaxfound.losses import Loss
-
         return Loss(lambda params, batch, key=None: (self.loss(params, batch), {}), routed=True)
 
 
 def as_points(points, name: str, dim: int | None = None, who: str = "") -> Array:
     """Validate a ``(N, d)`` point array once, in Python; return it as a JAX array."""
-    if isinstance(points, jax.core.Tracer):
+    if is_traced(points):
         return points
     p = check_array(points, name, ndim=2)
     if dim is not None and p.shape[1] != dim:
@@ -162,64 +161,3 @@ def residual(
         return jax.vmap(lambda x: pde(u, params, x))(pts)
 
     return Constraint(fn, points, reduce, pde.name)
-
-
-def pinn_loss(
-    terms: Mapping[str, Constraint | LossFn],
-    weights: Mapping[str, float] | None = None,
-) -> LossFn:
-    r"""Sum named constraints into ``loss_fn(params, batch, key) -> (loss, aux)``.
-
-    $$
-    L(\theta) = \sum_k w_k L_k(\theta)
-    $$
-
-    ``aux`` reports every term's unweighted $L_k$ under its name and the total
-    under ``"loss"``. ``batch`` is ``None`` (use each term's own data) or a mapping
-    from term names to replacement data (e.g. freshly sampled points), which may also
-    hold ``"weights"``: a mapping of term weights that overrides ``weights`` (for loss
-    balancing inside a compiled loop). A term may also be any ``loss_fn(params, batch,
-    key) -> (loss, aux)`` (a regulariser, a supervised loss), which gets the whole batch.
-
-    Example:
-      >>> import jax.numpy as jnp
-      >>> from jaxfound.physics import dirichlet, poisson
-      >>> u = lambda p, x: p * x[0]
-      >>> loss_fn = pinn_loss({
-      ...     "pde": residual(poisson(0.0), u, jnp.ones((3, 2))),
-      ...     "bc": dirichlet(u, 1.0, jnp.ones((2, 2))),
-      ... }, weights={"bc": 10.0})
-      >>> loss, aux = loss_fn(2.0, None, None)
-      >>> float(loss), float(aux["bc"])
-      (10.0, 1.0)
-    """
-    if not terms:
-        raise errors.ValidationError("pinn_loss needs at least one term")
-    names = list(terms)
-    if "weights" in names or "loss" in names:
-        raise errors.ValidationError("'weights' and 'loss' are reserved; rename that term")
-    static = {n: 1.0 for n in names} | dict(weights or {})
-    unknown = set(static) - set(names)
-    if unknown:
-        raise errors.ValidationError(f"weights for unknown terms {sorted(unknown)}; terms: {names}")
-
-    def loss_fn(params: Params, batch: Mapping | None = None, key: PRNGKey | None = None):
-        batch = {} if batch is None else batch
-        w = dict(static)
-        if "weights" in batch:
-            w.update(batch["weights"])
-        total = 0.0
-        aux = {}
-        keys = [None] * len(names) if key is None else list(jax.random.split(key, len(names)))
-        for name, k in zip(names, keys):
-            term = terms[name]
-            if isinstance(term, Constraint):
-                value = term.loss(params, batch.get(name))
-            else:
-                value, _ = term(params, batch, k)
-            aux[name] = value
-            total = total + w[name] * value
-        aux["loss"] = total
-        return total, aux
-
-    return loss_fn

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 from jax.typing import DTypeLike
 
 from jaxfound.typing import PyTree
@@ -36,10 +37,17 @@ def enable_float64(enable: bool = True) -> None:
 
 
 def cast(tree: PyTree, dtype: DTypeLike = jnp.float64) -> PyTree:
-    """Cast every floating leaf of a pytree to ``dtype`` (others unchanged).
+    """Cast every floating leaf of a pytree to ``dtype``; every leaf comes back strongly typed.
+
+    Other leaves keep their dtype (integers, PRNG keys), but lose JAX's *weak* typing:
+    ``optax.lbfgs``'s line search starts with weakly typed counters that its first
+    update makes strong, so an uncast `jaxfound.train.TrainState` would make `fit`
+    compile its chunk twice. Cast the whole L-BFGS state:
+    ``cast(TrainState.create(params, optax.lbfgs(...)))`` (float64 parameters and
+    memory, one compilation).
 
     Args:
-      tree: a pytree of arrays (parameters, points, a batch).
+      tree: a pytree of arrays (parameters, points, a batch, a `TrainState`).
       dtype: the floating dtype to cast to (default float64; JAX keeps float32
         unless `enable_float64` was called).
 
@@ -48,12 +56,17 @@ def cast(tree: PyTree, dtype: DTypeLike = jnp.float64) -> PyTree:
 
     Example:
       >>> import jax.numpy as jnp
-      >>> cast({"w": jnp.ones(2), "n": jnp.arange(2)}, jnp.float16)["w"].dtype
-      dtype('float16')
+      >>> out = cast({"w": jnp.ones(2), "n": jnp.asarray(3)}, jnp.float16)
+      >>> out["w"].dtype, out["n"].dtype == jnp.asarray(3).dtype, out["n"].weak_type
+      (dtype('float16'), True, False)
     """
 
     def f(x):
         x = jnp.asarray(x)
-        return x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x
+        if jnp.issubdtype(x.dtype, jnp.floating):
+            return x.astype(dtype)
+        if getattr(x, "weak_type", False):
+            return lax.convert_element_type(x, x.dtype)
+        return x
 
     return jax.tree_util.tree_map(f, tree)

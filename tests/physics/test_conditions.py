@@ -1,4 +1,4 @@
-"""Conditions and pinn_loss: closed-form residuals, batches, validation errors."""
+"""Conditions and their weighted sum: closed-form residuals, batches, validation errors."""
 
 import jax
 import jax.numpy as jnp
@@ -20,7 +20,6 @@ from jaxfound.physics import (
     neumann,
     observed,
     periodic,
-    pinn_loss,
     poisson,
     residual,
     robin,
@@ -112,7 +111,23 @@ def test_shape_and_value_errors():
         residual(burgers(0.1), u, geometry=SpaceTime(Rectangle((0, 0), (1, 1)), (0, 1)))
 
 
-def test_pinn_loss_batches_and_weights():
+def test_residual_needs_a_pde():
+    with pytest.raises(errors.ValidationError, match=r"needs a jaxfound.physics.PDE"):
+        residual(lambda u, p, x: 0.0, u, jnp.zeros((2, 2)))
+
+
+def test_constraint_as_loss_is_a_routed_term():
+    c = dirichlet(u, 1.0, jnp.array([[1.0, 0.0], [0.0, 2.0]]))  # u = p |x|^2: r = p (1, 4) - 1
+    loss = c.as_loss()
+    assert isinstance(loss, jf.losses.Loss) and loss.routed and jf.losses.as_loss(c).routed
+    value, aux = loss(2.0, None)
+    np.testing.assert_allclose(value, ((2 - 1) ** 2 + (8 - 1) ** 2) / 2)  # its own points
+    assert aux == {}
+    value, _ = loss(2.0, jnp.array([[0.0, 0.0]]), jax.random.key(0))  # the batch's points
+    np.testing.assert_allclose(value, 1.0)
+
+
+def test_weighted_sum_of_constraints_batches_and_weights():
     net = jf.models.MLP((8, 1), activation=jnp.tanh)
     params = net.init(jax.random.key(0), jnp.ones((1, 2)))
     f = jf.physics.field(net)
@@ -123,20 +138,23 @@ def test_pinn_loss_batches_and_weights():
         "ic": initial(f, lambda x: -jnp.sin(jnp.pi * x), g.sample_initial(8, method="sobol")),
         "reg": lambda p, b, k: (jf.losses.l2_penalty(p), {}),
     }
-    loss_fn = pinn_loss(terms, weights={"bc": 2.0})
-    loss, aux = jax.jit(loss_fn)(params, None, None)
+    loss_fn = jf.losses.weighted_sum(terms, weights={"bc": 2.0})
+    jitted = jax.jit(lambda p, b: loss_fn(p, b))
+    loss, aux = jitted(params, None)
+    np.testing.assert_allclose(aux["pde"], terms["pde"].loss(params), rtol=1e-6)
     expect = aux["pde"] + 2 * aux["bc"] + aux["ic"] + aux["reg"]
     np.testing.assert_allclose(loss, expect, rtol=1e-6)
-    # a batch replaces points and weights
+    # a batch replaces points and weights; terms it does not name keep their own data
     new_pde = g.sample_interior(16, jax.random.key(1))
-    loss2, aux2 = jax.jit(loss_fn)(params, {"pde": new_pde, "weights": {"bc": 0.0, "reg": 0.0}})
+    loss2, aux2 = jitted(params, {"pde": new_pde, "weights": {"bc": 0.0, "reg": 0.0}})
     np.testing.assert_allclose(aux2["pde"], jax.jit(terms["pde"].loss)(params, new_pde), rtol=1e-5)
+    np.testing.assert_allclose(aux2["ic"], aux["ic"], rtol=1e-6)
     np.testing.assert_allclose(loss2, aux2["pde"] + aux2["ic"], rtol=1e-6)
     # gradients flow
     grads = jax.jit(jax.grad(lambda p: loss_fn(p, None, jax.random.key(0))[0]))(params)
     assert all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree_util.tree_leaves(grads))
-    with pytest.raises(errors.ValidationError, match="unknown terms"):
-        pinn_loss(terms, weights={"bogus": 1.0})
+    with pytest.raises(errors.ValidationError, match="not terms"):
+        jf.losses.weighted_sum(terms, weights={"bogus": 1.0})
     with pytest.raises(errors.ValidationError, match="reserved"):
-        pinn_loss({"weights": terms["bc"]})
+        jf.losses.weighted_sum({"weights": terms["bc"]})
     assert isinstance(terms["pde"], Constraint)

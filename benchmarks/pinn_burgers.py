@@ -7,9 +7,9 @@ condition on the 160), u_t + u u_x = (0.01/pi) u_xx.
 
 Contenders for the Adam loop (1000 iterations, after a warm-up that compiles):
 
-* ``jaxfound``: ``jf.physics.pinn_loss`` of ``residual(burgers)``, ``dirichlet`` and
-  ``initial``, trained by ``jf.train.fit(state, loss_fn, None, steps=1000)`` (one
-  compiled ``lax.scan``);
+* ``jaxfound``: ``jf.losses.weighted_sum`` of ``residual(burgers)``, ``dirichlet`` and
+  ``initial``, trained by ``jf.train.fit(state, loss, steps=1000)`` (one compiled
+  ``lax.scan``);
 * hand-written JAX, the 1000 steps in one compiled ``lax.scan`` each (their best
   case): reverse-mode ``jax.hessian`` + ``vmap``; reverse-over-reverse per
   coordinate (``jax.grad`` twice); nested forward-mode ``jax.jvp``;
@@ -23,11 +23,17 @@ of process CPU seconds.
 
 Time to accuracy: the L2 relative error over DeepXDE's reference grid
 (``Burgers.npz``) against wall-clock seconds, for jaxfound's recipe
-(``examples/burgers_pinn.py``: float64, hard constraints, Adam then compiled
-L-BFGS) and DeepXDE's example recipe (Adam 15000 then L-BFGS), each capped.
+(``examples/burgers_pinn.py``: float64, hard constraints, Adam then L-BFGS, both by
+``jf.train.fit``) and DeepXDE's example recipe (Adam 15000 then L-BFGS), each capped.
+
+The last line of the output is ``RESULT key=value ...``: jaxfound's median seconds, the
+speed ratio to each DeepXDE backend that ran and to the best hand-written step (> 1:
+jaxfound is faster), and, with the time-to-accuracy runs, jaxfound's seconds to 1e-3
+and final L2 relative error.
 
     python benchmarks/pinn_burgers.py                    # full table (~15 min here)
     python benchmarks/pinn_burgers.py --quick            # fewer repeats, no time-to-accuracy
+    python benchmarks/pinn_burgers.py --data PATH        # DeepXDE's Burgers.npz elsewhere
 """
 
 from __future__ import annotations
@@ -84,7 +90,7 @@ def jax_contenders(iters: int):
 
     # -- jaxfound: the library path, trained by jf.train.fit ------------------
     u = jp.field(net)
-    loss_fn = jp.pinn_loss(
+    loss = jf.losses.weighted_sum(
         {
             "pde": jp.residual(jp.burgers(NU), u, X_pde),
             "bc": jp.dirichlet(u, 0.0, X_bc),
@@ -94,7 +100,7 @@ def jax_contenders(iters: int):
 
     def run_jaxfound():
         state = jf.train.TrainState.create(params0, opt, key=jax.random.key(1))
-        state, hist = jf.train.fit(state, loss_fn, None, steps=iters, progress=False)
+        state, hist = jf.train.fit(state, loss, steps=iters, progress=False)
         jax.block_until_ready(state.params)
         return float(hist["loss"][-1])
 
@@ -161,7 +167,7 @@ def jax_contenders(iters: int):
 
     # all contenders compute the same loss: check it at the initial parameters
     ref = float(soft_terms(params0, res_jvp(params0)))
-    mine = float(loss_fn(params0, None, None)[0])
+    mine = float(loss(params0, None)[0])
     assert abs(mine - ref) < 1e-5 * max(1.0, abs(ref)), (mine, ref)
     return {
         "jaxfound (jf.train.fit)": run_jaxfound,
@@ -245,6 +251,7 @@ def run_deepxde(
     repeats: int = 1,
     cap: float = 600.0,
     timeout: float = 3600.0,
+    data: Path = DATA,
 ):
     env = dict(os.environ, DDE_BACKEND=backend)
     if backend == "pytorch":  # its default 2 OpenMP threads ran ~20x slower on the shared machine
@@ -256,7 +263,7 @@ def run_deepxde(
         str(iters),
         mode,
         str(cap),
-        str(DATA),
+        str(data),
         str(repeats),
     ]
     try:
@@ -277,11 +284,12 @@ def run_deepxde(
 # time to accuracy for jaxfound (the example's recipe)
 
 
-def jaxfound_time_to_accuracy(cap: float, target: float = 1e-3):
+def jaxfound_time_to_accuracy(cap: float, target: float = 1e-3, data: Path = DATA):
     """Run examples/burgers_pinn.py until its error reaches ``target``; parse its trace."""
     code = (
         "import sys, runpy; sys.argv = ['burgers_pinn.py', '--out', '/tmp/pinn_burgers_bench',"
-        f" '--budget', '{cap}', '--target', '{target}', '--report-every', '250'];"
+        f" '--budget', '{cap}', '--target', '{target}', '--report-every', '250',"
+        f" '--data', '{data}'];"
         f" runpy.run_path('{ROOT / 'examples' / 'burgers_pinn.py'}', run_name='__main__')"
     )
     t0 = time.perf_counter()
@@ -319,6 +327,7 @@ def main(argv=None):
     ap.add_argument("--tta-cap", type=float, default=600.0, help="seconds per TTA run")
     ap.add_argument("--skip-slow", action="store_true", help="skip the jax.hessian variant")
     ap.add_argument("--markdown", default=None, help="also write the report to this file")
+    ap.add_argument("--data", type=Path, default=DATA, help="path to DeepXDE's Burgers.npz")
     args = ap.parse_args(argv)
     if args.quick:
         args.repeats, args.no_tta = 2, True
@@ -354,7 +363,7 @@ def main(argv=None):
             name = f"DeepXDE {_dde_version()} ({b} backend)"
             if rows[name] is None:
                 continue
-            out, why = run_deepxde(b, args.iters, "speed", repeats=1)
+            out, why = run_deepxde(b, args.iters, "speed", repeats=1, data=args.data)
             if out is None:
                 notes.append(f"DeepXDE {b} backend skipped: {why}")
                 rows[name] = None
@@ -362,14 +371,17 @@ def main(argv=None):
             rows[name].extend(out["times"])
             print(f"[{rep + 1}/{args.repeats}] {name}: {out['times'][-1][0]:.2f}s", flush=True)
 
-    table = _table(rows, args)
-    tta_lines = [] if args.no_tta else _tta(args, backends)
+    stats = _stats(rows)
+    table = _table(stats, args)
+    tta: dict = {}
+    tta_lines = [] if args.no_tta else _tta(args, backends, tta)
     text = _report(table, tta_lines, notes, args, rows)
     print(text)
     if args.markdown:
         Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
         Path(args.markdown).write_text(text)
         print(f"wrote {args.markdown}")
+    print(_result_line(stats, tta))
 
 
 def _dde_version():
@@ -381,14 +393,40 @@ def _dde_version():
         return "?"
 
 
-def _table(rows, args):
+JF_NAME = "jaxfound (jf.train.fit)"
+
+
+def _stats(rows):
+    """name -> (median wall, min wall, median CPU, min CPU) seconds, for contenders that ran."""
     stats = {}
     for name, r in rows.items():
         if r:
             w = np.array([x[0] for x in r])
             c = np.array([x[1] for x in r])
             stats[name] = (np.median(w), w.min(), np.median(c), c.min())
-    jf_name = "jaxfound (jf.train.fit)"
+    return stats
+
+
+def _result_line(stats, tta):
+    """``RESULT key=value ...``: jaxfound's seconds and its speed ratios (> 1: faster)."""
+    if JF_NAME not in stats:
+        return "RESULT jaxfound_s=nan"
+    mine = stats[JF_NAME][0]
+    parts = [f"jaxfound_s={mine:.3f}"]
+    hand = [s[0] for n, s in stats.items() if n.startswith("hand-written")]
+    if hand:
+        parts.append(f"speedup_vs_best_hand_jax={min(hand) / mine:.3f}")
+    for name, s in stats.items():
+        if name.startswith("DeepXDE"):
+            backend = name.split("(")[1].split()[0]
+            parts.append(f"speedup_vs_deepxde_{backend}={s[0] / mine:.3f}")
+    for k, v in tta.items():
+        parts.append(f"{k}={v:.4g}")
+    return "RESULT " + " ".join(parts)
+
+
+def _table(stats, args):
+    jf_name = JF_NAME
     dde = {n: s for n, s in stats.items() if n.startswith("DeepXDE")}
     hand = {n: s for n, s in stats.items() if n.startswith("hand-written")}
     lines = [
@@ -399,6 +437,7 @@ def _table(rows, args):
     for name, (mw, minw, mc, _) in stats.items():
         ratio = mw / stats[jf_name][0] if jf_name in stats else float("nan")
         lines.append(f"| {name} | {mw:.2f} | {minw:.2f} | {mc:.2f} | {ratio:.2f}x |")
+
     def bar(group, who, bar_text, threshold):
         """One line: jaxfound against the fastest contender of ``group``."""
         if jf_name not in stats or not group:
@@ -420,12 +459,15 @@ def _table(rows, args):
     return lines + [""] + bars
 
 
-def _tta(args, backends):
+def _tta(args, backends, result: dict):
+    """The time-to-accuracy lines; jaxfound's figures go into ``result``."""
     lines = ["", "### Time to reach L2 relative error 1e-3 on the reference grid", ""]
-    if not DATA.exists():
-        return lines + [f"skipped: {DATA} is absent"]
-    trace, total, _ = jaxfound_time_to_accuracy(args.tta_cap)
+    if not args.data.exists():
+        return lines + [f"skipped: {args.data} is absent"]
+    trace, total, _ = jaxfound_time_to_accuracy(args.tta_cap, data=args.data)
     t = first_below(trace)
+    result["tta_jaxfound_s"] = float("nan") if t is None else t
+    result["tta_jaxfound_l2_rel_error"] = trace[-1][1] if trace else float("nan")
     lines.append(
         "- jaxfound recipe (`examples/burgers_pinn.py --target 1e-3`: 4x48 tanh, hard IC/BC, "
         "4096 Sobol points, Adam 10000 in float32, then compiled L-BFGS in float64, error "
@@ -436,7 +478,9 @@ def _tta(args, backends):
     )
     # DeepXDE's L-BFGS runs on its PyTorch (or TensorFlow/Paddle) backend, not on JAX
     for b in sorted(backends, key=lambda name: name == "jax"):
-        out, why = run_deepxde(b, 1000, "tta", cap=args.tta_cap, timeout=args.tta_cap * 3)
+        out, why = run_deepxde(
+            b, 1000, "tta", cap=args.tta_cap, timeout=args.tta_cap * 3, data=args.data
+        )
         if out is None:
             lines.append(f"- DeepXDE ({b}): skipped, {why}")
             continue

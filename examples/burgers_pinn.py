@@ -9,12 +9,13 @@ Recipe (each piece is a jaxfound.physics function):
    satisfies the initial and boundary conditions exactly, so the loss is the PDE
    residual alone (``burgers``: one collapsed Taylor-mode pass per point);
 2. 4096 Sobol collocation points, a 4 x 48 tanh network;
-3. Adam in float32 (``optimize``: 10,000 cheap steps, cosine-decayed learning rate);
-4. L-BFGS in float64 (``enable_float64``, ``lbfgs``: optax's L-BFGS with its zoom line
-   search and a 300-pair memory, the whole loop compiled), which goes far below
-   float32's ~1e-4 floor: 5000 iterations, then residual-based refinement (``rar``:
-   the 1024 of 131,072 candidate points with the largest residual, all along the
-   shock at x = 0) and 5000 more.
+3. Adam in float32 (``jf.train.fit``: 10,000 cheap steps in compiled chunks,
+   cosine-decayed learning rate);
+4. L-BFGS in float64 (``enable_float64``; ``optax.lbfgs`` with its zoom line search and a
+   300-pair memory as the state's optimiser, trained by the same ``fit``), which goes far
+   below float32's ~1e-4 floor: 5000 iterations, then residual-based refinement (``rar``:
+   the 1024 of 131,072 candidate points with the largest residual, all along the shock
+   at x = 0) and 5000 more.
 
 Refining *after* L-BFGS has fitted the smooth part matters: added at the start, the
 shock points make the loss chase the shock while the smooth regions converge slowly
@@ -22,10 +23,12 @@ shock points make the loss chase the shock while the smooth regions converge slo
 
 The L2 relative error over DeepXDE's whole 256 x 100 reference grid (``Burgers.npz``)
 is printed after every 1000 L-BFGS iterations, and a PNG of prediction, reference and
-error is written.
+error is written. The last line of the output is ``RESULT key=value ...`` (the error,
+the seconds, the L-BFGS iterations and final loss).
 
     python examples/burgers_pinn.py               # full run (< 10 minutes on 2 CPU cores)
     python examples/burgers_pinn.py --smoke       # seconds
+    python examples/burgers_pinn.py --data PATH   # DeepXDE's Burgers.npz elsewhere
 """
 
 from __future__ import annotations
@@ -131,39 +134,48 @@ def main(argv=None):
         f"Adam in float32, L-BFGS in float64"
     )
 
-    # 1. Adam, float32: cheap first descent
-    f32 = jp.cast(points, jnp.float32)
-    res = jp.optimize(
-        jp.pinn_loss({"pde": term}),
+    # 1. Adam, float32: cheap first descent (the points in float32 too)
+    state = jf.train.TrainState.create(
         jp.cast(params, jnp.float32),
         optax.adam(optax.cosine_decay_schedule(1e-3, max(args.adam_steps, 1), 0.1)),
-        steps=args.adam_steps,
-        chunk=max(1, args.adam_steps),
-        batch={"pde": f32},
     )
-    params = jp.cast(res.params, jnp.float64)
-    err, _ = l2_relative(u, params, pts, ref)
-    print(
-        f"adam {args.adam_steps:>5d} steps  loss={res.history['loss'][-1]:.3e}  "
-        f"L2 rel err={err:.3e}  ({elapsed():.0f}s)",
-        flush=True,
-    )
+    if args.adam_steps > 0:
+        chunk = min(args.adam_steps, 1000)
+        loss32 = jf.losses.weighted_sum({"pde": term._replace(data=jp.cast(points, jnp.float32))})
+        state, hist = jf.train.fit(
+            state, loss32, steps=args.adam_steps, steps_per_call=chunk, progress=False
+        )
+        err, _ = l2_relative(u, state.params, pts, ref)
+        print(
+            f"adam {args.adam_steps:>5d} steps  loss={hist['loss'][-1]:.3e} (mean of the last "
+            f"{chunk})  L2 rel err={err:.3e}  ({elapsed():.0f}s)",
+            flush=True,
+        )
+    params = jp.cast(state.params, jnp.float64)
 
-    # 2. L-BFGS, float64: one compiled loop per --report-every iterations, the memory
-    #    carried across; the error on the reference grid is printed in between.
+    # 2. L-BFGS, float64: `fit` runs --report-every iterations per compiled chunk, the
+    #    memory carried across; the error on the reference grid is printed in between.
     #    (with --rar-rounds R, after each of the first R rounds of --round iterations the
     #    worst-residual candidates are added and L-BFGS restarts.)
-    done, reached = 0, []
+    # `cast` puts the parameters and the L-BFGS memory in float64 and makes every leaf
+    # strongly typed (the line search's counters start weakly typed), so `fit` compiles
+    # its chunk once
+    lbfgs = optax.lbfgs(
+        memory_size=args.memory, linesearch=optax.scale_by_zoom_linesearch(max_linesearch_steps=20)
+    )
+    done, reached, loss_value = 0, [], float("nan")
 
-    def report(its, p, loss):
-        err, _ = l2_relative(u, p, pts, ref)
+    def report(epoch, state, logs):
+        nonlocal loss_value
+        loss_value = float(optax.tree.get(state.opt_state, "value"))
+        err, _ = l2_relative(u, state.params, pts, ref)
         print(
-            f"L-BFGS {done + its:>6d} its  {points.shape[0]} points  loss={loss:.3e}  "
-            f"L2 rel err={err:.3e}  ({elapsed():.0f}s)",
+            f"L-BFGS {done + int(state.step):>6d} its  {points.shape[0]} points  "
+            f"loss={loss_value:.3e}  L2 rel err={err:.3e}  ({elapsed():.0f}s)",
             flush=True,
         )
         if args.target is not None and err <= args.target:
-            reached.append(done + its)
+            reached.append(done + int(state.step))
         return bool(reached)
 
     for r in range(args.rar_rounds + 1):
@@ -171,17 +183,24 @@ def main(argv=None):
             points = jnp.concatenate([points, jp.rar(term, params, candidates, args.rar_add)])
         last = r == args.rar_rounds
         n = args.lbfgs_iters - done if last else min(args.round, args.lbfgs_iters - done)
-        res = jp.lbfgs(
-            jp.pinn_loss({"pde": term._replace(data=points)}),
-            params,
-            max_iters=n,
-            memory_size=args.memory,
-            chunk=args.report_every,
-            max_seconds=args.budget - elapsed(),
-            callback=report,
+        left = args.budget - elapsed()
+        if n <= 0 or left <= 0:
+            break
+        state, _ = jf.train.fit(
+            jp.cast(jf.train.TrainState.create(params, lbfgs)),
+            jf.losses.weighted_sum({"pde": term._replace(data=points)}),
+            steps=n,
+            steps_per_call=min(args.report_every, n),
+            callbacks=[
+                report,
+                jf.train.TimeLimit(left),
+                # the line search found no decrease for a whole chunk
+                jf.train.EarlyStopping("loss", patience=1, restore_best=False),
+            ],
+            progress=False,
         )
-        params = res.params
-        done += len(res.history["loss"])
+        params = state.params
+        done += int(state.step)
         if reached or elapsed() >= args.budget or done >= args.lbfgs_iters:
             break
 
@@ -202,6 +221,10 @@ def main(argv=None):
         cmap="RdBu_r",
     )
     print(f"wrote {out / 'burgers_pinn.png'}")
+    print(
+        f"RESULT l2_rel_error={err:.4e} seconds={elapsed():.1f} lbfgs_iterations={done} "
+        f"final_loss={loss_value:.4e}"
+    )
     return err
 
 

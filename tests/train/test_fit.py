@@ -284,7 +284,7 @@ def test_lbfgs_through_fit_equals_the_optax_loop_and_stops_when_stalled():
     p, s = jnp.zeros(4), opt.init(jnp.zeros(4))
     for _ in range(40):
         p, s = update(p, s)
-    state = TrainState.create(jnp.zeros(4), opt, key=jax.random.key(0))
+    state = TrainState.create(jnp.zeros(4), opt)
     state, hist = fit(state, rosen, None, steps=40, steps_per_call=10, progress=False)
     np.testing.assert_allclose(state.params, p, rtol=1e-5, atol=1e-6)
     # converged then stalled: EarlyStopping("loss", patience=1) stops after one flat chunk
@@ -344,3 +344,18 @@ def test_time_limit_stops_between_chunks():
     state, hist = fit(state, quad, None, steps=10_000, steps_per_call=10,
                       callbacks=[jf.train.TimeLimit(1e-9)], progress=False)  # fmt: skip
     assert int(state.step) == 10 and len(hist["loss"]) == 1
+
+
+def test_early_stopping_modes_table_and_checkpoint_keep():
+    assert EarlyStopping("val_precision").mode == "max"
+    assert EarlyStopping("val_rmse").mode == "min" and EarlyStopping("accuracy").mode == "max"
+    with pytest.raises(errors.ValidationError, match="mode='min' or mode='max'"):
+        EarlyStopping("val_pde")  # not in the table: say which way
+    assert EarlyStopping("val_pde", mode="min").mode == "min"
+    # val_precision going up is an improvement: no stop while it rises
+    cb = EarlyStopping("val_precision", patience=1)
+    assert [cb.on_epoch_end(e, None, {"val_precision": v}) for e, v in enumerate([0.5, 0.6, 0.7])]\
+        == [False, False, False]  # fmt: skip
+    for bad in (0, -1):
+        with pytest.raises(errors.ValidationError, match="keep"):
+            jf.train.Checkpoint("/tmp/unused", keep=bad)

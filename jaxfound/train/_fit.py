@@ -177,7 +177,7 @@ def fit(
       of each epoch's order are skipped: with ``shuffle=True`` they are different rows
       every epoch; with ``shuffle=False`` they are always the same last rows.
     * **a `Sampler`**, with ``steps=N``: the batch is made and refreshed inside the
-      compiled loop (fixed shapes).
+      compiled loop (fixed shapes); ``loss.check`` runs on its ``init`` if given.
     * **None**, with ``steps=N``: the loss gets ``batch=None`` at every step.
     * **an iterable of batches** (re-iterable, e.g. a list), with ``epochs``: one
       jitted, buffer-donating, guarded step per batch.
@@ -291,6 +291,8 @@ def fit(
     )
     if sampler is not None:
         _positive("Sampler.every", sampler.every)
+        if validate and sampler.init is not None and loss.check is not None:
+            loss.check(state.params, sampler.init, "data.init")
 
     def checked(carry, data, order, start, length, batch_size, history):
         """One compiled chunk; on NaN/inf, replay it guarded and raise at the bad step."""

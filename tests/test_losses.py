@@ -73,7 +73,7 @@ def test_supervised_gradient_matches_finite_differences():
     check_grads(f, (params,), order=1, modes=["rev"], atol=1e-2, rtol=1e-2)
 
 
-def test_check_data_rejects_non_pairs():
+def test_check_rejects_non_pairs():
     model = jf.models.MLP((2,))
     params = model.init(jax.random.key(0), jnp.ones((1, 2)))
     loss_fn = supervised(model, lambda y, out: optax.losses.squared_error(out, y))

@@ -97,6 +97,9 @@ def test_fit_iterable_path_and_validation():
     assert hist["val_loss"][-1] < 1e-2
     ev = evaluate(state.params, mse, (x, y))
     np.testing.assert_allclose(ev["loss"], hist["val_loss"][-1], rtol=1e-5)
+    unguarded, _ = fit(TrainState.create(jnp.zeros(3), optax.adam(0.1)), mse, batches,
+                       epochs=20, nan_guard=False, progress=False)  # fmt: skip
+    np.testing.assert_array_equal(unguarded.params, state.params)
 
 
 def test_fit_one_shot_iterator_with_many_epochs_is_rejected():

@@ -53,7 +53,8 @@ def weighted_sum(terms: Mapping[str, Any], weights: Mapping[str, float] | None =
 
     Returns:
       A `Loss` whose ``aux`` holds each term's unweighted value under its name, each
-      term's own aux entries as ``"<name>/<key>"``, and the total under ``"loss"``.
+      term's own aux entries as ``"<name>/<key>"`` (except a term's ``"loss"`` entry,
+      which is its value again), and the total under ``"loss"``.
 
     Raises:
       ValidationError: no terms, a reserved name, or a weight for an unknown term.

@@ -42,6 +42,9 @@ DEFAULT_STEPS_PER_CALL = 1000
 #: independent of the per-step keys the loss gets.
 SHUFFLE_STREAM = 0x5EED
 
+#: batches between the host-side checks of the guard flag on iterable data
+_ITERABLE_CHECK = 64
+
 _HAS_INIT = object()  # stands for a Sampler's (unhashable) init in the static arguments
 
 
@@ -177,7 +180,7 @@ def fit(
       of each epoch's order are skipped: with ``shuffle=True`` they are different rows
       every epoch; with ``shuffle=False`` they are always the same last rows.
     * **a `Sampler`**, with ``steps=N``: the batch is made and refreshed inside the
-      compiled loop (fixed shapes).
+      compiled loop (fixed shapes); ``loss.check`` runs on its ``init`` if given.
     * **None**, with ``steps=N``: the loss gets ``batch=None`` at every step.
     * **an iterable of batches** (re-iterable, e.g. a list), with ``epochs``: one
       jitted, buffer-donating, guarded step per batch.
@@ -291,6 +294,8 @@ def fit(
     )
     if sampler is not None:
         _positive("Sampler.every", sampler.every)
+        if validate and sampler.init is not None and loss.check is not None:
+            loss.check(state.params, sampler.init, "data.init")
 
     def checked(carry, data, order, start, length, batch_size, history):
         """One compiled chunk; on NaN/inf, replay it guarded and raise at the bad step."""
@@ -352,16 +357,18 @@ def fit(
             t0 = time.perf_counter()
             auxs = []
             if kind == "iterable":
-                for batch in data:
-                    (new, bad), a = _one(
-                        (carry, jnp.asarray(False)), batch, loss=loss, guarded=nan_guard
-                    )
-                    if nan_guard and bool(bad):
-                        raise _diverged(new, history)
-                    carry = new
+                guarded = (carry, jnp.asarray(False)) if nan_guard else carry
+                for i, batch in enumerate(data):  # the guard freezes the state when bad
+                    guarded, a = _one(guarded, batch, loss=loss, guarded=nan_guard)
                     auxs.append(a)
                     if bar is not None:
                         bar.update(1)
+                    if nan_guard and i % _ITERABLE_CHECK == _ITERABLE_CHECK - 1:
+                        if bool(guarded[1]):  # a host sync, so only every few batches
+                            break
+                carry = guarded[0] if nan_guard else guarded
+                if nan_guard and bool(guarded[1]):
+                    raise _diverged(carry, history)
                 if not auxs:
                     raise errors.EmptyDataError("data yielded no batches; pass at least one batch.")
             else:

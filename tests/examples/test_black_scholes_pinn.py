@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_example
+from tests.examples._result import parse_result
 
 
 @pytest.mark.slow
@@ -12,6 +13,16 @@ def test_black_scholes_pinn_smoke(tmp_path, capsys):
     run_example("black_scholes_pinn.py", "--smoke", "--out", str(tmp_path))
     out = capsys.readouterr().out
     assert "L2 relative error over the 151x101 (S, t) grid" in out
+    result = parse_result(out)
+    assert set(result) == {
+        "l2_rel_error",
+        "atm_price",
+        "atm_formula",
+        "lbfgs_iterations",
+        "seconds",
+    }
+    np.testing.assert_allclose(result["atm_formula"], 0.104506, atol=1e-6)  # the formula
+    assert result["l2_rel_error"] < 0.1 and result["lbfgs_iterations"] == 30
     assert (tmp_path / "black_scholes_pinn.png").stat().st_size > 1000
 
 

@@ -122,7 +122,11 @@ def test_sampler_refreshes_points_and_weights_inside_the_loop():
     # an unrouted term that reports the weight the batch carries (and adds nothing)
     probe = lambda p, batch, key: (0.0, {"w": batch["weights"]["probe"]})  # noqa: E731
     loss = jf.losses.weighted_sum(terms | {"probe": probe})
-    init = {"pde": terms["pde"].data, "weights": {"pde": 1.0, "bc": 1.0, "probe": -1.0}}
+    # fresh points: fit donates the buffers of a Sampler's init
+    init = {
+        "pde": g.sample_interior(32, method="grid"),
+        "weights": {"pde": 1.0, "bc": 1.0, "probe": -1.0},
+    }
     state = TrainState.create(params, optax.adam(1e-2), key=jax.random.key(1))
     seen = []
     state, hist = fit(
@@ -138,6 +142,19 @@ def test_sampler_refreshes_points_and_weights_inside_the_loop():
     # refreshed before steps 20 and 40 (global step count): chunk means of the probe
     np.testing.assert_allclose(hist["probe/w"], [(-20 + 10 * 20) / 30, (10 * 20 + 20 * 40) / 30])
     assert hist["loss"][-1] < hist["loss"][0]
+
+    # the recipe of docs/physics/index.md: no init, the sampler makes the first batch
+    def recipe(key, p, batch, step):
+        pts = rad(key, terms["pde"], p, candidates, 32)
+        previous = None if batch is None else batch["weights"]
+        return {"pde": pts, "weights": grad_norm_weights(terms, p, {"pde": pts}, previous)}
+
+    state = TrainState.create(params, optax.adam(1e-2), key=jax.random.key(1))
+    state, hist = fit(
+        state, jf.losses.weighted_sum(terms), Sampler(recipe, every=20), steps=60,
+        steps_per_call=30, progress=False,
+    )  # fmt: skip
+    assert np.all(np.isfinite(hist["loss"])) and hist["loss"][-1] < hist["loss"][0]
 
 
 def test_divergence_raises_with_the_last_finite_state():

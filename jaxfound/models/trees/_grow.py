@@ -35,8 +35,8 @@ __all__ = ["CUMSUM_BLOCK", "SPLIT_TOL", "grow_classifier", "grow_regressor"]
 CUMSUM_BLOCK = 64
 
 #: Absolute slack on the normalised gain test ``gain / W >= min_impurity_decrease``, so a
-#: split whose gain equals the threshold up to float rounding still passes (and
-#: ``min_impurity_decrease=0`` keeps zero-gain splits, as scikit-learn does).
+#: split whose gain equals the threshold up to float rounding still passes (scikit-learn
+#: has the same kind of slack, its ``EPSILON``, in this test).
 SPLIT_TOL = 1e-12
 
 

@@ -200,6 +200,9 @@ _FIT_DOC = """Fit a {what} on ``X`` and ``y``; returns a `Tree`.
         in the ``2**max_depth`` layout); ``None``: no limit. Traceable. Default {dl!r}.
       min_impurity_decrease: split only if the weighted impurity decrease divided by the
         total weight reaches this (``>= 0``). Traceable. Default {mid!r}.
+
+    Returns:
+      The fitted `Tree` (the estimator's ``params``).
     """
 
 

@@ -257,3 +257,81 @@ def full_rank(X, w, fit_intercept: bool, name: str = "X") -> None:
             f"the design matrix {name} has rank {rank} < {A.shape[1]} columns (collinear or "
             "constant columns, or fewer rows than columns); drop redundant columns or add "
             "regularisation (fit_ridge with alpha > 0).")
+
+
+# --- scalar settings and PRNG keys ---
+def whole_number(x, name: str, lo: int, hi: int | None = None, *, hint: str = ""):
+    """Validate a concrete whole number in ``[lo, hi]`` (``hi=None``: no upper bound).
+
+    Accepts Python / NumPy integers, whole floats (``2.0``) and 0-d arrays of them, and
+    returns a Python `int`; rejects bools. A traced value (a hyper-parameter inside
+    jit/vmap) is returned unchanged, unchecked. ``hint`` is appended to the message.
+
+    Example:
+      >>> whole_number(3.0, "max_depth", 1, 20)
+      3
+    """
+    if is_traced(x):
+        return x
+    ok = not isinstance(x, (bool, np.bool_, str, bytes))
+    if ok:
+        a = np.asarray(x)
+        ok = a.ndim == 0 and a.dtype.kind in "iuf" and bool(np.isfinite(a))
+        ok = ok and float(a) == round(float(a))
+        ok = ok and lo <= int(a) and (hi is None or int(a) <= hi)
+    if not ok:
+        rng = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
+        raise errors.ValidationError(f"{name}={x!r} must be a whole number {rng}{hint}.")
+    return int(a)
+
+
+def nonnegative_scalar(x, name: str):
+    """Validate a concrete finite real scalar ``>= 0`` and return it as a `float`.
+
+    A traced value is returned unchanged, unchecked.
+
+    Example:
+      >>> nonnegative_scalar(0, "min_impurity_decrease")
+      0.0
+    """
+    if is_traced(x):
+        return x
+    ok = not isinstance(x, (bool, np.bool_, str, bytes))
+    if ok:
+        a = np.asarray(x)
+        ok = a.ndim == 0 and a.dtype.kind in "iuf" and bool(np.isfinite(a)) and float(a) >= 0
+    if not ok:
+        raise errors.ValidationError(f"{name}={x!r} must be a finite number >= 0.")
+    return float(a)
+
+
+def required_key(key, who: str, why: str = "it draws random numbers"):
+    """Validate the required ``key=`` of a function that draws random numbers; return it.
+
+    Randomness is explicit (equinox's rule): there is no default key, so ``None`` raises
+    `jaxfound.errors.ValidationError` naming ``key=`` and how to make one. Accepts typed
+    keys (`jax.random.key`) and raw ``uint32`` keys (`jax.random.PRNGKey`), traced or not.
+
+    Args:
+      key: the key passed by the caller.
+      who: the function or estimator, for the message.
+      why: what the randomness is for, for the message.
+
+    Example:
+      >>> import jax
+      >>> k = required_key(jax.random.key(0), "forest_classifier.fit")
+    """
+    if key is None:
+        raise errors.ValidationError(
+            f"{who} needs key= because {why}; pass a PRNG key such as "
+            "key=jax.random.key(0) (split it with jax.random.split for independent fits).")
+    dtype = getattr(key, "dtype", None)
+    ok = dtype is not None and (
+        jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+        or (dtype == np.uint32 and np.ndim(key) >= 1)
+    )
+    if not ok:
+        raise errors.ValidationError(
+            f"key= got {type(key).__name__} {key!r:.40}, which is not a PRNG key; make one "
+            "with jax.random.key(seed).")
+    return key

@@ -257,3 +257,27 @@ def full_rank(X, w, fit_intercept: bool, name: str = "X") -> None:
             f"the design matrix {name} has rank {rank} < {A.shape[1]} columns (collinear or "
             "constant columns, or fewer rows than columns); drop redundant columns or add "
             "regularisation (fit_ridge with alpha > 0).")
+
+
+def indices(x, name: str, n: int, what: str = "index") -> np.ndarray:
+    """Raise unless ``x`` holds integer ids in ``[0, n)`` (table rows, e.g. user ids).
+
+    An id outside the table would be clipped or turned into NaN by a gather inside jit,
+    so it is refused here, naming the first bad position. Returns ``x`` as a NumPy array.
+    """
+    arr = as_numeric(x, name)
+    if np.dtype(arr.dtype).kind not in "iu":
+        raise errors.DTypeError(
+            f"{name} has dtype {arr.dtype}; {what} ids must be integers in [0, {n}); "
+            "cast them with .astype(np.int32) (encode strings with jaxfound.data.label_encoder)."
+        )
+    arr = np.asarray(arr)
+    bad = (arr < 0) | (arr >= n)
+    if bad.any():
+        where = tuple(np.argwhere(bad)[0].tolist())
+        raise errors.ValidationError(
+            f"{name} holds {int(bad.sum())} {what} id(s) outside [0, {n}) (first: "
+            f"{int(arr[where])} at position {where}); ids are 0-based, so the largest valid "
+            f"one is {n - 1}: re-index the ids or build the model with a larger table."
+        )
+    return arr

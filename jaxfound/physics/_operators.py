@@ -66,13 +66,17 @@ def field(
     """Turn a network into a field ``u(params, x)`` evaluated at one point ``x`` of shape ``(d,)``.
 
     Args:
-      model: a ``flax.linen`` Module, or ``apply(params, x)`` / ``apply(params, x, key)``.
+      model: anything `jaxfound.models.as_apply` accepts: a ``flax.linen`` Module,
+        ``f(params, x)`` or ``apply(params, x, key)`` (called with ``key=None``).
       params_key: take the network's parameters from ``params[params_key]`` (for
         inverse problems whose params also hold trainable PDE coefficients).
       scalar: return a scalar when the network has exactly one output.
       input_transform: ``x -> features`` applied before the network (e.g. scaling,
         periodic features).
       output_transform: ``(x, out) -> u``, a hard constraint (see `output_transform`).
+
+    Raises:
+      ValidationError: ``model`` is not a model `as_apply` can adapt.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -83,24 +87,12 @@ def field(
       >>> u(params, jnp.array([0.1, 0.2])).shape
       ()
     """
-    if hasattr(model, "apply") and hasattr(model, "init"):
-        apply3 = as_apply(model)
-        apply = lambda p, x: apply3(p, x, None)  # noqa: E731
-    elif callable(model):
-        import inspect
-
-        try:
-            n = len(inspect.signature(model).parameters)
-        except (TypeError, ValueError):
-            n = 2
-        apply = (lambda p, x: model(p, x, None)) if n >= 3 else model
-    else:
-        raise TypeError(f"field() needs a flax Module or a callable, got {type(model).__name__}")
+    apply = as_apply(model)
 
     def u(params: Params, x: Array) -> Array:
         p = params[params_key] if params_key is not None else params
         z = x if input_transform is None else input_transform(x)
-        out = apply(p, z)
+        out = apply(p, z, None)
         if scalar and jnp.ndim(out) == 1 and jnp.shape(out)[0] == 1:
             out = out[0]
         if output_transform is not None:

@@ -41,6 +41,8 @@ import numpy as np
 from jax import lax
 from jax.extend import core as jcore
 
+from jaxfound import errors
+
 __all__ = ["taylor2"]
 
 # ---------------------------------------------------------------------------
@@ -429,6 +431,10 @@ def taylor2(
     Returns:
       ``(y0, y1, y2)`` with ``y1`` of shape ``(K, *y0.shape)``.
 
+    Raises:
+      ShapeError: ``weights`` does not hold one weight per direction.
+      ValidationError: ``fun`` returns more than one array.
+
     Example:
       >>> import jax.numpy as jnp
       >>> f = lambda x: jnp.sin(x[0]) * x[1] ** 2
@@ -448,12 +454,16 @@ def taylor2(
     elif not isinstance(weights, (list, tuple)):
         weights = [weights[k] for k in range(K)]
     if len(weights) != K:
-        raise ValueError(f"got {len(weights)} weights for {K} directions")
+        raise errors.ShapeError(
+            f"taylor2 got {len(weights)} weights for {K} directions; pass one weight per "
+            "direction (or weights=None for all ones)."
+        )
     closed = jax.make_jaxpr(fun)(x)
     if len(closed.jaxpr.outvars) != 1:
-        raise TypeError(
-            f"taylor2 expects a function returning one array, got {len(closed.jaxpr.outvars)} "
-            "outputs; stack them into one array first"
+        raise errors.ValidationError(
+            f"taylor2 expects fun to return one array, got {len(closed.jaxpr.outvars)} "
+            "outputs; stack them into one array first (e.g. jnp.stack or "
+            "jax.flatten_util.ravel_pytree)."
         )
     w = None if w is None else jnp.asarray(w, x.dtype)
     (out,) = _eval(closed.jaxpr, closed.consts, [(x, dirs, w)], list(weights), K)

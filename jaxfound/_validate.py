@@ -36,6 +36,7 @@ __all__ = [
 
 def as_numeric(x, name: str) -> np.ndarray | jax.Array:
     """Return ``x`` as a numeric array, raising `DTypeError` otherwise."""
+    arr: np.ndarray | jax.Array
     if isinstance(x, jax.Array):
         arr = x
     else:
@@ -115,7 +116,7 @@ def check_same_length(arrays: Sequence, names: Sequence[str]) -> int:
         raise errors.ShapeError(
             f"arrays must have the same number of rows (leading dimension), got {desc}."
         )
-    return lengths[0] if lengths else 0
+    return int(lengths[0]) if lengths else 0  # type: ignore[arg-type]  # None refused above
 
 
 def check_labels(y, name: str, n_classes: int | None = None) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import flax.linen as nn
 import jax
@@ -68,7 +68,7 @@ def from_linen(module: nn.Module, *, rng_name: str = "dropout") -> Apply:
     names = _call_params(type(module).__call__)
 
     def apply(params: Params, x, key: PRNGKey | None = None):
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         if "deterministic" in names:
             kwargs["deterministic"] = key is None
         elif "train" in names:
@@ -151,7 +151,7 @@ def from_nnx(model) -> tuple[Params, Apply]:
     """
     from flax import nnx
 
-    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    graphdef, params, rest = cast(tuple[Any, Any, Any], nnx.split(model, nnx.Param, ...))
 
     def apply(params: Params, x, key: PRNGKey | None = None):
         m = nnx.merge(graphdef, params, rest, copy=True)

@@ -356,7 +356,7 @@ def divergence(
                 f"{idx}), got output shape {out_shape}"
             )
         _, y1, _ = taylor2(fun, x, [_unit(i, x) for i in idx], None, [0] * len(idx))
-        return sum(y1[k, k] for k in range(len(idx)))
+        return jnp.trace(y1)  # y1[k] = ∂v/∂x_{idx[k]}; its k-th component is ∂v_k/∂x_k
 
     return div
 
@@ -377,9 +377,11 @@ def _parse(name, coords: Sequence[str] | None, d: int) -> tuple[int, ...]:
                 f"derivative name {name!r} should look like 'u', 'u_x', 'u_xx' or 'u_xt'"
             )
         letters = m.group(1) or ""
-        if letters and coords is None:
+        if not letters:
+            return ()
+        if coords is None:
             raise errors.ValidationError(f"{name!r} names coordinates; pass coords=(...)")
-        if letters and any(len(c) != 1 for c in coords):
+        if any(len(c) != 1 for c in coords):
             raise errors.ValidationError(
                 f"{name!r}: coordinate names {tuple(coords)} are not single letters; "
                 "ask for a tuple of names instead, e.g. ('x1', 'x1')"
@@ -433,7 +435,7 @@ def derivatives(
     first_only = [i for i, o in pure_order.items() if o == 1]
     high = [i for i, o in pure_order.items() if o > 2]
     if second or first_only:
-        passes = second or [None]
+        passes: list[int | None] = [*second] if second else [None]
         for j, i in enumerate(passes):
             dirs, wts, axes_of = [], [], []
             if i is not None:

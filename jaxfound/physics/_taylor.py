@@ -221,7 +221,7 @@ def _generic_rule(eqn, subfuns, bind_params, primals, first, second, weights, K)
         for j, v in enumerate(y2):
             if float_out[j]:
                 out_second[j] = _add(out_second[j], v)
-    result = []
+    result: list[tuple[Any, Any, Any]] = []
     for j, o in enumerate(outs):
         if not float_out[j]:
             result.append((o, None, None))
@@ -294,6 +294,11 @@ def _eval(jaxpr, consts, args, weights, K):
     return [read(v) for v in jaxpr.outvars]
 
 
+def _streams(first: list) -> list | None:
+    """The K first-order streams, or ``None`` when all of them are zero (``None``)."""
+    return first if any(v is not None for v in first) else None
+
+
 def _first_k(first, i, k):
     return None if first[i] is None else first[i][k]
 
@@ -317,9 +322,8 @@ def _rule(eqn, name, subfuns, bind_params, primals, first, second, weights, K):
                 r = a + b if sign == 1 else a - b
             return jnp.broadcast_to(r, shape).astype(dtype)
 
-        f1 = [combine(_first_k(first, 0, k), _first_k(first, 1, k)) for k in range(K)]
-        f1 = f1 if any(v is not None for v in f1) else None
-        return [(y, f1, combine(second[0], second[1]))]
+        streams = [combine(_first_k(first, 0, k), _first_k(first, 1, k)) for k in range(K)]
+        return [(y, _streams(streams), combine(second[0], second[1]))]
 
     if name in _LINEAR:
         y = bind(primals)
@@ -337,9 +341,8 @@ def _rule(eqn, name, subfuns, bind_params, primals, first, second, weights, K):
                 args[0] = primals[0]
             return bind(args)
 
-        f1 = [apply([_first_k(first, i, k) for i in range(len(primals))]) for k in range(K)]
-        f1 = f1 if any(v is not None for v in f1) else None
-        return [(y, f1, apply(second))]
+        streams = [apply([_first_k(first, i, k) for i in range(len(primals))]) for k in range(K)]
+        return [(y, _streams(streams), apply(second))]
 
     if name in _BILINEAR:
         a0, b0 = primals
@@ -348,7 +351,7 @@ def _rule(eqn, name, subfuns, bind_params, primals, first, second, weights, K):
         def p(a, b):
             return bind([a, b])
 
-        f1 = []
+        streams = []
         for k in range(K):
             a1, b1 = _first_k(first, 0, k), _first_k(first, 1, k)
             t = None
@@ -356,7 +359,7 @@ def _rule(eqn, name, subfuns, bind_params, primals, first, second, weights, K):
                 t = p(a1, b0)
             if b1 is not None:
                 t = _add(t, p(a0, b1))
-            f1.append(t)
+            streams.append(t)
         s = None
         if second[0] is not None:
             s = p(second[0], b0)
@@ -368,8 +371,7 @@ def _rule(eqn, name, subfuns, bind_params, primals, first, second, weights, K):
             if a1 is None or b1 is None or _zero_weight(c):
                 continue
             s = _add(s, _scale(2 * c, p(a1, b1)))
-        f1 = f1 if any(v is not None for v in f1) else None
-        return [(y, f1, s)]
+        return [(y, _streams(streams), s)]
 
     if name == "div" and first[1] is None and second[1] is None:
         b0 = primals[1]

@@ -21,6 +21,8 @@ ratings are shrunk less than rare ones (`rating_loss`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -154,7 +156,8 @@ def rating_loss(model: MatrixFactorization, l2: float = 0.05) -> LossFn:
 
     def loss_fn(params: Params, batch, key: PRNGKey | None = None):
         ids, r = batch
-        mu, bu, bi, p, q = model.apply(params, ids, method=model.parts)
+        parts: Any = model.apply(params, ids, method=model.parts)
+        mu, bu, bi, p, q = parts
         err = mu + bu + bi + jnp.sum(p * q, axis=-1) - r
         mse = jnp.mean(err**2)
         penalty = jnp.mean(jnp.sum(p * p, -1) + jnp.sum(q * q, -1) + bu**2 + bi**2)
@@ -210,7 +213,7 @@ def predict_ratings(
     V.check_same_length([users, items], ["users", "items"])
     _check_ids(model, users, items, ("users", "items"))
     ids = jnp.stack([jnp.asarray(users), jnp.asarray(items)], axis=1)
-    pred = model.apply(params, ids)
+    pred: Array = model.apply(params, ids)  # type: ignore[assignment]  # flax: Any | tuple
     return pred if clip is None else jnp.clip(pred, *clip)
 
 
@@ -252,7 +255,9 @@ def recommend(
     n_left = int((~excl).sum())
     if not 1 <= k <= n_left:
         raise errors.ValidationError(f"k={k} must be in [1, {n_left}] (items not excluded).")
-    scores = model.apply(params, jnp.asarray(user), method=model.item_scores)
+    scores: Array = model.apply(  # type: ignore[assignment]  # flax types it Any | tuple
+        params, jnp.asarray(user), method=model.item_scores
+    )
     scores = jnp.where(jnp.asarray(excl), -jnp.inf, scores)
     top, items = jax.lax.top_k(scores, k)
     return np.asarray(items), np.asarray(top)

@@ -36,6 +36,7 @@ __all__ = [
 
 def as_numeric(x, name: str) -> np.ndarray | jax.Array:
     """Return ``x`` as a numeric array, raising `DTypeError` otherwise."""
+    arr: np.ndarray | jax.Array
     if isinstance(x, jax.Array):
         arr = x
     else:
@@ -115,7 +116,7 @@ def check_same_length(arrays: Sequence, names: Sequence[str]) -> int:
         raise errors.ShapeError(
             f"arrays must have the same number of rows (leading dimension), got {desc}."
         )
-    return lengths[0] if lengths else 0
+    return int(lengths[0]) if lengths else 0  # type: ignore[arg-type]  # None refused above
 
 
 def check_labels(y, name: str, n_classes: int | None = None) -> None:
@@ -335,3 +336,26 @@ def required_key(key, who: str, why: str = "it draws random numbers"):
             f"key= got {type(key).__name__} {key!r:.40}, which is not a PRNG key; make one "
             "with jax.random.key(seed).")
     return key
+
+def indices(x, name: str, n: int, what: str = "index") -> np.ndarray:
+    """Raise unless ``x`` holds integer ids in ``[0, n)`` (table rows, e.g. user ids).
+
+    An id outside the table would be clipped or turned into NaN by a gather inside jit,
+    so it is refused here, naming the first bad position. Returns ``x`` as a NumPy array.
+    """
+    arr = as_numeric(x, name)
+    if np.dtype(arr.dtype).kind not in "iu":
+        raise errors.DTypeError(
+            f"{name} has dtype {arr.dtype}; {what} ids must be integers in [0, {n}); "
+            "cast them with .astype(np.int32) (encode strings with jaxfound.data.label_encoder)."
+        )
+    arr = np.asarray(arr)
+    bad = (arr < 0) | (arr >= n)
+    if bad.any():
+        where = tuple(np.argwhere(bad)[0].tolist())
+        raise errors.ValidationError(
+            f"{name} holds {int(bad.sum())} {what} id(s) outside [0, {n}) (first: "
+            f"{int(arr[where])} at position {where}); ids are 0-based, so the largest valid "
+            f"one is {n - 1}: re-index the ids or build the model with a larger table."
+        )
+    return arr

@@ -256,7 +256,7 @@ def full_rank(X, w, fit_intercept: bool, name: str = "X") -> None:
         raise errors.SingularMatrixError(
             f"the design matrix {name} has rank {rank} < {A.shape[1]} columns (collinear or "
             "constant columns, or fewer rows than columns); drop redundant columns or add "
-            "regularisation (fit_ridge with alpha > 0).")
+            "regularisation (jaxfound.models.linear.ridge with alpha > 0).")
 
 
 # --- checks shared by the statistics functions and the estimator protocol ---

@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxfound as jf
+from jaxfound.base import Estimator
 
 N_CLASSES = 10
 
@@ -78,13 +79,18 @@ def main(argv=None):
     # 1. model selection and fitting --------------------------------------------------------
     masks = jf.data.fold_masks(jax.random.key(1), len(y_tr), 5, stratify=y_tr)
     lams = np.logspace(-3, 2, 6 if args.smoke else 11)
-    gs = jf.stats.grid_search(ridge_fit, ridge_predict, jf.stats.accuracy, x_tr, y_tr,
-                              {"lam": lams}, masks)
+    # the two models as estimators (jaxfound.base.Estimator), for grid_search/cross_validate
+    model_a = Estimator(fit=lambda X, y, *, sample_weight, lam=1.0: ridge_fit(X, y, sample_weight,
+                                                                              lam),
+                        predict=ridge_predict, is_classifier=True, name="ridge classifier")
+    model_b = Estimator(fit=lambda X, y, *, sample_weight: centroid_fit(X, y, sample_weight),
+                        predict=centroid_predict, is_classifier=True, name="nearest centroid")
+    gs = jf.stats.grid_search(model_a, {"lam": lams}, x_tr, y_tr, masks,
+                              metric=jf.stats.accuracy)
     for lam, m, s in zip(gs.params["lam"], gs.mean, gs.std):
         print(f"  ridge lam={lam:9.4f}: CV accuracy {float(m):.4f} ± {float(s):.4f}")
     lam = gs.best_params["lam"]
-    cv_b = jf.stats.cross_validate(centroid_fit, centroid_predict, jf.stats.accuracy,
-                                   x_tr, y_tr, masks)
+    cv_b = jf.stats.cross_validate(model_b, x_tr, y_tr, masks, metric=jf.stats.accuracy)
     print(f"model A (ridge, lam={lam:.4g}): CV accuracy {gs.best_score:.4f}")
     print(f"model B (nearest centroid): CV accuracy {float(cv_b.mean):.4f} "
           f"± {float(cv_b.std):.4f}")

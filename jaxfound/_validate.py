@@ -257,7 +257,7 @@ def full_rank(X, w, fit_intercept: bool, name: str = "X") -> None:
         raise errors.SingularMatrixError(
             f"the design matrix {name} has rank {rank} < {A.shape[1]} columns (collinear or "
             "constant columns, or fewer rows than columns); drop redundant columns or add "
-            "regularisation (fit_ridge with alpha > 0).")
+            "regularisation (jaxfound.models.linear.ridge with alpha > 0).")
 
 
 # --- scalar settings and PRNG keys ---
@@ -359,3 +359,117 @@ def indices(x, name: str, n: int, what: str = "index") -> np.ndarray:
             f"one is {n - 1}: re-index the ids or build the model with a larger table."
         )
     return arr
+
+
+# --- checks shared by the statistics functions and the estimator protocol ---
+def any_array(x, name: str, *, finite: bool = True) -> jax.Array:
+    """``x`` as a JAX array of any shape (empty allowed): numeric, and finite when concrete.
+
+    Tracers pass through unchanged (their values cannot be inspected).
+    """
+    if is_traced(x):
+        return x
+    arr = as_numeric(x, name)
+    if finite:
+        check_finite(arr, name)
+    return jnp.asarray(arr)
+
+
+def prediction_pair(y_true, y_pred, *, allow_scores: bool = False):
+    """``y_true`` and ``y_pred`` as arrays of matching shape, at least one example.
+
+    With ``allow_scores`` ``y_pred`` may carry one extra trailing axis (class scores).
+    """
+    y_true = any_array(y_true, "y_true")
+    y_pred = any_array(y_pred, "y_pred")
+    if y_true.ndim == 0:
+        raise errors.ShapeError("y_true is a scalar; pass one value per example, shape (n,).")
+    ok = y_pred.shape == y_true.shape or (
+        allow_scores and y_pred.ndim == y_true.ndim + 1 and y_pred.shape[:-1] == y_true.shape
+    )
+    if not ok:
+        extra = " or (n, n_classes) scores" if allow_scores else ""
+        raise errors.ShapeError(
+            f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}; y_pred must "
+            f"have the same shape{extra} (one prediction per example)."
+        )
+    if y_true.shape[0] == 0:
+        raise errors.EmptyDataError("y_true and y_pred are empty; pass at least one example.")
+    return y_true, y_pred
+
+
+def optional_sample_weights(sample_weight, n: int, rows: str = "y_true"):
+    """`sample_weights` for functions where ``None`` means unweighted: ``None`` stays ``None``.
+
+    The same rules as `sample_weights` (shape ``(n,)``, finite, ``>= 0``, not all zero);
+    traced weights are only shape-checked.
+    """
+    if sample_weight is None:
+        return None
+    if np.shape(sample_weight) != (n,):
+        raise errors.ShapeError(
+            f"sample_weight has shape {np.shape(sample_weight)}, expected ({n},): one weight "
+            f"per row of {rows}."
+        )
+    dtype = np.result_type(getattr(sample_weight, "dtype", np.float64), np.float32)
+    return sample_weights(sample_weight, n, jax.dtypes.canonicalize_dtype(dtype))
+
+
+def labels_in_range(y, name: str, n_classes: int | None = None) -> None:
+    """`check_labels` that also accepts tracers: their dtype is checked, their values are not."""
+    if is_traced(y):
+        check_labels(np.zeros(0, y.dtype), name)  # the dtype test only
+        return
+    check_labels(y, name, n_classes)
+
+
+def n_classes_of(n_classes: int | None, *labels) -> int:
+    """``n_classes`` if given (a positive int), else ``1 + max label`` (concrete labels only)."""
+    if n_classes is not None:
+        if int(n_classes) < 1:
+            raise errors.ValidationError(f"n_classes={n_classes}; it must be a positive integer.")
+        return int(n_classes)
+    if is_traced(*labels):
+        raise errors.ValidationError(
+            "n_classes is needed inside jit (it fixes the output shape); pass n_classes=K "
+            "as a static argument."
+        )
+    return 1 + max(int(np.max(np.asarray(y))) for y in labels)
+
+
+def hyperparameter(x, name: str, *, low: float | None = None, open_low: bool = False):
+    """A scalar hyper-parameter: traced values pass through, concrete ones become a ``float``.
+
+    Raises `ValidationError` for a non-number, NaN, or a value below ``low`` (or equal to
+    it with ``open_low``); ``+inf`` is allowed (e.g. ``C=inf``: no penalty).
+    """
+    if is_traced(x):
+        return x
+    if isinstance(x, bool) or np.ndim(x) != 0:
+        raise errors.ValidationError(f"{name}={x!r}: pass one number (a scalar).")
+    try:
+        v = float(x)
+    except (TypeError, ValueError) as e:
+        raise errors.ValidationError(f"{name}={x!r} is not a number; pass a scalar.") from e
+    too_low = low is not None and (v < low or (open_low and v == low))
+    if np.isnan(v) or too_low:
+        bound = "" if low is None else f" {'>' if open_low else '>='} {low:g}"
+        raise errors.ValidationError(f"{name} must be a number{bound}, got {x!r}.")
+    return v
+
+
+def estimator(est, key=None, name: str = "estimator") -> None:
+    """Raise unless ``est`` is a `jaxfound.base.Estimator`, and it has the ``key`` it needs."""
+    from jaxfound.base import Estimator
+
+    if not isinstance(est, Estimator):
+        raise errors.ValidationError(
+            f"{name} is a {type(est).__name__}, not a jaxfound.base.Estimator; pass a model "
+            "constructor's result (e.g. jaxfound.models.linear.ridge()) or build one with "
+            "Estimator(fit=..., predict=...)."
+        )
+    if est.needs_key and key is None:
+        raise errors.ValidationError(
+            f"{name} {est.name!r} draws random numbers (needs_key=True): pass key= (a "
+            "jax.random.key); fold i then fits with jax.random.fold_in(key, i)."
+        )

@@ -21,11 +21,7 @@ from jaxfound.stats._comparison import (
     mcnemar,
     paired_bootstrap,
 )
-from jaxfound.stats._cross_validation import (
-    CVResult,
-    as_fold_masks,
-    cross_validate,
-)
+from jaxfound.stats._cross_validation import CVResult, cross_validate
 from jaxfound.stats._diagnostics import (
     ClassReport,
     ResidualReport,
@@ -62,7 +58,6 @@ __all__ = [
     "Accumulator",
     "accuracy",
     "aic",
-    "as_fold_masks",
     "bic",
     "bootstrap",
     "bootstrap_distribution",

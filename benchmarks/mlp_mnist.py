@@ -20,10 +20,16 @@ that absorbs compilation), medians reported:
 * ``keras3 (jax)``          — Keras 3 ``model.fit`` with the JAX backend.
 
 Missing peers are skipped with a note. The FLOP floor of an epoch is the forward
-+ backward matmul FLOPs (3 × 2 × params-in-matmuls × examples) divided by the
-large-matmul rate measured here.
++ backward matmul FLOPs (3 × 2 × params-in-matmuls × examples) divided by the machine's
+best large-matmul rate measured in the same run: the larger of XLA's and torch's (MKL)
+on a 2048² float32 matmul (XLA's alone, with a note, when torch is absent).
 
-Run:  python benchmarks/mlp_mnist.py [--batch-sizes 32 256] [--rounds 5]
+Run:  python benchmarks/mlp_mnist.py [--data PATH] [--batch-sizes 32 256] [--rounds 5]
+
+``--data`` defaults to ``shared/data/mnist`` next to the repository's folder. The output
+ends with one machine-readable line ``RESULT key=value …``: per batch size ``B``,
+``bsB_<contender>_ms`` (median ms per epoch), ``bsB_jaxfound_over_<peer>`` (jaxfound's
+time / the peer's), and ``floor_ms``, ``matmul_gflops``, ``matmul_source``.
 """
 
 from __future__ import annotations
@@ -51,8 +57,11 @@ LAYERS = (784, 128, 128, 10)
 DROPOUT, LR = 0.5, 1e-3
 
 
-def load_data():
-    folder = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+#: ``../shared/data/mnist`` relative to the repository root.
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+
+def load_data(folder=DEFAULT_DATA):
     try:
         x, y, _, _ = jf.data.load_mnist(folder)
         return x.reshape(len(x), -1), y, "real MNIST"
@@ -62,19 +71,40 @@ def load_data():
         return x, rng.integers(0, 10, 60000).astype(np.int32), "synthetic (MNIST absent)"
 
 
-def flop_floor(n: int) -> tuple[float, float]:
-    """(seconds per epoch at the measured matmul rate, GFLOP/s measured)."""
-    a = jnp.ones((2048, 2048), jnp.float32)
-    mm = jax.jit(lambda a: a @ a)
-    mm(a).block_until_ready()
+def _best_time(fn, repeats: int = 10) -> float:
+    fn()  # warm-up
     times = []
-    for _ in range(10):
+    for _ in range(repeats):
         t = time.perf_counter()
-        mm(a).block_until_ready()
+        fn()
         times.append(time.perf_counter() - t)
-    rate = 2 * 2048**3 / min(times)
+    return min(times)
+
+
+def matmul_rates(size: int = 2048) -> dict[str, float]:
+    """GFLOP/s of a large square float32 matmul: XLA's, and torch's (MKL) when installed."""
+    flops = 2 * size**3
+    a = jnp.ones((size, size), jnp.float32)
+    mm = jax.jit(lambda a: a @ a)
+    rates = {"xla": flops / _best_time(lambda: mm(a).block_until_ready()) / 1e9}
+    try:
+        import torch
+    except ImportError:
+        return rates
+    t = torch.ones((size, size), dtype=torch.float32)
+    rates["torch"] = flops / _best_time(lambda: t @ t) / 1e9
+    return rates
+
+
+def flop_floor(n: int, rate_gflops: float) -> float:
+    """Seconds per epoch of the matmul FLOPs (forward + backward) at ``rate_gflops``."""
     weights = sum(i * o for i, o in zip(LAYERS[:-1], LAYERS[1:]))
-    return 3 * 2 * weights * n / rate, rate / 1e9
+    return 3 * 2 * weights * n / (rate_gflops * 1e9)
+
+
+def _slug(name: str) -> str:
+    out = "".join(c if c.isalnum() else "_" for c in name.lower())
+    return "_".join(part for part in out.split("_") if part)
 
 
 # --------------------------------------------------------------------------- contenders
@@ -86,7 +116,7 @@ ce = optax.losses.softmax_cross_entropy_with_integer_labels
 def make_jaxfound(x, y, bs, unroll=1):
     model = jf.models.MLP(LAYERS[1:], dropout=DROPOUT)
     params = model.init(jax.random.key(0), x[:1])
-    loss_fn = jf.losses.supervised(model, ce)
+    loss_fn = jf.losses.supervised(model, lambda y, logits: ce(logits, y))
     state = [jf.train.TrainState.create(params, optax.adam(LR), key=jax.random.key(1))]
     # on the device once, as the hand-written scan does; fit is called once per epoch here
     # (to interleave the contenders), so its input checks are paid every epoch
@@ -277,13 +307,23 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--only", nargs="*", default=None, help="subset of contenders")
     p.add_argument("--n", type=int, default=None, help="use the first N examples")
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="folder with the MNIST .gz files")
     a = p.parse_args(argv)
-    x, y, source = load_data()
+    x, y, source = load_data(a.data)
     if a.n:
         x, y = x[: a.n], y[: a.n]
-    floor, gflops = flop_floor(len(x))
+    rates = matmul_rates()
+    source_mm = max(rates, key=rates.get)
+    gflops = rates[source_mm]
+    floor = flop_floor(len(x), gflops)
     print(f"data: {source}, {len(x)} examples; jax {jax.__version__} on {jax.default_backend()}")
-    print(f"FLOP floor: {floor:.3f} s/epoch (matmul rate {gflops:.0f} GFLOP/s)\n")
+    measured = ", ".join(f"{k} {v:.0f}" for k, v in rates.items())
+    if "torch" not in rates:
+        measured += " (torch absent: XLA's rate alone)"
+    print(f"matmul 2048² float32 GFLOP/s: {measured}; best: {source_mm}")
+    print(f"FLOP floor: {floor:.3f} s/epoch (at {gflops:.0f} GFLOP/s)\n")
+    summary = {"floor_ms": f"{1e3 * floor:.1f}", "matmul_gflops": f"{gflops:.0f}",
+               "matmul_source": source_mm}
     names = [n for n in CONTENDERS if a.only is None or n in a.only]
     results = {}
     for bs in a.batch_sizes:
@@ -317,6 +357,11 @@ def main(argv=None):
                   f"{m / jf_t if jf_t else float('nan'):10.2f}")
         print()
         results[bs] = med
+        for name, m in med.items():
+            summary[f"bs{bs}_{_slug(name)}_ms"] = f"{1e3 * m:.1f}"
+            if jf_t and name != "jaxfound.fit":
+                summary[f"bs{bs}_jaxfound_over_{_slug(name)}"] = f"{jf_t / m:.3f}"
+    print("RESULT " + " ".join(f"{k}={v}" for k, v in summary.items()))
     return results
 
 

@@ -31,7 +31,7 @@ def demo(out: str = "runs/demo", epochs: int = 30, seed: int = 0) -> dict:
     params = model.init(jax.random.key(seed), x_tr[:1])
     loss_fn = jf.losses.supervised(
         model,
-        optax.losses.softmax_cross_entropy_with_integer_labels,
+        lambda y, logits: optax.losses.softmax_cross_entropy_with_integer_labels(logits, y),
         metrics={"accuracy": jf.stats.accuracy},
     )
     state = jf.train.TrainState.create(params, optax.adam(3e-3), key=jax.random.key(seed + 1))

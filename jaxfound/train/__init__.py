@@ -1,24 +1,43 @@
-"""Training: TrainState, make_step, fit, evaluate, callbacks, checkpoints."""
+"""Training: TrainState, make_step, the fast path (make_epoch, guard), fit, evaluate, callbacks."""
 
-from jaxfound.train._callbacks import Callback, Checkpoint, EarlyStopping, LambdaCallback
+from jaxfound.train._callbacks import (
+    METRIC_MODES,
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    LambdaCallback,
+    TimeLimit,
+)
 from jaxfound.train._checkpoint import latest_checkpoint, restore_checkpoint, save_checkpoint
+from jaxfound.train._epoch import make_epoch
 from jaxfound.train._evaluate import evaluate
-from jaxfound.train._fit import History, fit
+from jaxfound.train._fit import DEFAULT_STEPS_PER_CALL, SHUFFLE_STREAM, History, fit
+from jaxfound.train._guard import all_finite, guard
 from jaxfound.train._plot import plot_history
+from jaxfound.train._sampler import SAMPLE_STREAM, Sampler
 from jaxfound.train._state import TrainState
 from jaxfound.train._step import Step, make_step
 
 __all__ = [
     "Callback",
     "Checkpoint",
+    "DEFAULT_STEPS_PER_CALL",
     "EarlyStopping",
     "History",
     "LambdaCallback",
+    "METRIC_MODES",
+    "SAMPLE_STREAM",
+    "SHUFFLE_STREAM",
+    "Sampler",
     "Step",
+    "TimeLimit",
     "TrainState",
+    "all_finite",
     "evaluate",
     "fit",
+    "guard",
     "latest_checkpoint",
+    "make_epoch",
     "make_step",
     "plot_history",
     "restore_checkpoint",

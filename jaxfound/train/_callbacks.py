@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ import jax.numpy as jnp
 from jaxfound import errors
 from jaxfound.train._state import TrainState
 
-__all__ = ["Callback", "EarlyStopping", "Checkpoint", "LambdaCallback"]
+__all__ = ["Callback", "EarlyStopping", "TimeLimit", "Checkpoint", "LambdaCallback", "METRIC_MODES"]
 
 
 class Callback:
@@ -50,21 +51,53 @@ class LambdaCallback(Callback):
         return bool(self.fn(epoch, state, logs))
 
 
+#: Metric names whose best value is the smallest ("min") or the largest ("max"), for
+#: `EarlyStopping`'s ``mode="auto"``; a ``val_`` prefix is ignored.
+METRIC_MODES: dict[str, str] = {
+    **{n: "min" for n in ("loss", "error", "mse", "rmse", "mae")},
+    **{n: "max" for n in ("accuracy", "precision", "recall", "f1", "auc", "r2")},
+}
+
+
+def _mode_of(monitor: str) -> str:
+    base = monitor[len("val_") :] if monitor.startswith("val_") else monitor
+    if base not in METRIC_MODES:
+        raise errors.ValidationError(
+            f"EarlyStopping cannot tell whether {monitor!r} should go down or up; pass "
+            f"mode='min' or mode='max' (mode='auto' knows {sorted(METRIC_MODES)}, with "
+            "or without a val_ prefix)."
+        )
+    return METRIC_MODES[base]
+
+
 class EarlyStopping(Callback):
-    """Stop when a monitored metric has not improved for ``patience`` epochs.
+    r"""Stop when a monitored metric has not improved for ``patience`` epochs.
+
+    An epoch improves on the best value $b$ when $v < b - \delta$ (``mode="min"``) or
+    $v > b + \delta$ (``mode="max"``), $\delta$ = ``min_delta``. With
+    ``min_delta=0`` and ``patience=1`` it also stops a stalled optimiser: an L-BFGS
+    run whose line search finds no decrease leaves the chunk's mean loss unchanged,
+    e.g. ``EarlyStopping("loss", patience=1)`` on a ``fit(..., steps=N)`` run.
 
     Args:
       monitor: a key of the epoch logs, e.g. ``"val_loss"`` or ``"val_accuracy"``.
-      patience: epochs without improvement before stopping.
+      patience: epochs without improvement before stopping (at least 1).
       min_delta: smallest change that counts as an improvement.
-      mode: ``"min"``, ``"max"`` or ``"auto"`` (max for names containing
-        ``acc``, ``auc``, ``f1``, ``r2``; min otherwise).
+      mode: ``"min"``, ``"max"`` or ``"auto"``: looked up in `METRIC_MODES`
+        (loss/error/mse/rmse/mae: min; accuracy/precision/recall/f1/auc/r2: max, with
+        or without ``val_``); other names need an explicit mode.
       restore_best: return the state of the best epoch rather than the last.
+
+    Raises:
+      ValidationError: an unknown mode, ``patience < 1``, or ``mode="auto"`` with a
+        metric name not in the table.
 
     Examples:
       >>> cb = EarlyStopping("val_loss", patience=2)
       >>> [cb.on_epoch_end(e, None, {"val_loss": v}) for e, v in enumerate([3, 2, 2.5, 2.4])]
       [False, False, False, True]
+      >>> EarlyStopping("val_precision").mode
+      'max'
     """
 
     def __init__(
@@ -76,10 +109,12 @@ class EarlyStopping(Callback):
         restore_best: bool = True,
     ):
         if mode == "auto":
-            mode = "max" if any(s in monitor for s in ("acc", "auc", "f1", "r2")) else "min"
+            mode = _mode_of(monitor)
         if mode not in ("min", "max"):
             raise errors.ValidationError(f"mode must be 'min', 'max' or 'auto', got {mode!r}.")
-        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
+        if patience < 1:
+            raise errors.ValidationError(f"patience must be at least 1, got {patience}.")
+        self.monitor, self.patience, self.min_delta, self.mode = monitor, patience, min_delta, mode
         self.sign = 1.0 if mode == "min" else -1.0
         self.restore_best = restore_best
         self.on_train_begin(None)
@@ -106,14 +141,54 @@ class EarlyStopping(Callback):
         return self.best_state if self.restore_best else None
 
 
+class TimeLimit(Callback):
+    """Stop ``fit`` once ``seconds`` of wall-clock time have passed since it started.
+
+    Checked between compiled chunks, so a run overshoots by at most one chunk
+    (choose ``steps_per_call`` accordingly). Compilation time counts.
+
+    Args:
+      seconds: the time budget (> 0).
+
+    Examples:
+      >>> cb = TimeLimit(3600.0); cb.on_train_begin(None)
+      >>> cb.on_epoch_end(0, None, {})
+      False
+    """
+
+    def __init__(self, seconds: float):
+        if not seconds > 0:
+            raise errors.ValidationError(f"seconds must be positive, got {seconds}.")
+        self.seconds = float(seconds)
+        self.t0 = time.perf_counter()
+
+    def on_train_begin(self, state):
+        self.t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, state, logs):
+        return time.perf_counter() - self.t0 >= self.seconds
+
+
 class Checkpoint(Callback):
     """Save the state every ``every`` epochs into ``directory``, keeping the last ``keep``.
 
     Files are ``ckpt_<step>.jxf`` written atomically by
     `jaxfound.train.save_checkpoint` (a crash never leaves a half file).
+
+    Args:
+      directory: where the files go.
+      every: epochs between saves (at least 1).
+      keep: how many of the newest files to keep (at least 1).
+
+    Raises:
+      ValidationError: ``every < 1`` or ``keep < 1`` (``keep=0`` would delete every
+        checkpoint right after writing it).
     """
 
     def __init__(self, directory: str | os.PathLike, every: int = 1, keep: int = 3):
+        for name, value in (("every", every), ("keep", keep)):
+            if value < 1:
+                raise errors.ValidationError(f"Checkpoint {name} must be at least 1, got {value}.")
         self.directory, self.every, self.keep = os.fspath(directory), every, keep
         self.saved: list[str] = []
 

@@ -1,105 +1,90 @@
-"""``fit``: the thin training loop — compiled epochs, validation, callbacks, NaN guard."""
+"""``fit``: the one training loop — host-side orchestration of compiled chunks.
+
+The compiled pieces are public (`make_step`, `make_epoch`, `guard`, `all_finite`,
+`Sampler`); ``fit`` adds input checks, the shuffle, the chunk plan, the NaN replay,
+validation, callbacks, the progress bar and the history.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
-from jax import lax
 
 from jaxfound import errors
 from jaxfound.data._batches import num_examples
+from jaxfound.losses import Loss, as_loss
 from jaxfound.train._callbacks import Callback, LambdaCallback
+from jaxfound.train._epoch import make_epoch
 from jaxfound.train._evaluate import evaluate
+from jaxfound.train._guard import all_finite, guard
 from jaxfound.train._inputs import is_array_data, prepare_arrays
+from jaxfound.train._sampler import Sampler
 from jaxfound.train._state import TrainState
 from jaxfound.train._step import make_step
-from jaxfound.typing import Batch, LossFn
 
-__all__ = ["fit", "History"]
+__all__ = ["fit", "History", "DEFAULT_STEPS_PER_CALL", "SHUFFLE_STREAM"]
 
-#: metric name -> one value per epoch (or per chunk of steps when ``data`` is ``None``).
+#: metric name -> one value per epoch (or per chunk of steps for ``steps=`` runs).
 History = dict[str, list[float]]
 
+#: Steps fused into one compiled call for ``steps=`` runs when ``steps_per_call`` is
+#: not given (progress, callbacks and the NaN check run between calls).
+DEFAULT_STEPS_PER_CALL = 1000
 
-def _guard(step, nan_guard: bool):
-    """Wrap ``step`` to carry a ``bad`` flag; after a non-finite loss/params, stop updating."""
+#: ``jax.random.fold_in`` constant deriving the shuffle key from ``state.key`` when
+#: ``fit`` gets no ``key=``: ``fold_in(state.key, SHUFFLE_STREAM)``, a stream
+#: independent of the per-step keys the loss gets.
+SHUFFLE_STREAM = 0x5EED
 
-    def guarded(carry, batch):
-        state, bad = carry
-        new, aux = step(state, batch)
-        if nan_guard:
-            ok = jnp.isfinite(aux["loss"]) & jnp.isfinite(optax.tree.sum(new.params)) & ~bad
-            new = jax.tree_util.tree_map(lambda n, o: jnp.where(ok, n, o), new, state)
-            bad = bad | ~ok
-        return (new, bad), aux
+#: batches between the host-side checks of the guard flag on iterable data
+_ITERABLE_CHECK = 64
 
-    return guarded
+_HAS_INIT = object()  # stands for a Sampler's (unhashable) init in the static arguments
+
+
+def _make(loss, sample, every, has_init, guarded):
+    step = make_step(loss)
+    if sample is not None:
+        step = Sampler(sample, _HAS_INIT if has_init else None, every).wrap(step)
+    return guard(step) if guarded else step
 
 
 @partial(
     jax.jit,
-    static_argnames=("loss_fn", "batch_size", "length", "nan_guard", "has_model_state", "unroll"),
+    static_argnames=(
+        "loss",
+        "sample",
+        "every",
+        "has_init",
+        "batch_size",
+        "length",
+        "guarded",
+        "unroll",
+    ),
     donate_argnums=(0,),
 )
-def _run_chunk(
-    state,
-    bad,
-    data,
-    perm,
-    start,
-    *,
-    loss_fn,
-    batch_size,
-    length,
-    nan_guard,
-    has_model_state,
-    unroll=1,
+def _chunk(
+    carry, data, order, start, *, loss, sample, every, has_init, batch_size, length, guarded, unroll
 ):
-    """``length`` steps over batches ``perm[(start+i)*B : (start+i+1)*B]`` in one ``lax.scan``."""
-    body = _guard(make_step(loss_fn, has_model_state=has_model_state), nan_guard)
+    step = _make(loss, sample, every, has_init, guarded)
+    epoch = make_epoch(step, steps=length, batch_size=batch_size, unroll=unroll)
+    return epoch(carry, data, order, start)
 
-    def scan_body(carry, i):
-        if data is None:
-            batch = None
-        else:
-            idx = lax.dynamic_slice_in_dim(perm, (start + i) * batch_size, batch_size)
-            batch = jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0, mode="clip"), data)
-        return body(carry, batch)
 
-    (state, bad), auxs = lax.scan(scan_body, (state, bad), jnp.arange(length), unroll=unroll)
-    return state, bad, auxs
+@partial(jax.jit, static_argnames=("loss", "guarded"), donate_argnums=(0,))
+def _one(carry, batch, *, loss, guarded):
+    return _make(loss, None, 1, False, guarded)(carry, batch)
 
 
 @jax.jit
-def _all_finite(losses, params):
-    return jnp.all(jnp.isfinite(losses)) & jnp.isfinite(optax.tree.sum(params))
-
-
-def _checked_chunk(state, bad, data, perm, start, *, nan_guard, **statics):
-    """Run a chunk at full speed; replay it guarded only if it produced NaN/inf.
-
-    The fast path checks finiteness once per chunk. If the chunk went bad, it is
-    replayed (same keys, same batches: bit-identical) from a copy of its start
-    state with the per-step guard, which stops at the last finite state.
-    """
-    start_copy = jax.tree_util.tree_map(jnp.copy, state) if nan_guard else None
-    new, _, auxs = _run_chunk(state, bad, data, perm, start, nan_guard=False, **statics)
-    if not nan_guard or bool(_all_finite(auxs["loss"], new.params)):
-        return new, bad, auxs
-    return _run_chunk(start_copy, bad, data, perm, start, nan_guard=True, **statics)
-
-
-@partial(jax.jit, static_argnames=("loss_fn", "nan_guard", "has_model_state"), donate_argnums=(0,))
-def _run_one(state, bad, batch, *, loss_fn, nan_guard, has_model_state):
-    body = _guard(make_step(loss_fn, has_model_state=has_model_state), nan_guard)
-    (state, bad), aux = body((state, bad), batch)
-    return state, bad, aux
+def _finite(auxs, carry):
+    return all_finite((auxs["loss"], carry))
 
 
 @partial(jax.jit, static_argnames=("n",))
@@ -114,172 +99,245 @@ def _as_callbacks(callbacks: Sequence) -> list[Callback]:
 def _mean_aux(auxs: list) -> dict[str, float]:
     """Mean over steps of stacked (or listed) aux dicts, pulled to the host once."""
     host = jax.device_get(auxs)
-    keys = host[0].keys()
     return {
         k: float(
             np.mean(np.concatenate([np.atleast_1d(np.asarray(a[k], np.float64)) for a in host]))
         )
-        for k in keys
+        for k in host[0]
     }
+
+
+def _diverged(state: TrainState, history: History) -> errors.TrainingDivergedError:
+    k = int(state.step)
+    return errors.TrainingDivergedError(
+        f"training diverged at step {k}: that update made the loss or the state (parameters, "
+        f"optimiser or model state) NaN/inf. .state is the last finite state (step {k}, "
+        "before the bad update) and .history the history so far. Lower the learning rate, "
+        "clip gradients (optax.clip_by_global_norm) or check the data.",
+        state=state,
+        history=history,
+    )
+
+
+def _reject(name: str, value: Any, why: str) -> None:
+    if value is not None:
+        raise errors.ValidationError(f"{name}={value!r} is not used {why}; remove it.")
+
+
+def _positive(name: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise errors.ValidationError(f"{name} must be at least 1, got {value}.")
+
+
+def _chunks(total: int, size: int) -> list[int]:
+    return [size] * (total // size) + ([total % size] if total % size else [])
+
+
+def _shuffle_key(key, state: TrainState):
+    if key is not None:
+        if not (isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key)):
+            raise errors.ValidationError(
+                f"key must be a PRNG key such as jax.random.key(0), got {type(key).__name__}."
+            )
+        return key
+    if state.key is None:
+        raise errors.ValidationError(
+            "fit shuffles array data and needs a key: pass fit(..., key=jax.random.key(0)), "
+            "create the state with one (TrainState.create(..., key=jax.random.key(0))), or "
+            "pass shuffle=False."
+        )
+    return jax.random.fold_in(state.key, SHUFFLE_STREAM)
 
 
 def fit(
     state: TrainState,
-    loss_fn: LossFn,
-    data: Batch | Iterable[Batch] | None = None,
+    loss: Loss | Callable,
+    data: Any | Iterable | Sampler | None = None,
     *,
-    epochs: int = 1,
-    batch_size: int = 32,
+    epochs: int | None = None,
+    batch_size: int | None = None,
     steps: int | None = None,
     steps_per_call: int | None = None,
-    validation: Batch | None = None,
+    validation: Any | None = None,
     eval_batch_size: int = 1024,
     callbacks: Sequence[Callback | Callable] = (),
     shuffle: bool = True,
-    seed: int | jax.Array | None = None,
+    key: jax.Array | None = None,
     nan_guard: bool = True,
-    has_model_state: bool = False,
     progress: bool = True,
     validate: bool = True,
     unroll: int = 1,
 ) -> tuple[TrainState, History]:
-    r"""Train ``state`` on ``loss_fn`` and return ``(state, history)``.
+    r"""Train ``state`` on ``loss`` and return ``(state, history)``: the one training loop.
 
-    Three kinds of ``data``:
+    Four kinds of ``data``:
 
-    * **in-memory arrays** (a pytree such as ``(x, y)``): checked once, put on the
-      device once; each epoch draws a permutation of the row indices and runs
-      ``steps_per_call`` steps (default: the whole epoch) as **one compiled
-      ``lax.scan``**, gathering each batch's rows inside the scan. The last
-      ``n mod batch_size`` rows of each shuffled epoch are skipped (they change
-      every epoch).
-    * **an iterable of batches** (re-iterable, e.g. a list or a generator
-      factory's result per epoch): one jitted, buffer-donating step per batch.
-    * **None** with ``steps=N``: ``loss_fn`` receives ``batch=None`` (physics
-      losses that sample their own points); steps run in compiled chunks of
-      ``steps_per_call`` (default ``min(N, 1000)``), each recorded as one
-      "epoch" of the history.
+    * **in-memory arrays** (a pytree such as ``(x, y)``), with ``epochs`` (default 1)
+      and ``batch_size`` (default 32): checked once (including ``loss.check``), put on
+      the device once; each epoch draws a permutation of the row indices and runs
+      ``steps_per_call`` steps (default: the whole epoch) as one compiled `make_epoch`
+      scan, gathering each batch's rows inside it. The last ``n mod batch_size`` rows
+      of each epoch's order are skipped: with ``shuffle=True`` they are different rows
+      every epoch; with ``shuffle=False`` they are always the same last rows.
+    * **a `Sampler`**, with ``steps=N``: the batch is made and refreshed inside the
+      compiled loop (fixed shapes); ``loss.check`` runs on its ``init`` if given.
+    * **None**, with ``steps=N``: the loss gets ``batch=None`` at every step.
+    * **an iterable of batches** (re-iterable, e.g. a list), with ``epochs``: one
+      jitted, buffer-donating, guarded step per batch.
 
-    After every epoch: validation metrics (``evaluate`` on ``validation``,
-    prefixed ``val_``), then callbacks (`EarlyStopping`,
-    `Checkpoint`, or any ``fn(epoch, state, logs)``).
+    ``steps=`` runs go in compiled chunks of ``steps_per_call`` steps (default
+    `DEFAULT_STEPS_PER_CALL`), each recorded as one "epoch" of the history. An argument
+    that does not apply to the kind of ``data`` raises `ValidationError`.
+
+    After every epoch (chunk): validation metrics (`evaluate` on ``validation``,
+    prefixed ``val_``), then callbacks (`EarlyStopping`, `TimeLimit`, `Checkpoint`, or
+    any ``fn(epoch, state, logs)``; a truthy return stops training).
+
+    **Randomness is explicit**: ``state.key`` drives the per-step keys (dropout…) and
+    the `Sampler`'s keys. Shuffling array data uses ``key`` or, without it,
+    ``fold_in(state.key, SHUFFLE_STREAM)``; with neither, `ValidationError` (pass
+    ``shuffle=False`` for a deterministic order).
+
+    **NaN guard**: each chunk runs at full speed, then one check of the loss and the
+    whole state (parameters, optimiser and model state; per leaf, see `all_finite`).
+    A bad chunk is replayed from its start with the per-step `guard` (same keys and
+    batches, so the same numbers), and `TrainingDivergedError` is raised at once with
+    the last finite state.
 
     Args:
-      state: a `TrainState` (its ``key`` drives dropout; same key, same run).
-      loss_fn: ``loss_fn(params, batch, key) -> (loss, aux)``.
+      state: a `TrainState`.
+      loss: a `jaxfound.losses.Loss` or anything `jaxfound.losses.as_loss` accepts
+        (a stateful loss threads ``state.model_state``).
       data: see above.
-      epochs: passes over ``data``.
-      batch_size: rows per step (array data).
-      steps: total steps when ``data is None``.
+      epochs: passes over array data or an iterable (default 1).
+      batch_size: rows per step (array data; default 32).
+      steps: total steps (``data`` is ``None`` or a `Sampler`).
       steps_per_call: steps fused into one compiled call (progress granularity).
-      validation: held-out data, same form as array ``data``.
+      validation: held-out arrays, evaluated after each epoch.
       eval_batch_size: rows per evaluation batch.
-      callbacks: callbacks or plain functions run after each epoch.
+      callbacks: callbacks or plain functions ``fn(epoch, state, logs)``.
       shuffle: reshuffle array data every epoch.
-      seed: PRNG seed/key of the shuffle (default: derived from ``state.key``).
-      nan_guard: stop on a non-finite loss or parameter, keeping the last good state.
-      has_model_state: ``loss_fn`` threads ``state.model_state`` (see `make_step`).
+      key: PRNG key of the shuffle (default ``fold_in(state.key, SHUFFLE_STREAM)``).
+      nan_guard: stop on a non-finite loss or state, keeping the last finite state.
       progress: show a ``tqdm`` progress bar.
       validate: run boundary checks on the data first.
-      unroll: steps unrolled per iteration of the compiled scan (``lax.scan``'s
-        ``unroll``): more compile time, sometimes faster steps; the results are the same.
+      unroll: ``lax.scan``'s ``unroll`` for the compiled chunks.
 
     Returns:
-      The trained state and the history ``{name: [value per epoch]}`` with the
-      mean training aux (``"loss"``, metrics), ``"val_*"`` entries, and ``"time"``
-      (seconds per epoch).
+      The trained state and the history ``{name: [value per epoch]}`` with the mean
+      training aux (``"loss"``, metrics), ``"val_*"`` entries, and ``"time"`` (seconds).
 
     Raises:
-      TrainingDivergedError: the loss or parameters became NaN/inf; ``.state``
-        holds the last finite state and ``.history`` the history so far.
+      ValidationError: bad or inapplicable arguments, or no key to shuffle with.
+      TrainingDivergedError: the loss or the state became NaN/inf; ``.state`` is the
+        last finite `TrainState` (at the bad step) and ``.history`` the history so far.
 
     Examples:
       >>> import jax, jax.numpy as jnp, optax
       >>> x = jnp.linspace(-1, 1, 64)[:, None]; y = 3 * x
-      >>> loss_fn = lambda p, b, k: (jnp.mean((b[0] * p - b[1]) ** 2), {})
-      >>> state = TrainState.create(jnp.zeros(()), optax.sgd(0.5))
-      >>> state, hist = fit(state, loss_fn, (x, y), epochs=20, batch_size=16, progress=False)
+      >>> loss = lambda p, b, k: (jnp.mean((b[0] * p - b[1]) ** 2), {})
+      >>> state = TrainState.create(jnp.zeros(()), optax.sgd(0.5), key=jax.random.key(0))
+      >>> state, hist = fit(state, loss, (x, y), epochs=20, batch_size=16, progress=False)
       >>> round(float(state.params), 3)
       3.0
     """
-    if epochs < 1:
-        raise errors.ValidationError(f"epochs must be at least 1, got {epochs}.")
-    if batch_size < 1:
-        raise errors.ValidationError(f"batch_size must be at least 1, got {batch_size}.")
+    loss = as_loss(loss)
+    for name, value in [
+        ("epochs", epochs),
+        ("batch_size", batch_size),
+        ("steps", steps),
+        ("steps_per_call", steps_per_call),
+        ("unroll", unroll),
+        ("eval_batch_size", eval_batch_size),
+    ]:
+        _positive(name, value)
+    sampler = data if isinstance(data, Sampler) else None
+    if data is None or sampler is not None:
+        kind = "sampler" if sampler is not None else "none"
+        what = "with a Sampler" if sampler is not None else "with data=None"
+        _reject("epochs", epochs, f"{what} (pass steps=N)")
+        _reject("batch_size", batch_size, f"{what} (the loss or the sampler makes the batch)")
+        _reject("key", key, f"{what} (state.key drives the randomness)")
+        if steps is None:
+            raise errors.ValidationError(
+                f"fit {what} needs steps=N (N >= 1); or pass data as arrays or an "
+                "iterable of batches with epochs=."
+            )
+    elif is_array_data(data):
+        kind = "arrays"
+        _reject("steps", steps, "with array data (pass epochs= and batch_size=)")
+        if not shuffle:
+            _reject("key", key, "with shuffle=False")
+    else:
+        kind = "iterable"
+        _reject("steps", steps, "with an iterable of batches (pass epochs=)")
+        _reject("batch_size", batch_size, "with an iterable of batches (they are batched)")
+        _reject("steps_per_call", steps_per_call, "with an iterable of batches")
+        _reject("key", key, "with an iterable of batches (it is not shuffled)")
+        if iter(data) is data and (epochs or 1) > 1:
+            raise errors.ValidationError(
+                "data is a one-shot iterator but epochs > 1; pass a re-iterable (a list, or "
+                "an object whose __iter__ starts a new pass) or call fit once per epoch."
+            )
+    epochs = epochs or 1
     cbs = _as_callbacks(callbacks)
     if validation is not None:
         validation = prepare_arrays(
-            validation, "validation", loss_fn=loss_fn, params=state.params, validate=validate
+            validation, "validation", loss=loss, params=state.params, validate=validate
         )
-    statics = dict(loss_fn=loss_fn, nan_guard=nan_guard, has_model_state=has_model_state)
-    chunk_statics = dict(statics, unroll=unroll)
+    statics = dict(
+        loss=loss,
+        sample=None if sampler is None else sampler.sample,
+        every=1 if sampler is None else int(sampler.every),
+        has_init=sampler is not None and sampler.init is not None,
+        unroll=unroll,
+    )
+    if sampler is not None:
+        _positive("Sampler.every", sampler.every)
+        if validate and sampler.init is not None and loss.check is not None:
+            loss.check(state.params, sampler.init, "data.init")
 
-    if data is None:
-        if steps is None or steps < 1:
-            raise errors.ValidationError(
-                "fit(data=None) trains on loss_fn alone and needs steps=N (N >= 1); "
-                "or pass data as arrays or an iterable of batches."
-            )
-        chunk = min(steps, steps_per_call or 1000)
-        plan = [chunk] * (steps // chunk) + ([steps % chunk] if steps % chunk else [])
+    def checked(carry, data, order, start, length, batch_size, history):
+        """One compiled chunk; on NaN/inf, replay it guarded and raise at the bad step."""
+        backup = jax.tree_util.tree_map(jnp.copy, carry) if nan_guard else None
+        new, auxs = _chunk(
+            carry,
+            data,
+            order,
+            start,
+            batch_size=batch_size,
+            length=length,
+            guarded=False,
+            **statics,
+        )
+        if not nan_guard or bool(_finite(auxs, new)):
+            return new, auxs
+        (last, _), _ = _chunk(
+            (backup, jnp.asarray(False)),
+            data,
+            order,
+            start,
+            batch_size=batch_size,
+            length=length,
+            guarded=True,
+            **statics,
+        )
+        raise _diverged(last[0] if sampler is not None else last, history)
 
-        def run_epoch(state, bad, epoch):
-            state, bad, auxs = _checked_chunk(
-                state, bad, None, None, 0, batch_size=1, length=plan[epoch], **chunk_statics
-            )
-            return state, bad, [auxs], plan[epoch]
-
-        n_epochs, total = len(plan), steps
-    elif is_array_data(data):
-        data = prepare_arrays(data, "data", loss_fn=loss_fn, params=state.params, validate=validate)
-        n = num_examples(data)
-        bs = min(batch_size, n)
+    if kind in ("none", "sampler"):
+        plan = [[c] for c in _chunks(steps, min(steps, steps_per_call or DEFAULT_STEPS_PER_CALL))]
+        total, arrays, base, n = steps, None, None, 0
+    elif kind == "arrays":
+        arrays = prepare_arrays(data, "data", loss=loss, params=state.params, validate=validate)
+        n = num_examples(arrays)
+        bs = min(batch_size or 32, n)
         per_epoch = n // bs
-        chunk = min(per_epoch, steps_per_call or per_epoch)
-        plan = [chunk] * (per_epoch // chunk) + ([per_epoch % chunk] if per_epoch % chunk else [])
-        if seed is None:
-            base = (
-                jax.random.fold_in(state.key, 0x5EED)
-                if state.key is not None
-                else jax.random.key(0)
-            )
-        else:
-            base = seed if isinstance(seed, jax.Array) else jax.random.key(seed)
+        plan = [_chunks(per_epoch, min(per_epoch, steps_per_call or per_epoch))] * epochs
+        total = epochs * per_epoch
+        base = _shuffle_key(key, state) if shuffle else None
         identity = jnp.arange(n, dtype=jnp.int32)
-
-        def run_epoch(state, bad, epoch):
-            perm = _permutation(base, epoch, n=n) if shuffle else identity
-            auxs, start = [], 0
-            for length in plan:
-                state, bad, a = _checked_chunk(
-                    state, bad, data, perm, start, batch_size=bs, length=length, **chunk_statics
-                )
-                auxs.append(a)
-                start += length
-                if bar is not None:
-                    bar.update(length)
-            return state, bad, auxs, 0
-
-        n_epochs, total = epochs, epochs * per_epoch
     else:
-        if iter(data) is data and epochs > 1:
-            raise errors.ValidationError(
-                "data is a one-shot iterator but epochs > 1; pass a re-iterable (a list, or an "
-                "object whose __iter__ starts a new pass) or call fit once per epoch."
-            )
-
-        def run_epoch(state, bad, epoch):
-            auxs = []
-            for batch in data:
-                state, bad, a = _run_one(state, bad, batch, **statics)
-                auxs.append(a)
-                if bar is not None:
-                    bar.update(1)
-            if not auxs:
-                raise errors.EmptyDataError("data yielded no batches; pass at least one batch.")
-            return state, bad, auxs, 0
-
-        n_epochs, total = epochs, None
+        plan, total = [None] * epochs, None
 
     bar = None
     if progress:
@@ -288,32 +346,48 @@ def fit(
         bar = tqdm(total=total, unit="step", dynamic_ncols=True, leave=True)
 
     history: History = {}
-    bad = jnp.zeros((), bool)
     # Compiled chunks donate the state's buffers; work on a private copy so the
     # caller's state (and the params it shares with user variables) stays valid.
     state = jax.tree_util.tree_map(jnp.copy, state)
+    carry = sampler.start(state) if sampler is not None else state
     for cb in cbs:
         cb.on_train_begin(state)
     try:
-        for epoch in range(n_epochs):
+        for epoch, chunks in enumerate(plan):
             t0 = time.perf_counter()
-            state, bad, auxs, advance = run_epoch(state, bad, epoch)
+            auxs = []
+            if kind == "iterable":
+                guarded = (carry, jnp.asarray(False)) if nan_guard else carry
+                for i, batch in enumerate(data):  # the guard freezes the state when bad
+                    guarded, a = _one(guarded, batch, loss=loss, guarded=nan_guard)
+                    auxs.append(a)
+                    if bar is not None:
+                        bar.update(1)
+                    if nan_guard and i % _ITERABLE_CHECK == _ITERABLE_CHECK - 1:
+                        if bool(guarded[1]):  # a host sync, so only every few batches
+                            break
+                carry = guarded[0] if nan_guard else guarded
+                if nan_guard and bool(guarded[1]):
+                    raise _diverged(carry, history)
+                if not auxs:
+                    raise errors.EmptyDataError("data yielded no batches; pass at least one batch.")
+            else:
+                if kind == "arrays":
+                    order = _permutation(base, epoch, n=n) if shuffle else identity
+                    bsz = bs
+                else:
+                    order, bsz = None, None
+                start = 0
+                for length in chunks:
+                    carry, a = checked(carry, arrays, order, start, length, bsz, history)
+                    auxs.append(a)
+                    start += length
+                    if bar is not None:
+                        bar.update(length)
+            state = carry[0] if sampler is not None else carry
             logs = _mean_aux(auxs)
-            if bar is not None and advance:
-                bar.update(advance)
-            if bool(bad):
-                raise errors.TrainingDivergedError(
-                    f"training diverged in epoch {epoch}: the loss or the parameters became "
-                    f"NaN/inf. The state returned in .state is the last finite one (step "
-                    f"{int(state.step)}). Lower the learning rate, clip gradients "
-                    "(optax.clip_by_global_norm) or check the data.",
-                    state=state,
-                    history=history,
-                )
             if validation is not None:
-                val = evaluate(
-                    state.params, loss_fn, validation, batch_size=eval_batch_size, validate=False
-                )
+                val = evaluate(state, loss, validation, batch_size=eval_batch_size, validate=False)
                 logs.update({f"val_{k}": v for k, v in val.items()})
             logs["time"] = time.perf_counter() - t0
             for k, v in logs.items():

@@ -6,7 +6,8 @@ import jax
 import numpy as np
 
 from jaxfound import _validate
-from jaxfound.typing import Batch, LossFn, Params
+from jaxfound.losses import Loss
+from jaxfound.typing import Batch, Params
 
 __all__ = ["is_array_data", "prepare_arrays"]
 
@@ -27,15 +28,15 @@ def prepare_arrays(
     data: Batch,
     name: str,
     *,
-    loss_fn: LossFn | None = None,
+    loss: Loss | None = None,
     params: Params | None = None,
     validate: bool = True,
 ) -> Batch:
     """Check an in-memory data set once and move it to the default device.
 
     Checks: every leaf numeric, non-empty, finite (floats), at least 1-D, all
-    with the same number of rows; then ``loss_fn.check_data(params, data, name)``
-    if the loss provides it (e.g. label ranges against the model's outputs).
+    with the same number of rows; then ``loss.check(params, data, name)`` if the
+    `jaxfound.losses.Loss` has one (e.g. label ranges against the model's outputs).
     """
     if not validate:
         return jax.device_put(data)
@@ -51,7 +52,6 @@ def prepare_arrays(
         _validate.check_finite(leaf, leaf_name)
     _validate.check_same_length(leaves, names)
     data = jax.tree_util.tree_unflatten(treedef, leaves)
-    check = getattr(loss_fn, "check_data", None)
-    if check is not None:
-        check(params, data, name)
+    if loss is not None and loss.check is not None:
+        loss.check(params, data, name)
     return data

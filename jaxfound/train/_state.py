@@ -21,8 +21,11 @@ class TrainState(struct.PyTreeNode):
       step: number of updates applied so far (int32 scalar).
       params: the trainable parameter pytree.
       opt_state: the optax optimiser state.
-      key: PRNG key split once per step for dropout/noise (``None``: no randomness).
-      model_state: non-trainable model state (e.g. batch statistics), or ``None``.
+      key: PRNG key split once per step (one half to the loss: dropout, noise);
+        `fit` also derives the shuffle of array data and a `Sampler`'s keys from it.
+        ``None``: the loss gets ``key=None`` and ``fit`` needs ``key=`` to shuffle.
+      model_state: non-trainable model state (e.g. batch statistics) threaded by a
+        stateful `jaxfound.losses.Loss`, or ``None``.
       tx: the optax transformation (static, not a leaf).
 
     Examples:

@@ -41,17 +41,19 @@ def test_nnx_and_plain_function_models_train_through_fit():
 
     x = np.linspace(-1, 1, 64, dtype=np.float32)[:, None]
     y = (2 * x[:, 0] + 1).astype(np.float32)
-    sq = lambda o, t: (o[:, 0] - t) ** 2
+    sq = lambda t, o: (o[:, 0] - t) ** 2
 
     params, apply = from_nnx(nnx.Linear(1, 1, rngs=nnx.Rngs(0)))
-    state = jf.train.TrainState.create(params, optax.adam(0.1))
+    state = jf.train.TrainState.create(params, optax.adam(0.1), key=jax.random.key(0))
     state, hist = jf.train.fit(
         state, jf.losses.supervised(apply, sq), (x, y), epochs=40, batch_size=16, progress=False
     )
     assert hist["loss"][-1] < 1e-3
 
     plain = from_function(lambda p, xb: xb * p["a"] + p["b"])
-    state = jf.train.TrainState.create({"a": jnp.zeros(()), "b": jnp.zeros(())}, optax.adam(0.1))
+    state = jf.train.TrainState.create(
+        {"a": jnp.zeros(()), "b": jnp.zeros(())}, optax.adam(0.1), key=jax.random.key(0)
+    )
     state, hist = jf.train.fit(
         state, jf.losses.supervised(plain, sq), (x, y), epochs=40, batch_size=16, progress=False
     )

@@ -54,7 +54,7 @@ def test_soft_tree_trains_with_the_training_helper(dtype):
     params = tree.init(jax.random.key(0), X[:1])
     loss_fn = jf.losses.supervised(
         tree,
-        optax.losses.softmax_cross_entropy_with_integer_labels,
+        lambda y, logits: optax.losses.softmax_cross_entropy_with_integer_labels(logits, y),
         metrics={"accuracy": lambda y, logits: jnp.mean(jnp.argmax(logits, -1) == y)},
     )
     state = jf.train.TrainState.create(params, optax.adam(0.05), key=jax.random.key(1))

@@ -69,8 +69,10 @@ def test_checkpoint_callback_keeps_last_n(tmp_path):
     y = np.zeros(32, np.int32)
     model = jf.models.MLP((4, 2))
     params = model.init(jax.random.key(0), x[:1])
-    loss_fn = jf.losses.supervised(model, optax.losses.softmax_cross_entropy_with_integer_labels)
-    state = TrainState.create(params, optax.sgd(0.1))
+    loss_fn = jf.losses.supervised(
+        model, lambda y, out: optax.losses.softmax_cross_entropy_with_integer_labels(out, y)
+    )
+    state = TrainState.create(params, optax.sgd(0.1), key=jax.random.key(0))
     state, _ = jf.train.fit(
         state,
         loss_fn,

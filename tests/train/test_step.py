@@ -3,6 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxfound.losses import Loss
 from jaxfound.train import TrainState, make_step
 
 
@@ -41,11 +42,11 @@ def test_step_is_pure_and_key_threads_deterministically():
 
 
 def test_step_with_model_state():
-    def loss(p, ms, b, key):
-        return jnp.sum(p**2), ({"seen": ms + 1.0}, ms + 1.0)
+    def loss(p, b, key, ms):
+        return jnp.sum(p**2), {"seen": ms + 1.0}, ms + 1.0
 
     state = TrainState.create(jnp.ones(2), optax.sgd(0.5), model_state=jnp.array(0.0))
-    step = make_step(loss, has_model_state=True)
+    step = make_step(Loss(loss, stateful=True))
     state, aux = step(state, None)
     state, aux = step(state, None)
     assert float(state.model_state) == 2.0
@@ -59,3 +60,20 @@ def test_apply_gradients_forwards_lbfgs_arguments():
         v, g = jax.value_and_grad(f)(state.params)
         state = state.apply_gradients(g, value=v, grad=g, value_fn=f)
     np.testing.assert_allclose(state.params, 2.0, atol=1e-5)
+
+
+def test_make_step_with_lbfgs_passes_no_key_and_reports_only_the_loss():
+    keys = []
+
+    def loss(p, b, key):
+        keys.append(key)  # at trace time: every call the step makes
+        return jnp.sum((p - 2.0) ** 2), {"extra": jnp.sum(p)}
+
+    state = TrainState.create(jnp.zeros(3), optax.lbfgs(), key=jax.random.key(0))
+    step = jax.jit(make_step(loss))
+    for _ in range(5):
+        state, aux = step(state, None)
+    assert keys and all(k is None for k in keys)
+    assert set(aux) == {"loss"}
+    np.testing.assert_allclose(state.params, 2.0, atol=1e-5)
+    np.testing.assert_allclose(aux["loss"], 0.0, atol=1e-8)

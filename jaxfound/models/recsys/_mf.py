@@ -30,7 +30,8 @@ import numpy as np
 
 from jaxfound import _validate as V
 from jaxfound import errors
-from jaxfound.typing import Array, ArrayLike, LossFn, Params, PRNGKey
+from jaxfound.losses._loss import Loss
+from jaxfound.typing import Array, ArrayLike, Params, PRNGKey
 
 __all__ = ["MatrixFactorization", "rating_loss", "predict_ratings", "recommend"]
 
@@ -115,7 +116,7 @@ def _check_ratings(model: MatrixFactorization, data, name: str = "data") -> None
     _check_ids(model, ids[:, 0], ids[:, 1], names)
 
 
-def rating_loss(model: MatrixFactorization, l2: float = 0.05) -> LossFn:
+def rating_loss(model: MatrixFactorization, l2: float = 0.05) -> Loss:
     r"""Regularised squared error on ``(ids, ratings)`` batches, for `jaxfound.train.fit`.
 
     ``loss = mean((r - r̂)²) + l2 · mean(‖p_u‖² + ‖q_i‖² + b_u² + b_i²)``;
@@ -132,8 +133,8 @@ def rating_loss(model: MatrixFactorization, l2: float = 0.05) -> LossFn:
       l2: the per-rating penalty $\lambda$.
 
     Returns:
-      ``loss_fn(params, (ids, ratings), key) -> (loss, aux)``, with the data check as
-      ``loss_fn.check``.
+      A `jaxfound.losses.Loss` ``(params, (ids, ratings), key) -> (loss, aux)`` with the
+      data check as ``loss.check``.
 
     Raises:
       ValidationError: ``l2`` is negative.
@@ -167,9 +168,7 @@ def rating_loss(model: MatrixFactorization, l2: float = 0.05) -> LossFn:
         del params
         _check_ratings(model, data, name)
 
-    # the `jaxfound.losses.Loss` protocol's `check(params, data, name)`
-    loss_fn.check = check  # type: ignore[attr-defined]
-    return loss_fn
+    return Loss(loss_fn, check)
 
 
 def predict_ratings(

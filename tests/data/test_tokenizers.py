@@ -44,7 +44,8 @@ def test_tiny_shakespeare_vocabulary_is_nanogpts():
     tok = fit_char_tokenizer(text)
     chars, ids = nanogpt_ids(text)
     assert tok.vocab_size == 65  # prepare.py: "vocab size: 65"
-    assert "".join(tok.vocab.chars) == "\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    printed = "\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # prepare.py
+    assert "".join(tok.vocab.chars) == printed
     np.testing.assert_array_equal(tok.encode(text), ids)
 
 

@@ -118,13 +118,15 @@ def generate(
         out = prompt
     else:
         keys = jax.random.split(jax.random.key(0) if key is None else key, n)
+        k = cfg.vocab_size if top_k is None else top_k
         out = _generate(model, params, prompt, keys, jnp.float32(temperature or 1.0),
-                        n, top_k, greedy)
+                        jnp.int32(k), n, greedy)
     return out[0] if single else out
 
 
-@partial(jax.jit, static_argnums=(0, 5, 6, 7))
-def _generate(model, params, prompt, keys, temperature, n: int, top_k, greedy: bool):
+@partial(jax.jit, static_argnums=(0, 6, 7))
+def _generate(model, params, prompt, keys, temperature, top_k, n: int, greedy: bool):
+    # temperature and top_k are traced: one compilation serves all their values
     cfg = model.config
     b, t0 = prompt.shape
     block = cfg.block_size
@@ -136,9 +138,8 @@ def _generate(model, params, prompt, keys, temperature, n: int, top_k, greedy: b
         if greedy:
             return jnp.argmax(logits, axis=-1)
         logits = logits.astype(jnp.float32) / temperature
-        if top_k is not None:
-            kth = jax.lax.top_k(logits, top_k)[0][:, -1:]
-            logits = jnp.where(logits < kth, -jnp.inf, logits)
+        kth = jnp.take(jnp.sort(logits, axis=-1), cfg.vocab_size - top_k, axis=-1)
+        logits = jnp.where(logits < kth[:, None], -jnp.inf, logits)
         return jax.random.categorical(key, logits, axis=-1)
 
     def put(out, s, tok):
@@ -161,5 +162,6 @@ def _generate(model, params, prompt, keys, temperature, n: int, top_k, greedy: b
 
     n_cached = int(np.clip(block - t0, 0, n))
     out, _, last = jax.lax.fori_loop(0, n_cached, cached, (out, cache, logits[:, -1]))
-    out, _ = jax.lax.fori_loop(n_cached, n, sliding, (out, last))
+    if n > n_cached:  # (traced only when needed: the window must fit in the buffer)
+        out, _ = jax.lax.fori_loop(n_cached, n, sliding, (out, last))
     return out

@@ -277,8 +277,10 @@ def positive_int(value, name: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
-def token_ids(x, name: str, vocab_size: int, *, ndim: int | Sequence[int] = (1, 2)):
+def token_ids(x, name: str, vocab_size: int | None, *, ndim: int | Sequence[int] = (1, 2)):
     """Validate integer token ids of rank ``ndim``, in ``[0, vocab_size)`` when concrete.
+
+    ``vocab_size=None`` checks only that the ids are non-negative.
 
     Rank and dtype are static, so they are checked under ``jax.jit`` too; the range only
     on concrete values (NumPy, or JAX arrays outside a trace). Returns ``x`` unchanged
@@ -296,7 +298,7 @@ def token_ids(x, name: str, vocab_size: int, *, ndim: int | Sequence[int] = (1, 
         return x
     arr = np.asarray(x)
     lo, hi = int(arr.min()), int(arr.max())
-    if lo < 0 or hi >= vocab_size:
+    if lo < 0 or (vocab_size is not None and hi >= vocab_size):
         raise errors.ValidationError(
             f"{name} holds ids in [{lo}, {hi}], outside the vocabulary [0, {vocab_size}); "
             "encode with the model's tokenizer, or build the model with a vocab_size at "

@@ -123,7 +123,7 @@ def next_token_loss(
     """
     block_size = _validate.positive_int(block_size, "block_size")
     batch_size = _validate.positive_int(batch_size, "batch_size")
-    tokens = np.asarray(_validate.token_ids(tokens, "tokens", np.iinfo(np.int64).max, ndim=1))
+    tokens = np.asarray(_validate.token_ids(tokens, "tokens", None, ndim=1))
     n = tokens.shape[0]
     if n < 2:
         raise errors.ValidationError(

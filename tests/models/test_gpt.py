@@ -124,7 +124,7 @@ def _from_torch(ref, cfg):
     return {"params": jax.tree_util.tree_map(jnp.asarray, p)}
 
 
-@pytest.mark.parametrize("bias, attn", [(True, "xla"), (False, "explicit")])
+@pytest.mark.parametrize("bias, attn", [(True, "auto"), (False, "xla")])
 def test_same_function_as_nanogpt_given_its_weights(bias, attn):
     torch, ng = nanogpt()
     torch.manual_seed(0)
@@ -177,11 +177,17 @@ def test_shapes_and_hidden_states_give_the_logits():
 
 
 def test_untied_head_is_its_own_matrix():
+    # an untied head holding the transposed embedding computes the tied model's logits
+    _, params = init(GPTConfig(**TINY))
+    wte = params["params"]["wte"]["embedding"]
+    untied = {"params": {**params["params"], "lm_head": {"kernel": wte.T}}}
     cfg = GPTConfig(**TINY, tie_embeddings=False)
-    model, params = init(cfg)
-    tokens = TOKENS
-    logits, hidden = run(cfg, params, tokens, return_hidden=True)
-    np.testing.assert_allclose(hidden @ params["params"]["lm_head"]["kernel"], logits,
+    assert jax.tree_util.tree_structure(untied) == jax.tree_util.tree_structure(shapes(cfg))
+    np.testing.assert_allclose(run(cfg, untied, TOKENS), run(GPTConfig(**TINY), params, TOKENS),
+                               rtol=1e-5, atol=1e-5)
+    # and it is used: another head matrix, other logits
+    other = {"params": {**untied["params"], "lm_head": {"kernel": 2 * wte.T}}}
+    np.testing.assert_allclose(run(cfg, other, TOKENS), 2 * run(cfg, untied, TOKENS),
                                rtol=1e-5, atol=1e-5)
 
 
@@ -197,50 +203,48 @@ def test_causal_a_token_changes_only_later_logits():
 
 def test_attention_kernels_agree_and_auto_resolves():
     q, k, v = jax.random.normal(jax.random.key(0), (3, 2, 12, 3, 8))
-    a = attention(q, k, v, None, implementation="xla")
-    e = attention(q, k, v, None, implementation="explicit")
-    np.testing.assert_allclose(a, e, atol=1e-5)
-    # an explicit mask over a longer key axis (the cache layout): query t at position 4 + t
     kk, vv = jnp.concatenate([k, k], 1), jnp.concatenate([v, v], 1)
+    # an explicit mask over a longer key axis (the cache layout): query t at position 4 + t
     mask = jnp.arange(24)[None, :] <= (4 + jnp.arange(12))[:, None]
-    np.testing.assert_allclose(attention(q, kk, vv, mask, implementation="xla"),
-                               attention(q, kk, vv, mask, implementation="explicit"), atol=1e-5)
+
+    @jax.jit
+    def both(q, k, v, kk, vv, mask):
+        return [(attention(q, k, v, None, implementation=i),
+                 attention(q, kk, vv, mask, implementation=i)) for i in ("xla", "explicit")]
+
+    (a, am), (e, em) = both(q, k, v, kk, vv, mask)
+    np.testing.assert_allclose(a, e, atol=1e-5)
+    np.testing.assert_allclose(am, em, atol=1e-5)
+    # causal: the first query sees only the first key, so it returns the first value
+    np.testing.assert_allclose(e[:, 0], v[:, 0], atol=1e-6)
     assert resolve_attention("auto", "cpu") == "explicit"
     assert resolve_attention("auto", "gpu") == "xla"
     assert resolve_attention("xla", "cpu") == "xla"
-    # whole models: same parameters, same logits
-    tokens = TOKENS
+    # whole models: same parameters, same logits from the kernel "auto" does not pick
     _, params = init(GPTConfig(**TINY))
-    outs = [run(GPTConfig(**TINY, attention=a), params, tokens) for a in ("xla", "explicit")]
-    np.testing.assert_allclose(outs[0], outs[1], atol=1e-5)
+    other = "xla" if resolve_attention("auto") == "explicit" else "explicit"
+    np.testing.assert_allclose(run(GPTConfig(**TINY, attention=other), params, TOKENS),
+                               run(GPTConfig(**TINY), params, TOKENS), atol=1e-5)
 
 
-@pytest.mark.parametrize("attn", ["xla", "explicit"])
-def test_dropout_only_in_training_mode(attn):
-    cfg = GPTConfig(**TINY, dropout=0.25, attention=attn)
+def test_dropout_only_in_training_mode_and_attention_weights_only_in_explicit():
     _, params = init(GPTConfig(**TINY))
-    tokens = TOKENS
-    ev = run(cfg, params, tokens)
-    np.testing.assert_allclose(ev, run(GPTConfig(**TINY), params, tokens), atol=1e-6)
-    t1 = run(cfg, params, tokens, jax.random.key(1), deterministic=False)
-    t2 = run(cfg, params, tokens, jax.random.key(2), deterministic=False)
-    t1b = run(cfg, params, tokens, jax.random.key(1), deterministic=False)
+    drop = {a: GPTConfig(**TINY, dropout=0.25, attention=a) for a in ("xla", "explicit")}
+    ev = run(drop["explicit"], params, TOKENS)
+    np.testing.assert_allclose(ev, run(GPTConfig(**TINY), params, TOKENS), atol=1e-6)
+    t1 = run(drop["explicit"], params, TOKENS, jax.random.key(1), deterministic=False)
+    t2 = run(drop["explicit"], params, TOKENS, jax.random.key(2), deterministic=False)
+    t1b = run(drop["explicit"], params, TOKENS, jax.random.key(1), deterministic=False)
     assert not np.allclose(t1, ev, atol=1e-3) and not np.allclose(t1, t2, atol=1e-3)
     np.testing.assert_array_equal(t1, t1b)
-
-
-def test_attention_weight_dropout_only_in_the_explicit_kernel():
     # the weights' dropout as a function: dropping every weight leaves zero output
     q, k, v = jax.random.normal(jax.random.key(0), (3, 1, 6, 2, 4))
     zero = attention(q, k, v, None, implementation="explicit", weights_dropout=jnp.zeros_like)
     np.testing.assert_array_equal(zero, 0)
     # in the model: the kernels share every other dropout mask (Flax derives each from its
     # module's path), so their training outputs differ by the attention-weight dropout
-    tokens = TOKENS
-    _, params = init(GPTConfig(**TINY))
-    out = {a: run(GPTConfig(**TINY, dropout=0.25, attention=a), params, tokens,
-                  jax.random.key(3), deterministic=False) for a in ("xla", "explicit")}
-    assert not np.allclose(out["xla"], out["explicit"], atol=1e-3)
+    tx = run(drop["xla"], params, TOKENS, jax.random.key(1), deterministic=False)
+    assert not np.allclose(tx, t1, atol=1e-3) and not np.allclose(tx, ev, atol=1e-3)
 
 
 # --- bad input ---------------------------------------------------------------------------

@@ -48,6 +48,7 @@ def test_page_has_the_sections():
     assert "## Training" in PAGE.read_text()
 
 
+@pytest.mark.slow  # compiles a training step: ~10 s on a quiet 2-core machine, more if shared
 def test_write_your_own_loop_lowers_the_loss_in_30_steps(tmp_path):
     ns = run_until(tmp_path, "Write your own loop")
     losses = ns["losses"]

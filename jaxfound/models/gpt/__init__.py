@@ -11,7 +11,7 @@ from jaxfound.models.gpt._attention import (
     init_cache,
     resolve_attention,
 )
-from jaxfound.models.gpt._block import MLP, Block
+from jaxfound.models.gpt._block import Block, FeedForward
 from jaxfound.models.gpt._config import ATTENTION, GPTConfig, check_vocab, num_params
 from jaxfound.models.gpt._generate import generate
 from jaxfound.models.gpt._model import GPT
@@ -23,8 +23,8 @@ __all__ = [
     "CausalSelfAttention",
     "GPT",
     "GPTConfig",
+    "FeedForward",
     "KVCache",
-    "MLP",
     "attention",
     "check_vocab",
     "generate",

@@ -11,7 +11,7 @@ from jaxfound.models.gpt._attention import CausalSelfAttention, KVCache
 from jaxfound.models.gpt._config import GPTConfig
 from jaxfound.typing import Array
 
-__all__ = ["MLP", "Block", "layer_norm"]
+__all__ = ["FeedForward", "Block", "layer_norm"]
 
 
 def layer_norm(config: GPTConfig, name: str | None = None) -> nn.LayerNorm:
@@ -19,8 +19,8 @@ def layer_norm(config: GPTConfig, name: str | None = None) -> nn.LayerNorm:
     return nn.LayerNorm(epsilon=1e-5, use_bias=config.bias, name=name)
 
 
-class MLP(nn.Module):
-    r"""$\mathrm{drop}(W_2\, \mathrm{GELU}(W_1 x + b_1) + b_2)$ with $W_1$ of width $4C$.
+class FeedForward(nn.Module):
+    r"""nanoGPT's ``MLP``: $\mathrm{drop}(W_2\, \mathrm{GELU}(W_1 x + b_1) + b_2)$, width $4C$.
 
     GELU is the exact (erf) one, as ``torch.nn.GELU()`` in nanoGPT; $W_2$ (``c_proj``)
     starts with std $0.02 / \sqrt{2 L}$ (GPT-2's scaled residual initialisation).
@@ -57,6 +57,6 @@ class Block(nn.Module):
         else:
             a, cache = attn(h, deterministic=deterministic, cache=cache, pos=pos)
             x = x + a
-        x = x + MLP(self.config, name="mlp")(layer_norm(self.config, "ln_2")(x),
+        x = x + FeedForward(self.config, name="mlp")(layer_norm(self.config, "ln_2")(x),
                                              deterministic=deterministic)
         return x if cache is None else (x, cache)

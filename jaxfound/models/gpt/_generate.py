@@ -100,7 +100,9 @@ def generate(
             f"it to its last {cfg.block_size} tokens (prompt[..., -{cfg.block_size}:])."
         )
     n = _validate.positive_int(max_new_tokens, "max_new_tokens", minimum=0)
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not (
+    if isinstance(temperature, bool) or not isinstance(
+        temperature, (int, float, np.integer, np.floating)
+    ) or not (
         math.isfinite(temperature) and temperature >= 0
     ):
         raise errors.ValidationError(
@@ -119,7 +121,7 @@ def generate(
     else:
         keys = jax.random.split(jax.random.key(0) if key is None else key, n)
         k = cfg.vocab_size if top_k is None else top_k
-        out = _generate(model, params, prompt, keys, jnp.float32(temperature or 1.0),
+        out = _generate(model, params, prompt, keys, jnp.float32(float(temperature) or 1.0),
                         jnp.int32(k), n, greedy)
     return out[0] if single else out
 

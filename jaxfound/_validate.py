@@ -31,6 +31,19 @@ __all__ = [
     "class_labels",
     "n_features_match",
     "full_rank",
+    "whole_number",
+    "nonnegative_scalar",
+    "required_key",
+    "indices",
+    "any_array",
+    "prediction_pair",
+    "optional_sample_weights",
+    "labels_in_range",
+    "n_classes_of",
+    "hyperparameter",
+    "estimator",
+    "positive_int",
+    "token_ids",
 ]
 
 
@@ -473,3 +486,49 @@ def estimator(est, key=None, name: str = "estimator") -> None:
             f"{name} {est.name!r} draws random numbers (needs_key=True): pass key= (a "
             "jax.random.key); fold i then fits with jax.random.fold_in(key, i)."
         )
+
+
+def positive_int(value, name: str, *, minimum: int = 1) -> int:
+    """``value`` as a Python ``int`` ``>= minimum``; raise `ValidationError` otherwise.
+
+    Sizes that fix array shapes (batch sizes, lengths, counts) must be concrete Python
+    integers, also under ``jax.jit`` (pass them as static arguments).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise errors.ValidationError(
+            f"{name}={value!r} must be a Python int >= {minimum} (under jax.jit pass it as a "
+            "static argument)."
+        )
+    if value < minimum:
+        raise errors.ValidationError(f"{name}={value} must be an int >= {minimum}.")
+    return int(value)
+
+
+def token_ids(x, name: str, vocab_size: int | None, *, ndim: int | Sequence[int] = (1, 2)):
+    """Validate integer token ids of rank ``ndim``, in ``[0, vocab_size)`` when concrete.
+
+    ``vocab_size=None`` checks only that the ids are non-negative.
+
+    Rank and dtype are static, so they are checked under ``jax.jit`` too; the range only
+    on concrete values (NumPy, or JAX arrays outside a trace). Returns ``x`` unchanged
+    (a list becomes a NumPy array).
+    """
+    if not hasattr(x, "shape"):
+        x = np.asarray(x)
+    check_ndim(x, name, ndim)
+    if np.dtype(x.dtype).kind not in "iu":
+        raise errors.DTypeError(
+            f"{name} has dtype {x.dtype}; token ids must be integers (from a tokenizer's "
+            "encode)."
+        )
+    if is_traced(x) or np.size(x) == 0:
+        return x
+    arr = np.asarray(x)
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0 or (vocab_size is not None and hi >= vocab_size):
+        raise errors.ValidationError(
+            f"{name} holds ids in [{lo}, {hi}], outside the vocabulary [0, {vocab_size}); "
+            "encode with the model's tokenizer, or build the model with a vocab_size at "
+            "least the tokenizer's."
+        )
+    return x

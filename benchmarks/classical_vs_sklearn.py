@@ -9,7 +9,8 @@ share of test decision values whose signs agree.
 
 Part 2 — model selection. A C × gamma grid of RBF SVMs with 5-fold stratified cross-validation
 (the same folds for both): scikit-learn runs ``GridSearchCV(SVC(), grid, cv=folds, n_jobs=2,
-refit=False)``; jaxfound runs ``jf.stats.grid_search(..., n_jobs=2)``, the same two jobs: the
+refit=False)``; jaxfound runs ``jf.stats.grid_search(svm.svc(), grid, X, y, folds,
+n_jobs=2)``, the same two jobs: the
 longest grid axis split in two halves (snake order), each one vmapped, compiled call over all
 its grid points × folds (0/1 fold masks), run concurrently on two threads. The one-job call
 (the whole grid in one compiled call) is timed too, and its scores must equal the two-job
@@ -18,21 +19,29 @@ as "first call"); the timed calls reuse the cached executables, which is what re
 selection on same-shaped data costs. Equal accuracy is checked on the mean CV score of every
 grid point and on the chosen (C, gamma). A third grid searches the depth (1..8) of a CART
 classifier against ``GridSearchCV(DecisionTreeClassifier(), {"max_depth": ...})``: one
-compiled depth-8 fit with a traced ``depth_limit`` serves every depth.
+compiled depth-8 fit (``trees.cart_classifier(max_depth=8)``) with a traced ``depth_limit``
+serves every depth (written against the trees estimator names; until the trees branch is
+merged, pass ``--no-tree-grid``).
 
 Data: scikit-learn's embedded breast-cancer, wine, digits (classification) and diabetes
-(regression) sets, a stratified 75/25 split (random_state=0) standardised on the training part.
+(regression) sets, a stratified 75/25 split (random_state=0) standardised on the training part
+(embedded, so there is no ``--data`` option). The output ends with one machine-readable line
+``RESULT key=value ...``: the test score of each model row (``<model>_<data>_jf`` and
+``..._sk``) and, per grid, the speed-up over ``GridSearchCV(n_jobs=2)`` with two and with one
+job (``grid_<model>_<data>_speedup2`` / ``_speedup1``) and the largest difference of the mean
+CV accuracy over the grid.
 
 To add a model, append a `Row` to `contenders` (or a `Grid` to
 `grids`).
 
 Run:  python benchmarks/classical_vs_sklearn.py [--repeats 5] [--quick] [--digits-grid]
-          [--no-grid | --grid-only] [--markdown FILE]
+          [--no-grid | --grid-only] [--no-tree-grid] [--markdown FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -90,9 +99,11 @@ class Row(NamedTuple):
 
 
 def _svc(kernel, C=1.0, gamma="scale"):
+    est = svm.svc(kernel=kernel, C=C, gamma=gamma)
+
     def jf_fn(Xtr, ytr, Xte):
-        p = svm.fit(Xtr, ytr, C=C, kernel=kernel, gamma=gamma)
-        return svm.predict(p, Xte).block_until_ready(), svm.decision_function(p, Xte)
+        p = est.fit(Xtr, ytr)
+        return est.predict(p, Xte).block_until_ready(), est.decision_function(p, Xte)
 
     def sk_fn(Xtr, ytr, Xte):
         m = SVC(C=C, kernel=kernel, gamma=gamma, decision_function_shape="ovo").fit(Xtr, ytr)
@@ -102,9 +113,11 @@ def _svc(kernel, C=1.0, gamma="scale"):
 
 
 def _linear_svc(C=1.0):
+    est = svm.linear_svc(C=C)
+
     def jf_fn(Xtr, ytr, Xte):
-        p = svm.fit_linear(Xtr, ytr, C=C)
-        return svm.linear_predict(p, Xte), svm.linear_decision_function(p, Xte)
+        p = est.fit(Xtr, ytr)
+        return est.predict(p, Xte), est.decision_function(p, Xte)
 
     def sk_fn(Xtr, ytr, Xte):
         from sklearn.svm import LinearSVC
@@ -116,8 +129,10 @@ def _linear_svc(C=1.0):
 
 
 def _logistic(C=1.0):
+    est = linear.logistic(C=C)
+
     def jf_fn(Xtr, ytr, Xte):
-        return linear.logistic_predict(linear.fit_logistic(Xtr, ytr, C=C), Xte), None
+        return est.predict(est.fit(Xtr, ytr), Xte), None
 
     def sk_fn(Xtr, ytr, Xte):
         return LogisticRegression(C=C, max_iter=1000).fit(Xtr, ytr).predict(Xte), None
@@ -126,12 +141,14 @@ def _logistic(C=1.0):
 
 
 def _ols():
-    return (lambda Xtr, ytr, Xte: (linear.predict(linear.fit_ols(Xtr, ytr), Xte), None),
+    est = linear.ols()
+    return (lambda Xtr, ytr, Xte: (est.predict(est.fit(Xtr, ytr), Xte), None),
             lambda Xtr, ytr, Xte: (LinearRegression().fit(Xtr, ytr).predict(Xte), None))
 
 
 def _ridge(alpha=1.0):
-    return (lambda Xtr, ytr, Xte: (linear.predict(linear.fit_ridge(Xtr, ytr, alpha), Xte), None),
+    est = linear.ridge(alpha)
+    return (lambda Xtr, ytr, Xte: (est.predict(est.fit(Xtr, ytr), Xte), None),
             lambda Xtr, ytr, Xte: (Ridge(alpha=alpha).fit(Xtr, ytr).predict(Xte), None))
 
 
@@ -215,35 +232,31 @@ def _fmt_row(r: dict) -> str:
 
 
 class Grid(NamedTuple):
-    """A cross-validated grid: jaxfound ``fit(X, y, w, **hp)``/``predict`` vs a sklearn model."""
+    """A cross-validated grid: a jaxfound estimator vs a scikit-learn model.
+
+    ``grid`` holds scikit-learn's names; ``rename`` maps them to the jaxfound estimator's
+    traced hyper-parameters where they differ (a tree's ``max_depth`` is ``depth_limit``).
+    """
 
     model: str
     data: str
-    fit: Callable
-    predict: Callable
-    estimator: Callable
+    estimator: Callable  # () -> jaxfound Estimator
+    sklearn: Callable  # () -> scikit-learn estimator
     grid: dict
+    rename: dict = {}
 
 
-def _svc_fit(X, y, w, C, gamma):
-    return svm.fit(X, y, C=C, gamma=gamma, sample_weight=w)
-
-
-def _tree_fit(X, y, w, max_depth):
-    # one layout of depth 8; the traced depth_limit makes each grid point a max_depth tree
-    return trees.fit_classifier(X, y, max_depth=8, sample_weight=w, depth_limit=max_depth)
-
-
-def grids(digits: bool) -> list[Grid]:
+def grids(digits: bool, tree_grid: bool = True) -> list[Grid]:
     g = {"C": np.logspace(-1, 2, 6), "gamma": np.logspace(-3, 0, 6)}
-    out = [Grid("SVC rbf 6x6 grid", d, _svc_fit, svm.predict, SVC, g)
-           for d in ("breast_cancer", "wine")]
-    out.append(Grid("CART depth 1..8", "breast_cancer", _tree_fit, trees.predict,
-                    lambda: DecisionTreeClassifier(random_state=0),
-                    {"max_depth": np.arange(1, 9)}))
+    out = [Grid("SVC rbf 6x6 grid", d, svm.svc, SVC, g) for d in ("breast_cancer", "wine")]
+    if tree_grid:  # one layout of depth 8; the traced depth_limit makes each point a tree
+        out.append(Grid("CART depth 1..8", "breast_cancer",
+                        lambda: trees.cart_classifier(max_depth=8),
+                        lambda: DecisionTreeClassifier(random_state=0),
+                        {"max_depth": np.arange(1, 9)}, {"max_depth": "depth_limit"}))
     if digits:  # 45 one-vs-one problems per fit (about a minute with compilation)
         small = {"C": np.logspace(-1, 2, 4), "gamma": np.logspace(-3, -1, 3)}
-        out.append(Grid("SVC rbf 4x3 grid", "digits", _svc_fit, svm.predict, SVC, small))
+        out.append(Grid("SVC rbf 4x3 grid", "digits", svm.svc, SVC, small))
     return out
 
 
@@ -259,14 +272,16 @@ def _one_grid(g: Grid, repeats: int) -> dict:
     Xtr, _, ytr, _ = load(g.data)
     folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(Xtr, ytr))
 
+    jf_grid = {g.rename.get(k, k): v for k, v in g.grid.items()}
+
     def jf_stats(n_jobs):
-        res = jf.stats.grid_search(g.fit, g.predict, jf.stats.accuracy, Xtr, ytr, g.grid,
-                                   folds, n_jobs=n_jobs)
+        res = jf.stats.grid_search(g.estimator(), jf_grid, Xtr, ytr, folds,
+                                   metric=jf.stats.accuracy, n_jobs=n_jobs)
         jax.block_until_ready(res.scores)
         return res
 
     def sk_grid():
-        return GridSearchCV(g.estimator(), g.grid, cv=folds, n_jobs=2, refit=False).fit(
+        return GridSearchCV(g.sklearn(), g.grid, cv=folds, n_jobs=2, refit=False).fit(
             Xtr, ytr)
 
     first_call, _ = _time(lambda: jf_stats(2))  # traces and compiles; later calls reuse it
@@ -317,22 +332,46 @@ def main(argv=None):
     ap.add_argument("--grid-only", action="store_true", help="only the grid-search part")
     ap.add_argument("--digits-grid", action="store_true",
                     help="also the (slow) 4x3 digits grid")
+    ap.add_argument("--no-tree-grid", action="store_true",
+                    help="skip the CART depth grid (needs the trees estimators)")
     ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = ap.parse_args(argv)
     print(f"jax {jax.__version__} on {jax.default_backend()}, float32; medians of "
           f"{args.repeats} interleaved repeats after one warm-up call each\n")
-    rows, lines = [], []
+    rows, gres, lines = [], [], []
     if not args.grid_only:
         print(ROW_HEADER)
         rows = run_rows(contenders(args.quick), args.repeats)
         lines = [ROW_HEADER, *map(_fmt_row, rows)]
     if not args.no_grid:
         print("\n" + GRID_HEADER)
-        gres = run_grids(grids(args.digits_grid), max(1, min(args.repeats, 3)))
+        gres = run_grids(grids(args.digits_grid, not args.no_tree_grid),
+                         max(1, min(args.repeats, 3)))
         lines += ["", GRID_HEADER, *map(_fmt_grid, gres)]
     if args.markdown:
         args.markdown.write_text("\n".join(lines) + "\n")
+    print("\n" + result_line(rows, gres))
     return rows
+
+
+def _key(*parts: str) -> str:
+    return re.sub(r"[^0-9a-zA-Z]+", "_", "_".join(parts)).strip("_").lower()
+
+
+def result_line(rows: list[dict], grid_rows: list[dict]) -> str:
+    """``RESULT key=value ...``: test scores per model row, speed-ups and accuracy gaps per
+    grid (the headline figures of the tables)."""
+    out = {}
+    for r in rows:
+        k = _key(r["model"], r["data"])
+        out[f"{k}_jf"], out[f"{k}_sk"] = r["jf_score"], r["sk_score"]
+    for r in grid_rows:
+        k = _key("grid", r["model"], r["data"])
+        out[f"{k}_speedup2"] = r["sk"] / r["stats"]
+        out[f"{k}_speedup1"] = r["sk"] / r["one"]
+        out[f"{k}_best_cv_acc"] = r["jf_best_score"]
+        out[f"{k}_max_diff"] = r["max_diff"]
+    return "RESULT " + " ".join(f"{k}={v:.4g}" for k, v in out.items())
 
 
 if __name__ == "__main__":

@@ -12,11 +12,27 @@ stratified cross-validation × 2 seeds; jaxfound fits all 10 forests in ONE comp
 (the fold is a 0/1 sample weight, vmapped with the seed), scikit-learn fits them one after
 the other.
 
+jaxfound's models are the estimators of `jaxfound.models.trees`
+(``cart_classifier(max_depth=d)``, ``cart_regressor``, ``forest_classifier(n_estimators=T,
+max_depth=d)``, whose ``fit`` requires ``key=``).
+
 Timing: each contender is called once first (jaxfound compiles; shown as "first call"),
 then both run interleaved ``--repeats`` times and the medians are reported with their
 ratio (jaxfound time / scikit-learn time; < 1 means jaxfound is faster).
 
+Data: the data sets are the ones embedded in scikit-learn (``sklearn.datasets.load_*``); no
+file is read, so there is no ``--data`` option.
+
+Output: the markdown tables, then ONE last line ``RESULT key=value ...`` with the headline
+figures: per data set and depth the 5-fold CV score of jaxfound's tree and scikit-learn's
+(``tree_<data>_d<depth>_cv_jf`` / ``_cv_sk``) and their time ratio (``_ratio``); per data
+set the forest CV accuracy (``forest_<data>_cv_jf`` / ``_cv_sk``, ``_ratio``); the median
+time ratios of the single-split tables (``tree_split_ratio_median``,
+``forest_split_ratio_median`` against ``n_jobs=1``) and the largest CV gaps
+(``tree_cv_max_abs_gap``, ``forest_cv_max_abs_gap``, in points).
+
 Run:  python benchmarks/trees_vs_sklearn.py [--repeats 3] [--quick] [--markdown FILE]
+(``--quick``: fewer data sets, 20-tree forests; the quickest mode.)
 """
 
 from __future__ import annotations
@@ -97,7 +113,8 @@ def tree_rows(quick, repeats):
         for depth in (3, 6):
 
             def jf_fn(Xtr, ytr, Xte, depth=depth):
-                return trees.predict(trees.fit_classifier(Xtr, ytr, max_depth=depth), Xte)
+                est = trees.cart_classifier(max_depth=depth)  # cached: the same each call
+                return est.predict(est.fit(Xtr, ytr), Xte)
 
             def sk_fn(Xtr, ytr, Xte, depth=depth):
                 clf = DecisionTreeClassifier(max_depth=depth, random_state=0)
@@ -107,7 +124,8 @@ def tree_rows(quick, repeats):
     for depth in (3, 6):
 
         def jf_r(Xtr, ytr, Xte, depth=depth):
-            return trees.predict(trees.fit_regressor(Xtr, ytr, max_depth=depth), Xte)
+            est = trees.cart_regressor(max_depth=depth)
+            return est.predict(est.fit(Xtr, ytr), Xte)
 
         def sk_r(Xtr, ytr, Xte, depth=depth):
             reg = DecisionTreeRegressor(max_depth=depth, random_state=0)
@@ -120,13 +138,11 @@ def tree_rows(quick, repeats):
 def forest_rows(quick, repeats, n_estimators, depth):
     rows = []
     sets = ["wine", "breast_cancer"] + ([] if quick else ["digits"])
+    est = trees.forest_classifier(n_estimators=n_estimators, max_depth=depth)
     for data in sets:
 
         def jf_fn(Xtr, ytr, Xte):
-            f = trees.fit_forest_classifier(
-                Xtr, ytr, n_estimators=n_estimators, max_depth=depth, key=jax.random.key(0)
-            )
-            return trees.predict(f, Xte)
+            return est.predict(est.fit(Xtr, ytr, key=jax.random.key(0)), Xte)
 
         def sk(n_jobs):
             def fn(Xtr, ytr, Xte):
@@ -146,20 +162,17 @@ def forest_rows(quick, repeats, n_estimators, depth):
 
 def cv_rows(n_estimators, depth, sets=("wine", "breast_cancer"), k=5, seeds=2):
     out = []
+    est = trees.forest_classifier(n_estimators=n_estimators, max_depth=depth)
     for data in sets:
         X, y = LOADERS[data](return_X_y=True)
         masks = np.zeros((k, len(y)), np.float32)
         for i, (tr, _) in enumerate(StratifiedKFold(k, shuffle=True, random_state=0).split(X, y)):
             masks[i, tr] = 1
-        n_classes = int(y.max()) + 1
 
-        def fit_all(masks, keys, X=X, y=y, n_classes=n_classes):
-            one = lambda w, key: trees.fit_forest_classifier(  # noqa: E731
-                X, y, n_estimators=n_estimators, max_depth=depth, n_classes=n_classes,
-                sample_weight=w, key=key,
-            )  # fmt: skip
+        def fit_all(masks, keys, X=X, y=y):
+            one = lambda w, key: est.fit(X, y, sample_weight=w, key=key)  # noqa: E731
             forests = jax.vmap(jax.vmap(one, (None, 0)), (0, None))(masks, keys)
-            return jax.vmap(jax.vmap(trees.predict, (0, None)), (0, None))(forests, X)
+            return jax.vmap(jax.vmap(est.predict, (0, None)), (0, None))(forests, X)
 
         keys = jax.random.split(jax.random.key(0), seeds)
         t_first, pred = _time(fit_all, jnp.asarray(masks), keys)
@@ -194,17 +207,12 @@ def cv_tree_rows(depths=(3, 5), k=5, sk_seeds=3):
         for i, (tr, _) in enumerate(split):
             masks[i, tr] = 1
         for depth in depths:
-            if regression:
-                one = lambda w, X=X, y=y, depth=depth: trees.fit_regressor(  # noqa: E731
-                    X, y, max_depth=depth, sample_weight=w
-                )
-            else:
-                one = lambda w, X=X, y=y, depth=depth: trees.fit_classifier(  # noqa: E731
-                    X, y, max_depth=depth, sample_weight=w, n_classes=int(y.max()) + 1
-                )
-            fit_all = lambda m, one=one, X=X: jax.vmap(trees.predict, (0, None))(  # noqa: E731
-                jax.vmap(one)(m), X
-            )
+            make = trees.cart_regressor if regression else trees.cart_classifier
+            est = make(max_depth=depth)
+            one = lambda w, X=X, y=y, est=est: est.fit(X, y, sample_weight=w)  # noqa: E731
+            fit_all = lambda m, one=one, X=X, est=est: jax.vmap(  # noqa: E731
+                est.predict, (0, None)
+            )(jax.vmap(one)(m), X)
             t_first, pred = _time(fit_all, jnp.asarray(masks))
             t_jf, pred = _time(fit_all, jnp.asarray(masks))
             pred = np.asarray(pred)
@@ -285,17 +293,43 @@ def main(argv=None):
     a = p.parse_args(argv)
     T = 20 if a.quick else a.n_estimators
     print(f"jax {jax.__version__} on {jax.default_backend()}; repeats={a.repeats}", flush=True)
-    parts = [table(tree_rows(a.quick, a.repeats), "Single trees (CART), equal depth")]
+    split_trees = tree_rows(a.quick, a.repeats)
+    parts = [table(split_trees, "Single trees (CART), equal depth")]
     print(parts[-1], "\n", flush=True)
-    parts.append(cv_tree_table(cv_tree_rows()))
+    cv_trees = cv_tree_rows()
+    parts.append(cv_tree_table(cv_trees))
     print(parts[-1], "\n", flush=True)
-    parts.append(table(forest_rows(a.quick, a.repeats, T, a.depth), "Random forests, equal size"))
+    split_forests = forest_rows(a.quick, a.repeats, T, a.depth)
+    parts.append(table(split_forests, "Random forests, equal size"))
     print(parts[-1], "\n", flush=True)
     sets = ("wine",) if a.quick else ("wine", "breast_cancer")
-    parts.append(cv_table(cv_rows(T, a.depth, sets), T, a.depth))
-    print(parts[-1], flush=True)
+    cv_forests = cv_rows(T, a.depth, sets)
+    parts.append(cv_table(cv_forests, T, a.depth))
+    print(parts[-1], "\n", flush=True)
     if a.markdown:
         Path(a.markdown).write_text("\n\n".join(parts) + "\n")
+    print(result_line(split_trees, cv_trees, split_forests, cv_forests), flush=True)
+
+
+def result_line(split_trees, cv_trees, split_forests, cv_forests) -> str:
+    """The machine-readable last line: ``RESULT key=value ...`` (see the module docstring)."""
+    kv = {}
+    for r in cv_trees:
+        p = f"tree_{r['data']}_d{r['depth']}"
+        kv[f"{p}_cv_jf"], kv[f"{p}_cv_sk"] = f"{r['jf_score']:.2f}", f"{r['sk_score']:.2f}"
+        kv[f"{p}_ratio"] = f"{r['jf'] / r['sk']:.2f}"
+    for r in cv_forests:
+        p = f"forest_{r['data']}"
+        kv[f"{p}_cv_jf"], kv[f"{p}_cv_sk"] = f"{r['jf_score']:.2f}", f"{r['sk_score']:.2f}"
+        kv[f"{p}_ratio"] = f"{r['jf'] / r['sk']:.2f}"
+    one_job = [r for r in split_forests if r["peer"] == "sklearn n_jobs=1"]
+    for name, rows in (("tree", split_trees), ("forest", one_job)):
+        ratio = statistics.median(r["jf"] / r["sk"] for r in rows)
+        kv[f"{name}_split_ratio_median"] = f"{ratio:.2f}"
+    for name, rows in (("tree", cv_trees), ("forest", cv_forests)):
+        gap = max(abs(r["jf_score"] - r["sk_score"]) for r in rows)
+        kv[f"{name}_cv_max_abs_gap"] = f"{gap:.2f}"
+    return "RESULT " + " ".join(f"{k}={v}" for k, v in kv.items())
 
 
 if __name__ == "__main__":

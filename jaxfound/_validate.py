@@ -31,11 +31,25 @@ __all__ = [
     "class_labels",
     "n_features_match",
     "full_rank",
+    "whole_number",
+    "nonnegative_scalar",
+    "required_key",
+    "indices",
+    "any_array",
+    "prediction_pair",
+    "optional_sample_weights",
+    "labels_in_range",
+    "n_classes_of",
+    "hyperparameter",
+    "estimator",
+    "positive_int",
+    "token_ids",
 ]
 
 
 def as_numeric(x, name: str) -> np.ndarray | jax.Array:
     """Return ``x`` as a numeric array, raising `DTypeError` otherwise."""
+    arr: np.ndarray | jax.Array
     if isinstance(x, jax.Array):
         arr = x
     else:
@@ -115,7 +129,7 @@ def check_same_length(arrays: Sequence, names: Sequence[str]) -> int:
         raise errors.ShapeError(
             f"arrays must have the same number of rows (leading dimension), got {desc}."
         )
-    return lengths[0] if lengths else 0
+    return int(lengths[0]) if lengths else 0  # type: ignore[arg-type]  # None refused above
 
 
 def check_labels(y, name: str, n_classes: int | None = None) -> None:
@@ -256,4 +270,265 @@ def full_rank(X, w, fit_intercept: bool, name: str = "X") -> None:
         raise errors.SingularMatrixError(
             f"the design matrix {name} has rank {rank} < {A.shape[1]} columns (collinear or "
             "constant columns, or fewer rows than columns); drop redundant columns or add "
-            "regularisation (fit_ridge with alpha > 0).")
+            "regularisation (jaxfound.models.linear.ridge with alpha > 0).")
+
+
+# --- scalar settings and PRNG keys ---
+def whole_number(x, name: str, lo: int, hi: int | None = None, *, hint: str = ""):
+    """Validate a concrete whole number in ``[lo, hi]`` (``hi=None``: no upper bound).
+
+    Accepts Python / NumPy integers, whole floats (``2.0``) and 0-d arrays of them, and
+    returns a Python `int`; rejects bools. A traced value (a hyper-parameter inside
+    jit/vmap) is returned unchanged, unchecked. ``hint`` is appended to the message.
+
+    Example:
+      >>> whole_number(3.0, "max_depth", 1, 20)
+      3
+    """
+    if is_traced(x):
+        return x
+    ok = not isinstance(x, (bool, np.bool_, str, bytes))
+    if ok:
+        a = np.asarray(x)
+        ok = a.ndim == 0 and a.dtype.kind in "iuf" and bool(np.isfinite(a))
+        ok = ok and float(a) == round(float(a))
+        ok = ok and lo <= int(a) and (hi is None or int(a) <= hi)
+    if not ok:
+        rng = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
+        raise errors.ValidationError(f"{name}={x!r} must be a whole number {rng}{hint}.")
+    return int(a)
+
+
+def nonnegative_scalar(x, name: str):
+    """Validate a concrete finite real scalar ``>= 0`` and return it as a `float`.
+
+    A traced value is returned unchanged, unchecked.
+
+    Example:
+      >>> nonnegative_scalar(0, "min_impurity_decrease")
+      0.0
+    """
+    if is_traced(x):
+        return x
+    ok = not isinstance(x, (bool, np.bool_, str, bytes))
+    if ok:
+        a = np.asarray(x)
+        ok = a.ndim == 0 and a.dtype.kind in "iuf" and bool(np.isfinite(a)) and float(a) >= 0
+    if not ok:
+        raise errors.ValidationError(f"{name}={x!r} must be a finite number >= 0.")
+    return float(a)
+
+
+def required_key(key, who: str, why: str = "it draws random numbers"):
+    """Validate the required ``key=`` of a function that draws random numbers; return it.
+
+    Randomness is explicit (equinox's rule): there is no default key, so ``None`` raises
+    `jaxfound.errors.ValidationError` naming ``key=`` and how to make one. Accepts typed
+    keys (`jax.random.key`) and raw ``uint32`` keys (`jax.random.PRNGKey`), traced or not.
+
+    Args:
+      key: the key passed by the caller.
+      who: the function or estimator, for the message.
+      why: what the randomness is for, for the message.
+
+    Example:
+      >>> import jax
+      >>> k = required_key(jax.random.key(0), "forest_classifier.fit")
+    """
+    if key is None:
+        raise errors.ValidationError(
+            f"{who} needs key= because {why}; pass a PRNG key such as "
+            "key=jax.random.key(0) (split it with jax.random.split for independent fits).")
+    dtype = getattr(key, "dtype", None)
+    ok = dtype is not None and (
+        jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+        or (dtype == np.uint32 and np.ndim(key) >= 1)
+    )
+    if not ok:
+        raise errors.ValidationError(
+            f"key= got {type(key).__name__} {key!r:.40}, which is not a PRNG key; make one "
+            "with jax.random.key(seed).")
+    return key
+
+def indices(x, name: str, n: int, what: str = "index") -> np.ndarray:
+    """Raise unless ``x`` holds integer ids in ``[0, n)`` (table rows, e.g. user ids).
+
+    An id outside the table would be clipped or turned into NaN by a gather inside jit,
+    so it is refused here, naming the first bad position. Returns ``x`` as a NumPy array.
+    """
+    arr = as_numeric(x, name)
+    if np.dtype(arr.dtype).kind not in "iu":
+        raise errors.DTypeError(
+            f"{name} has dtype {arr.dtype}; {what} ids must be integers in [0, {n}); "
+            "cast them with .astype(np.int32) (encode strings with jaxfound.data.label_encoder)."
+        )
+    arr = np.asarray(arr)
+    bad = (arr < 0) | (arr >= n)
+    if bad.any():
+        where = tuple(np.argwhere(bad)[0].tolist())
+        raise errors.ValidationError(
+            f"{name} holds {int(bad.sum())} {what} id(s) outside [0, {n}) (first: "
+            f"{int(arr[where])} at position {where}); ids are 0-based, so the largest valid "
+            f"one is {n - 1}: re-index the ids or build the model with a larger table."
+        )
+    return arr
+
+
+# --- checks shared by the statistics functions and the estimator protocol ---
+def any_array(x, name: str, *, finite: bool = True) -> jax.Array:
+    """``x`` as a JAX array of any shape (empty allowed): numeric, and finite when concrete.
+
+    Tracers pass through unchanged (their values cannot be inspected).
+    """
+    if is_traced(x):
+        return x
+    arr = as_numeric(x, name)
+    if finite:
+        check_finite(arr, name)
+    return jnp.asarray(arr)
+
+
+def prediction_pair(y_true, y_pred, *, allow_scores: bool = False):
+    """``y_true`` and ``y_pred`` as arrays of matching shape, at least one example.
+
+    With ``allow_scores`` ``y_pred`` may carry one extra trailing axis (class scores).
+    """
+    y_true = any_array(y_true, "y_true")
+    y_pred = any_array(y_pred, "y_pred")
+    if y_true.ndim == 0:
+        raise errors.ShapeError("y_true is a scalar; pass one value per example, shape (n,).")
+    ok = y_pred.shape == y_true.shape or (
+        allow_scores and y_pred.ndim == y_true.ndim + 1 and y_pred.shape[:-1] == y_true.shape
+    )
+    if not ok:
+        extra = " or (n, n_classes) scores" if allow_scores else ""
+        raise errors.ShapeError(
+            f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}; y_pred must "
+            f"have the same shape{extra} (one prediction per example)."
+        )
+    if y_true.shape[0] == 0:
+        raise errors.EmptyDataError("y_true and y_pred are empty; pass at least one example.")
+    return y_true, y_pred
+
+
+def optional_sample_weights(sample_weight, n: int, rows: str = "y_true"):
+    """`sample_weights` for functions where ``None`` means unweighted: ``None`` stays ``None``.
+
+    The same rules as `sample_weights` (shape ``(n,)``, finite, ``>= 0``, not all zero);
+    traced weights are only shape-checked.
+    """
+    if sample_weight is None:
+        return None
+    if np.shape(sample_weight) != (n,):
+        raise errors.ShapeError(
+            f"sample_weight has shape {np.shape(sample_weight)}, expected ({n},): one weight "
+            f"per row of {rows}."
+        )
+    dtype = np.result_type(getattr(sample_weight, "dtype", np.float64), np.float32)
+    return sample_weights(sample_weight, n, jax.dtypes.canonicalize_dtype(dtype))
+
+
+def labels_in_range(y, name: str, n_classes: int | None = None) -> None:
+    """`check_labels` that also accepts tracers: their dtype is checked, their values are not."""
+    if is_traced(y):
+        check_labels(np.zeros(0, y.dtype), name)  # the dtype test only
+        return
+    check_labels(y, name, n_classes)
+
+
+def n_classes_of(n_classes: int | None, *labels) -> int:
+    """``n_classes`` if given (a positive int), else ``1 + max label`` (concrete labels only)."""
+    if n_classes is not None:
+        if int(n_classes) < 1:
+            raise errors.ValidationError(f"n_classes={n_classes}; it must be a positive integer.")
+        return int(n_classes)
+    if is_traced(*labels):
+        raise errors.ValidationError(
+            "n_classes is needed inside jit (it fixes the output shape); pass n_classes=K "
+            "as a static argument."
+        )
+    return 1 + max(int(np.max(np.asarray(y))) for y in labels)
+
+
+def hyperparameter(x, name: str, *, low: float | None = None, open_low: bool = False):
+    """A scalar hyper-parameter: traced values pass through, concrete ones become a ``float``.
+
+    Raises `ValidationError` for a non-number, NaN, or a value below ``low`` (or equal to
+    it with ``open_low``); ``+inf`` is allowed (e.g. ``C=inf``: no penalty).
+    """
+    if is_traced(x):
+        return x
+    if isinstance(x, bool) or np.ndim(x) != 0:
+        raise errors.ValidationError(f"{name}={x!r}: pass one number (a scalar).")
+    try:
+        v = float(x)
+    except (TypeError, ValueError) as e:
+        raise errors.ValidationError(f"{name}={x!r} is not a number; pass a scalar.") from e
+    too_low = low is not None and (v < low or (open_low and v == low))
+    if np.isnan(v) or too_low:
+        bound = "" if low is None else f" {'>' if open_low else '>='} {low:g}"
+        raise errors.ValidationError(f"{name} must be a number{bound}, got {x!r}.")
+    return v
+
+
+def estimator(est, key=None, name: str = "estimator") -> None:
+    """Raise unless ``est`` is a `jaxfound.base.Estimator`, and it has the ``key`` it needs."""
+    from jaxfound.base import Estimator
+
+    if not isinstance(est, Estimator):
+        raise errors.ValidationError(
+            f"{name} is a {type(est).__name__}, not a jaxfound.base.Estimator; pass a model "
+            "constructor's result (e.g. jaxfound.models.linear.ridge()) or build one with "
+            "Estimator(fit=..., predict=...)."
+        )
+    if est.needs_key and key is None:
+        raise errors.ValidationError(
+            f"{name} {est.name!r} draws random numbers (needs_key=True): pass key= (a "
+            "jax.random.key); fold i then fits with jax.random.fold_in(key, i)."
+        )
+
+
+def positive_int(value, name: str, *, minimum: int = 1) -> int:
+    """``value`` as a Python ``int`` ``>= minimum``; raise `ValidationError` otherwise.
+
+    Sizes that fix array shapes (batch sizes, lengths, counts) must be concrete Python
+    integers, also under ``jax.jit`` (pass them as static arguments).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise errors.ValidationError(
+            f"{name}={value!r} must be a Python int >= {minimum} (under jax.jit pass it as a "
+            "static argument)."
+        )
+    if value < minimum:
+        raise errors.ValidationError(f"{name}={value} must be an int >= {minimum}.")
+    return int(value)
+
+
+def token_ids(x, name: str, vocab_size: int | None, *, ndim: int | Sequence[int] = (1, 2)):
+    """Validate integer token ids of rank ``ndim``, in ``[0, vocab_size)`` when concrete.
+
+    ``vocab_size=None`` checks only that the ids are non-negative.
+
+    Rank and dtype are static, so they are checked under ``jax.jit`` too; the range only
+    on concrete values (NumPy, or JAX arrays outside a trace). Returns ``x`` unchanged
+    (a list becomes a NumPy array).
+    """
+    if not hasattr(x, "shape"):
+        x = np.asarray(x)
+    check_ndim(x, name, ndim)
+    if np.dtype(x.dtype).kind not in "iu":
+        raise errors.DTypeError(
+            f"{name} has dtype {x.dtype}; token ids must be integers (from a tokenizer's "
+            "encode)."
+        )
+    if is_traced(x) or np.size(x) == 0:
+        return x
+    arr = np.asarray(x)
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0 or (vocab_size is not None and hi >= vocab_size):
+        raise errors.ValidationError(
+            f"{name} holds ids in [{lo}, {hi}], outside the vocabulary [0, {vocab_size}); "
+            "encode with the model's tokenizer, or build the model with a vocab_size at "
+            "least the tokenizer's."
+        )
+    return x

@@ -22,7 +22,12 @@ settings give the very same estimator (the same functions), so jitted callers su
 
 Iterative solvers report convergence one way: their `params` carry an `info` field, a
 `FitInfo(converged, n_iter)` of traced scalars. `converged` is true only when the
-solver's own stopping test passed (a failed line search is not convergence).
+solver's own stopping test passed (a failed line search is not convergence); a fit made of
+several sub-problems (one-vs-one SVMs, one-vs-rest) reports whether all of them converged and
+the most iterations one took.
+
+`jaxfound.stats.cross_validate` and `jaxfound.stats.grid_search` take an estimator and use
+nothing but these fields (the guide `docs/guide/estimators.md` shows how to write one).
 
 Examples:
   >>> import jax.numpy as jnp

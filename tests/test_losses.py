@@ -199,3 +199,11 @@ def test_weighted_sum_threads_model_state_through_stateful_terms():
     assert total.stateful
     v, aux, ms = total(jnp.asarray(2.0), None, None, 0)
     assert ms == 2 and float(v) == 2.0
+
+
+def test_supervised_refuses_an_optax_loss_passed_unwrapped():
+    # optax takes (predictions, targets); supervised calls (y_true, outputs): for
+    # sigmoid_binary_cross_entropy a swap would train silently on the wrong loss
+    model = jf.models.MLP((2,))
+    with pytest.raises(errors.ValidationError, match="Wrap it"):
+        supervised(model, optax.losses.sigmoid_binary_cross_entropy)

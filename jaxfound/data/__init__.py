@@ -69,7 +69,18 @@ from jaxfound.data._serialize import (
     state_to_bytes,
 )
 from jaxfound.data._split import split_indices, train_test_split, train_val_test_split
+from jaxfound.data._text import read_text
+from jaxfound.data._tokenizers import (
+    CharVocab,
+    Tokenizer,
+    byte_tokenizer,
+    char_tokenizer,
+    fit_char_tokenizer,
+    load_tokenizer,
+    save_tokenizer,
+)
 from jaxfound.data._transform import Transform, fit_transform, pipeline
+from jaxfound.data._windows import sample_windows, split_tokens
 
 for _cls in (
     StandardState, MinMaxState, RobustState, LabelState, OneHotState, PolyState, ImputeState,
@@ -153,4 +164,14 @@ __all__ = [
     "time_series_split",
     "train_test_split",
     "train_val_test_split",
+    "CharVocab",
+    "Tokenizer",
+    "byte_tokenizer",
+    "char_tokenizer",
+    "fit_char_tokenizer",
+    "load_tokenizer",
+    "read_text",
+    "sample_windows",
+    "save_tokenizer",
+    "split_tokens",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import jax
 import numpy as np
 
+from jaxfound import errors
 from jaxfound._validate import check_same_length
 from jaxfound.typing import PRNGKey, PyTree
 
@@ -41,14 +42,26 @@ def batches(
       batch_size: rows per batch.
       drop_remainder: drop the last, smaller batch.
 
+    Raises:
+      ValidationError: ``batch_size`` is not a positive integer.
+      ShapeError: the leaves do not share their number of rows.
+
     Examples:
       >>> import numpy as np, jax
       >>> xs = np.arange(10); ys = np.arange(10) * 2
       >>> [b[0].tolist() for b in batches(None, (xs, ys), 4)]
       [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise errors.ValidationError(
+            f"batch_size must be a positive integer (rows per batch), got "
+            f"{type(batch_size).__name__} {batch_size!r}; pass e.g. batch_size=32."
+        )
     if batch_size <= 0:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
+        raise errors.ValidationError(
+            f"batch_size must be a positive integer (rows per batch), got {batch_size}; "
+            "pass e.g. batch_size=32."
+        )
     n = num_examples(data)
     order = np.arange(n) if key is None else np.asarray(jax.random.permutation(key, n))
     stop = n - n % batch_size if drop_remainder else n

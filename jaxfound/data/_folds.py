@@ -7,17 +7,18 @@ Folds come in two forms:
   are fixed, so a model-selection loop can ``jax.vmap`` over folds by using the masks as
   sample weights instead of slicing:
 
-  .. code-block:: python
+  ```python
+  masks = fold_masks(key, n, 5)
+  losses = jax.vmap(lambda w_tr, w_te: fit_and_score(x, y, w_tr, w_te))(
+      masks.train.astype(x.dtype), masks.test.astype(x.dtype))
+  ```
 
-      masks = fold_masks(key, n, 5)
-      losses = jax.vmap(lambda w_tr, w_te: fit_and_score(x, y, w_tr, w_te))(
-          masks.train.astype(x.dtype), masks.test.astype(x.dtype))
+`folds_to_masks` turns either form (or ``(train_masks, test_masks)``) into validated masks.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -224,20 +225,106 @@ def time_series_split(
     return out
 
 
-def folds_to_masks(folds: Sequence[Fold], n_samples: int) -> FoldMasks:
-    """Turn a list of `Fold` index pairs into fixed-shape ``(k, n)`` boolean masks.
+def folds_to_masks(folds, n_samples: int) -> FoldMasks:
+    """Any form of folds as validated, fixed-shape ``(k, n)`` boolean `FoldMasks`.
+
+    Accepts a list of `Fold` (or any ``(train_idx, test_idx)`` index pairs, as k-fold
+    splitters return them); `FoldMasks` or a ``(train_masks, test_masks)`` tuple of two
+    ``(k, n)`` 0/1 (or boolean) arrays; or a single ``(k, n)`` array of training masks (the
+    test masks are its complement). Rows in neither set of a fold (time-series splits) are
+    allowed. This is what `jaxfound.stats.cross_validate` and `grid_search` call on their
+    ``folds``.
+
+    Args:
+      folds: the folds, in one of the forms above (pass index pairs as a list: a tuple of two
+        2-D arrays is read as ``(train_masks, test_masks)``).
+      n_samples: number of rows ``n`` of the data the folds index.
+
+    Returns:
+      `FoldMasks` ``(train, test)``, NumPy ``bool`` arrays of shape ``(k, n)``.
+
+    Raises:
+      EmptyDataError: fewer samples than folds, or a fold with no training or no test row.
+      ValidationError: a row in both a fold's training and test set, fewer than 2 folds,
+        indices outside ``[0, n)``, or masks holding values other than 0 and 1.
+      ShapeError: masks whose width is not ``n``.
 
     Examples:
       >>> m = folds_to_masks(kfold(None, 4, 2), 4)
       >>> m.test.astype(int).tolist()
       [[1, 1, 0, 0], [0, 0, 1, 1]]
+      >>> folds_to_masks([([2, 3], [0, 1]), ([0, 1], [2, 3])], 4).train.astype(int).tolist()
+      [[0, 0, 1, 1], [1, 1, 0, 0]]
     """
-    train = np.zeros((len(folds), n_samples), dtype=bool)
-    test = np.zeros((len(folds), n_samples), dtype=bool)
-    for i, f in enumerate(folds):
-        train[i, f.train] = True
-        test[i, f.test] = True
+    if isinstance(folds, tuple) and len(folds) == 2 and all(_ndim(m) == 2 for m in folds):
+        train, test = (_bool_masks(m, name) for m, name in zip(folds, ("train", "test")))
+    elif hasattr(folds, "shape") or _ndim(folds) == 2:
+        train = _bool_masks(folds, "train")
+        test = ~train
+    else:
+        pairs = list(folds)
+        train = np.zeros((len(pairs), n_samples), bool)
+        test = np.zeros((len(pairs), n_samples), bool)
+        for i, pair in enumerate(pairs):
+            if len(pair) != 2:
+                raise errors.ValidationError(
+                    f"fold {i} is not a (train_idx, test_idx) pair; pass masks or index pairs."
+                )
+            tr, te = (np.asarray(p, dtype=np.int64).reshape(-1) for p in pair)
+            for name, idx in (("train", tr), ("test", te)):
+                if idx.size and (idx.min() < 0 or idx.max() >= n_samples):
+                    raise errors.ValidationError(
+                        f"fold {i}'s {name} indices are outside [0, {n_samples}); the folds "
+                        "were made for a different data set."
+                    )
+            train[i, tr] = True
+            test[i, te] = True
+    if train.shape != test.shape or train.shape[1] != n_samples:
+        raise errors.ShapeError(
+            f"fold masks have shapes {train.shape} and {test.shape}; both must be "
+            f"(k, {n_samples}) for {n_samples} samples."
+        )
+    k = train.shape[0]
+    if k < 2:
+        raise errors.ValidationError(f"got {k} fold(s); cross-validation needs at least 2.")
+    if n_samples < k:
+        raise errors.EmptyDataError(
+            f"fewer samples ({n_samples}) than folds ({k}); use at most {n_samples} folds or "
+            "more data."
+        )
+    for i in range(k):
+        if not train[i].any() or not test[i].any():
+            raise errors.EmptyDataError(
+                f"fold {i} has {int(train[i].sum())} training and {int(test[i].sum())} test "
+                "rows; every fold needs both."
+            )
+        if (train[i] & test[i]).any():
+            raise errors.ValidationError(
+                f"fold {i} has rows in both its training and its test set; folds must not leak."
+            )
     return FoldMasks(train, test)
+
+
+def _ndim(x) -> int:
+    try:
+        return np.asarray(x).ndim
+    except (ValueError, TypeError):  # ragged: a list of (train_idx, test_idx) pairs
+        return -1
+
+
+def _bool_masks(m, name: str) -> np.ndarray:
+    """A ``(k, n)`` mask array of 0/1 or booleans as ``bool``; anything else is an error."""
+    a = np.asarray(m)
+    if a.ndim != 2:
+        raise errors.ShapeError(
+            f"fold masks have shape {a.shape}; expected (k, n) with one row per fold."
+        )
+    if a.dtype != bool and not np.isin(a, (0, 1)).all():
+        raise errors.ValidationError(
+            f"the {name} fold masks hold values other than 0 and 1; pass 0/1 (or boolean) "
+            "masks, and per-row weights as sample_weight."
+        )
+    return a.astype(bool)
 
 
 def fold_masks(

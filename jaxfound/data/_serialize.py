@@ -1,27 +1,27 @@
-"""Save and load fitted transform states without pickle (``.npz`` or flax msgpack).
+"""Save and load fitted transform states in jaxfound's one safe file format.
 
 A state is a pytree of tuples, lists, dicts, ``None`` and the state NamedTuples of
 `jaxfound.data` (others can be added with `register_state`). Its structure is
 written as JSON next to the arrays, so `load_state` needs no template: rebuild the
-transform in code, load its state, apply it to new data.
+transform in code, load its state, apply it to new data. The file layout, the
+atomic write and the checks on read are those of checkpoints (`jaxfound._serialize`:
+a ``JAXFOUND-STATE`` header, a sha256 checksum, a msgpack payload; never pickle).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import zipfile
 
-import flax.serialization
 import numpy as np
 
-from jaxfound import errors
+from jaxfound import _serialize, errors
 
 __all__ = ["save_state", "load_state", "state_to_bytes", "state_from_bytes", "register_state"]
 
 _REGISTRY: dict[str, type] = {}
-_STRUCT = "__structure__"
+_KIND = "STATE"
+_WRITER = "jaxfound.data.save_state"
 
 
 def register_state(cls: type) -> type:
@@ -86,65 +86,86 @@ def _split(state) -> tuple[str, list[np.ndarray]]:
     return json.dumps(_encode(state, leaves)), leaves
 
 
-def state_to_bytes(state) -> bytes:
-    """Serialise a fitted state to msgpack bytes (``flax.serialization``), no pickle."""
+def _payload(state) -> bytes:
     structure, leaves = _split(state)
-    return flax.serialization.msgpack_serialize(
+    return _serialize.encode(
         {"structure": structure, "leaves": {str(i): a for i, a in enumerate(leaves)}}
     )
 
 
-def state_from_bytes(data: bytes):
-    """Inverse of `state_to_bytes`: leaves come back as NumPy arrays."""
+def _from_payload(payload: bytes, source: str):
+    raw = _serialize.decode(payload, source)
     try:
-        raw = flax.serialization.msgpack_restore(data)
         leaves = [np.asarray(raw["leaves"][str(i)]) for i in range(len(raw["leaves"]))]
         return _decode(json.loads(raw["structure"]), leaves)
-    except (ValueError, KeyError, TypeError) as e:
-        raise errors.CheckpointError(f"not a saved jaxfound state: {e}") from e
+    except (ValueError, KeyError, TypeError, IndexError) as e:
+        raise errors.CheckpointError(
+            f"{source} does not describe a saved state ({type(e).__name__}: {e}); "
+            "re-save it with jaxfound.data.save_state."
+        ) from e
+
+
+def state_to_bytes(state) -> bytes:
+    """Serialise a fitted state to bytes: the same bytes `save_state` writes.
+
+    Args:
+      state: a fitted state (see the module docstring for what it may hold).
+
+    Returns:
+      The framed, checksummed msgpack bytes (no pickle).
+
+    Raises:
+      CheckpointError: a NamedTuple class is not registered, a dict has non-string
+        keys, or a leaf cannot be stored without pickle (an object array).
+
+    Examples:
+      >>> import numpy as np
+      >>> state_from_bytes(state_to_bytes({"w": np.ones(2)}))["w"].tolist()
+      [1.0, 1.0]
+    """
+    return _serialize.pack(_KIND, _payload(state))
+
+
+def state_from_bytes(data: bytes):
+    """Inverse of `state_to_bytes`: leaves come back as NumPy arrays.
+
+    Raises:
+      CheckpointError: the bytes are truncated, altered (checksum) or not a saved state.
+    """
+    return _from_payload(_serialize.unpack(data, _KIND, "the bytes", writer=_WRITER), "the bytes")
 
 
 def save_state(path: str | os.PathLike, state) -> None:
-    """Save a fitted state (e.g. a pipeline's) to ``.npz`` or, for ``.msgpack``, msgpack.
+    """Save a fitted state (e.g. a pipeline's) to ``path``, atomically.
+
+    The file name is free (``prep.jxf``, ``scaler.state``…): every file holds the same
+    format, the bytes of `state_to_bytes`, written to a temporary file and renamed, so
+    an existing file survives a failed write.
+
+    Args:
+      path: the destination file (its folder is created).
+      state: the fitted state.
+
+    Raises:
+      CheckpointError: the state holds something that cannot be saved without pickle.
 
     Examples:
       >>> import numpy as np, tempfile, os
       >>> from jaxfound.data import standardize
       >>> t = standardize(); s = t.fit(np.array([[1.0], [3.0]]))
-      >>> p = os.path.join(tempfile.mkdtemp(), "scaler.npz")
+      >>> p = os.path.join(tempfile.mkdtemp(), "scaler.jxf")
       >>> save_state(p, s)
       >>> t.transform(load_state(p), np.array([[5.0]])).tolist()
       [[3.0]]
     """
-    path = os.fspath(path)
-    if path.endswith(".msgpack"):
-        with open(path, "wb") as f:
-            f.write(state_to_bytes(state))
-        return
-    structure, leaves = _split(state)
-    arrays = {f"leaf_{i}": a for i, a in enumerate(leaves)}
-    arrays[_STRUCT] = np.array(structure)
-    with open(path, "wb") as f:  # np.savez would append ".npz" to other names
-        np.savez(f, **arrays)
+    _serialize.write(path, _KIND, _payload(state))
 
 
 def load_state(path: str | os.PathLike):
-    """Load a state written by `save_state` (``.npz`` never unpickles).
+    """Load a state written by `save_state` (no template needed; never unpickles).
 
     Raises:
-      CheckpointError: the file is missing, corrupt, or not a saved state.
+      CheckpointError: the file is missing, truncated, corrupt (checksum), foreign
+        (e.g. a plain ``.npz`` or a pickle) or not a saved state.
     """
-    path = os.fspath(path)
-    try:
-        if path.endswith(".msgpack"):
-            with open(path, "rb") as f:
-                return state_from_bytes(f.read())
-        with open(path, "rb") as f:
-            buf = io.BytesIO(f.read())
-        with np.load(buf, allow_pickle=False) as z:
-            structure = str(z[_STRUCT])
-            n = sum(1 for k in z.files if k.startswith("leaf_"))
-            leaves = [z[f"leaf_{i}"] for i in range(n)]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
-        raise errors.CheckpointError(f"could not load a state from {path!r}: {e}") from e
-    return _decode(json.loads(structure), leaves)
+    return _from_payload(_serialize.read(path, _KIND, writer=_WRITER), os.fspath(path))

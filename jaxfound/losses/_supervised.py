@@ -37,7 +37,10 @@ def supervised(
     ``fn(y_true, y_pred)`` (targets first, model outputs second), the order of
     `jaxfound.stats` and scikit-learn, so ``jaxfound.stats`` metrics plug in directly.
     optax's losses take ``(predictions, targets)``: wrap them, e.g.
-    ``lambda y, logits: optax.losses.softmax_cross_entropy_with_integer_labels(logits, y)``.
+    ``lambda y, logits: optax.losses.softmax_cross_entropy_with_integer_labels(logits, y)``
+    (an optax function passed directly raises a `ValidationError` that says so, since for
+    some of them, such as ``sigmoid_binary_cross_entropy``, swapped arguments would train
+    silently on the wrong loss).
 
     Args:
       model: a ``flax.linen`` Module, or ``apply(params, x, key) -> outputs``
@@ -66,6 +69,13 @@ def supervised(
       >>> sorted(aux)
       ['loss']
     """
+    if getattr(per_example_loss, "__module__", "").startswith("optax"):
+        name = getattr(per_example_loss, "__name__", "the optax loss")
+        raise errors.ValidationError(
+            f"per_example_loss is optax's {name}, which takes (predictions, targets); "
+            "supervised calls per_example_loss(y_true, outputs), as jaxfound.stats metrics "
+            f"take them. Wrap it: lambda y, out: optax.losses.{name}(out, y)."
+        )
     apply = as_apply(model)
     metrics = dict(metrics or {})
 

@@ -1,6 +1,6 @@
 """Models: neural networks (Flax), adapters, and classical statistical models."""
 
-from jaxfound.models import linear, recsys, svm, trees
+from jaxfound.models import gpt, linear, recsys, svm, trees
 from jaxfound.models._adapters import Apply, as_apply, from_function, from_linen, from_nnx
 from jaxfound.models._dropout import Dropout, dropout_mask
 from jaxfound.models._mlp import MLP
@@ -18,4 +18,5 @@ __all__ = [
     "recsys",
     "svm",
     "trees",
+    "gpt",
 ]

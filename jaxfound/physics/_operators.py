@@ -66,13 +66,17 @@ def field(
     """Turn a network into a field ``u(params, x)`` evaluated at one point ``x`` of shape ``(d,)``.
 
     Args:
-      model: a ``flax.linen`` Module, or ``apply(params, x)`` / ``apply(params, x, key)``.
+      model: anything `jaxfound.models.as_apply` accepts: a ``flax.linen`` Module,
+        ``f(params, x)`` or ``apply(params, x, key)`` (called with ``key=None``).
       params_key: take the network's parameters from ``params[params_key]`` (for
         inverse problems whose params also hold trainable PDE coefficients).
       scalar: return a scalar when the network has exactly one output.
       input_transform: ``x -> features`` applied before the network (e.g. scaling,
         periodic features).
       output_transform: ``(x, out) -> u``, a hard constraint (see `output_transform`).
+
+    Raises:
+      ValidationError: ``model`` is not a model `as_apply` can adapt.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -83,24 +87,12 @@ def field(
       >>> u(params, jnp.array([0.1, 0.2])).shape
       ()
     """
-    if hasattr(model, "apply") and hasattr(model, "init"):
-        apply3 = as_apply(model)
-        apply = lambda p, x: apply3(p, x, None)  # noqa: E731
-    elif callable(model):
-        import inspect
-
-        try:
-            n = len(inspect.signature(model).parameters)
-        except (TypeError, ValueError):
-            n = 2
-        apply = (lambda p, x: model(p, x, None)) if n >= 3 else model
-    else:
-        raise TypeError(f"field() needs a flax Module or a callable, got {type(model).__name__}")
+    apply = as_apply(model)
 
     def u(params: Params, x: Array) -> Array:
         p = params[params_key] if params_key is not None else params
         z = x if input_transform is None else input_transform(x)
-        out = apply(p, z)
+        out = apply(p, z, None)
         if scalar and jnp.ndim(out) == 1 and jnp.shape(out)[0] == 1:
             out = out[0]
         if output_transform is not None:
@@ -364,7 +356,7 @@ def divergence(
                 f"{idx}), got output shape {out_shape}"
             )
         _, y1, _ = taylor2(fun, x, [_unit(i, x) for i in idx], None, [0] * len(idx))
-        return sum(y1[k, k] for k in range(len(idx)))
+        return jnp.trace(y1)  # y1[k] = ∂v/∂x_{idx[k]}; its k-th component is ∂v_k/∂x_k
 
     return div
 
@@ -385,9 +377,11 @@ def _parse(name, coords: Sequence[str] | None, d: int) -> tuple[int, ...]:
                 f"derivative name {name!r} should look like 'u', 'u_x', 'u_xx' or 'u_xt'"
             )
         letters = m.group(1) or ""
-        if letters and coords is None:
+        if not letters:
+            return ()
+        if coords is None:
             raise errors.ValidationError(f"{name!r} names coordinates; pass coords=(...)")
-        if letters and any(len(c) != 1 for c in coords):
+        if any(len(c) != 1 for c in coords):
             raise errors.ValidationError(
                 f"{name!r}: coordinate names {tuple(coords)} are not single letters; "
                 "ask for a tuple of names instead, e.g. ('x1', 'x1')"
@@ -441,7 +435,7 @@ def derivatives(
     first_only = [i for i, o in pure_order.items() if o == 1]
     high = [i for i, o in pure_order.items() if o > 2]
     if second or first_only:
-        passes = second or [None]
+        passes: list[int | None] = [*second] if second else [None]
         for j, i in enumerate(passes):
             dirs, wts, axes_of = [], [], []
             if i is not None:

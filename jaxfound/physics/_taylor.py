@@ -41,6 +41,8 @@ import numpy as np
 from jax import lax
 from jax.extend import core as jcore
 
+from jaxfound import errors
+
 __all__ = ["taylor2"]
 
 # ---------------------------------------------------------------------------
@@ -219,7 +221,7 @@ def _generic_rule(eqn, subfuns, bind_params, primals, first, second, weights, K)
         for j, v in enumerate(y2):
             if float_out[j]:
                 out_second[j] = _add(out_second[j], v)
-    result = []
+    result: list[tuple[Any, Any, Any]] = []
     for j, o in enumerate(outs):
         if not float_out[j]:
             result.append((o, None, None))
@@ -292,6 +294,11 @@ def _eval(jaxpr, consts, args, weights, K):
     return [read(v) for v in jaxpr.outvars]
 
 
+def _streams(first: list) -> list | None:
+    """The K first-order streams, or ``None`` when all of them are zero (``None``)."""
+    return first if any(v is not None for v in first) else None
+
+
 def _first_k(first, i, k):
     return None if first[i] is None else first[i][k]
 
@@ -315,9 +322,8 @@ def _rule(eqn, name, subfuns, bind_params, primals, first, second, weights, K):
                 r = a + b if sign == 1 else a - b
             return jnp.broadcast_to(r, shape).astype(dtype)
 
-        f1 = [combine(_first_k(first, 0, k), _first_k(first, 1, k)) for k in range(K)]
-        f1 = f1 if any(v is not None for v in f1) else None
-        return [(y, f1, combine(second[0], second[1]))]
+        streams = [combine(_first_k(first, 0, k), _first_k(first, 1, k)) for k in range(K)]
+        return [(y, _streams(streams), combine(second[0], second[1]))]
 
     if name in _LINEAR:
         y = bind(primals)
@@ -335,9 +341,8 @@ def _rule(eqn, name, subfuns, bind_params, primals, first, second, weights, K):
                 args[0] = primals[0]
             return bind(args)
 
-        f1 = [apply([_first_k(first, i, k) for i in range(len(primals))]) for k in range(K)]
-        f1 = f1 if any(v is not None for v in f1) else None
-        return [(y, f1, apply(second))]
+        streams = [apply([_first_k(first, i, k) for i in range(len(primals))]) for k in range(K)]
+        return [(y, _streams(streams), apply(second))]
 
     if name in _BILINEAR:
         a0, b0 = primals
@@ -346,7 +351,7 @@ def _rule(eqn, name, subfuns, bind_params, primals, first, second, weights, K):
         def p(a, b):
             return bind([a, b])
 
-        f1 = []
+        streams = []
         for k in range(K):
             a1, b1 = _first_k(first, 0, k), _first_k(first, 1, k)
             t = None
@@ -354,7 +359,7 @@ def _rule(eqn, name, subfuns, bind_params, primals, first, second, weights, K):
                 t = p(a1, b0)
             if b1 is not None:
                 t = _add(t, p(a0, b1))
-            f1.append(t)
+            streams.append(t)
         s = None
         if second[0] is not None:
             s = p(second[0], b0)
@@ -366,8 +371,7 @@ def _rule(eqn, name, subfuns, bind_params, primals, first, second, weights, K):
             if a1 is None or b1 is None or _zero_weight(c):
                 continue
             s = _add(s, _scale(2 * c, p(a1, b1)))
-        f1 = f1 if any(v is not None for v in f1) else None
-        return [(y, f1, s)]
+        return [(y, _streams(streams), s)]
 
     if name == "div" and first[1] is None and second[1] is None:
         b0 = primals[1]
@@ -429,6 +433,10 @@ def taylor2(
     Returns:
       ``(y0, y1, y2)`` with ``y1`` of shape ``(K, *y0.shape)``.
 
+    Raises:
+      ShapeError: ``weights`` does not hold one weight per direction.
+      ValidationError: ``fun`` returns more than one array.
+
     Example:
       >>> import jax.numpy as jnp
       >>> f = lambda x: jnp.sin(x[0]) * x[1] ** 2
@@ -448,12 +456,16 @@ def taylor2(
     elif not isinstance(weights, (list, tuple)):
         weights = [weights[k] for k in range(K)]
     if len(weights) != K:
-        raise ValueError(f"got {len(weights)} weights for {K} directions")
+        raise errors.ShapeError(
+            f"taylor2 got {len(weights)} weights for {K} directions; pass one weight per "
+            "direction (or weights=None for all ones)."
+        )
     closed = jax.make_jaxpr(fun)(x)
     if len(closed.jaxpr.outvars) != 1:
-        raise TypeError(
-            f"taylor2 expects a function returning one array, got {len(closed.jaxpr.outvars)} "
-            "outputs; stack them into one array first"
+        raise errors.ValidationError(
+            f"taylor2 expects fun to return one array, got {len(closed.jaxpr.outvars)} "
+            "outputs; stack them into one array first (e.g. jnp.stack or "
+            "jax.flatten_util.ravel_pytree)."
         )
     w = None if w is None else jnp.asarray(w, x.dtype)
     (out,) = _eval(closed.jaxpr, closed.consts, [(x, dirs, w)], list(weights), K)

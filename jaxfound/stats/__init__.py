@@ -21,11 +21,7 @@ from jaxfound.stats._comparison import (
     mcnemar,
     paired_bootstrap,
 )
-from jaxfound.stats._cross_validation import (
-    CVResult,
-    as_fold_masks,
-    cross_validate,
-)
+from jaxfound.stats._cross_validation import CVResult, cross_validate
 from jaxfound.stats._diagnostics import (
     ClassReport,
     ResidualReport,
@@ -36,6 +32,7 @@ from jaxfound.stats._diagnostics import (
     standardized_residuals,
 )
 from jaxfound.stats._grid_search import GridSearchResult, grid_search
+from jaxfound.stats._language import bits_per_token, next_token_loss, perplexity
 from jaxfound.stats._mle import MLEResult, aic, bic, fit_mle
 from jaxfound.stats._permutation import PermutationResult, permutation_test, pvalue_from_null
 from jaxfound.stats._probabilistic import (
@@ -62,7 +59,6 @@ __all__ = [
     "Accumulator",
     "accuracy",
     "aic",
-    "as_fold_masks",
     "bic",
     "bootstrap",
     "bootstrap_distribution",
@@ -112,4 +108,7 @@ __all__ = [
     "streaming_mse",
     "streaming_r2",
     "streaming_rmse",
+    "bits_per_token",
+    "next_token_loss",
+    "perplexity",
 ]

@@ -15,8 +15,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from jaxfound import errors
-from jaxfound.stats._checks import check_class_labels, check_pair, check_weights, infer_n_classes
+from jaxfound import _validate, errors
 from jaxfound.typing import Array, ArrayLike
 
 __all__ = [
@@ -40,14 +39,14 @@ def _as_labels(y_true: Array, y_pred: Array) -> Array:
 
 
 def _labels(y_true, y_pred, n_classes, sample_weight):
-    y_true, y_pred = check_pair(y_true, y_pred, allow_scores=True)
+    y_true, y_pred = _validate.prediction_pair(y_true, y_pred, allow_scores=True)
     if y_pred.ndim == y_true.ndim + 1 and n_classes is None:
         n_classes = y_pred.shape[-1]
     y_pred = _as_labels(y_true, y_pred)
-    check_class_labels(y_true, "y_true", n_classes)
-    check_class_labels(y_pred, "y_pred", n_classes)
-    k = infer_n_classes(n_classes, y_true, y_pred)
-    w = check_weights(sample_weight, y_true.shape[0])
+    _validate.labels_in_range(y_true, "y_true", n_classes)
+    _validate.labels_in_range(y_pred, "y_pred", n_classes)
+    k = _validate.n_classes_of(n_classes, y_true, y_pred)
+    w = _validate.optional_sample_weights(sample_weight, y_true.shape[0])
     return y_true.reshape(-1), y_pred.reshape(-1), k, w
 
 
@@ -74,12 +73,12 @@ def accuracy(
       >>> float(accuracy(jnp.array([0, 1, 2]), jnp.array([0, 1, 1])))
       0.666...
     """
-    y_true, y_pred = check_pair(y_true, y_pred, allow_scores=True)
+    y_true, y_pred = _validate.prediction_pair(y_true, y_pred, allow_scores=True)
     y_pred = _as_labels(y_true, y_pred)
     correct = (y_pred == y_true).astype(jnp.result_type(float))
     if sample_weight is None:
         return jnp.mean(correct)
-    w = check_weights(sample_weight, y_true.shape[0]).astype(correct.dtype)
+    w = _validate.optional_sample_weights(sample_weight, y_true.shape[0]).astype(correct.dtype)
     w = w.reshape((-1,) + (1,) * (correct.ndim - 1))
     return jnp.sum(w * correct) / jnp.sum(w * jnp.ones_like(correct))
 

@@ -8,9 +8,8 @@ from typing import NamedTuple
 import jax.numpy as jnp
 from jax.scipy.special import betainc, erfc
 
-from jaxfound import errors
+from jaxfound import _validate, errors
 from jaxfound.stats._bootstrap import bootstrap
-from jaxfound.stats._checks import check_pair
 from jaxfound.stats._classification import _as_labels
 from jaxfound.stats._permutation import pvalue_from_null
 from jaxfound.typing import Array, ArrayLike, PRNGKey
@@ -74,8 +73,8 @@ def mcnemar(
       >>> round(float(mcnemar(y, a, b).pvalue), 4)
       0.0039
     """
-    y_true, pred_a = check_pair(y_true, pred_a, allow_scores=True)
-    y_true, pred_b = check_pair(y_true, pred_b, allow_scores=True)
+    y_true, pred_a = _validate.prediction_pair(y_true, pred_a, allow_scores=True)
+    y_true, pred_b = _validate.prediction_pair(y_true, pred_b, allow_scores=True)
     ok_a = _as_labels(y_true, pred_a) == y_true
     ok_b = _as_labels(y_true, pred_b) == y_true
     b = jnp.sum(ok_a & ~ok_b).astype(jnp.result_type(float))

@@ -6,8 +6,7 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
-from jaxfound import errors
-from jaxfound.stats._checks import as_array, check_pair
+from jaxfound import _validate, errors
 from jaxfound.stats._classification import confusion_matrix, precision_recall_f1_from_confusion
 from jaxfound.typing import Array, ArrayLike
 
@@ -23,7 +22,7 @@ __all__ = [
 
 
 def _residuals(residuals) -> Array:
-    r = as_array(residuals, "residuals")
+    r = _validate.any_array(residuals, "residuals")
     if r.ndim != 1:
         raise errors.ShapeError(f"residuals have shape {r.shape}; expected (n,).")
     if r.shape[0] < 3:
@@ -45,13 +44,13 @@ def standardized_residuals(
       >>> tuple(round(float(v), 3) for v in z)
       (0.0, 0.0, 1.732)
     """
-    y_true, y_pred = check_pair(y_true, y_pred)
+    y_true, y_pred = _validate.prediction_pair(y_true, y_pred)
     r = (y_true - y_pred).astype(jnp.result_type(y_true.dtype, y_pred.dtype, jnp.float32))
     n = r.shape[0]
     if n <= ddof:
         raise errors.EmptyDataError(f"{n} residual(s) with ddof={ddof}; need more residuals.")
     s = jnp.sqrt(jnp.sum(r**2) / (n - ddof))
-    h = 0.0 if leverage is None else as_array(leverage, "leverage")
+    h = 0.0 if leverage is None else _validate.any_array(leverage, "leverage")
     return r / (s * jnp.sqrt(1.0 - h))
 
 
@@ -129,7 +128,7 @@ def residual_diagnostics(
       >>> round(float(rep.mean), 3), int(rep.n_outliers)
       (0.0, 0)
     """
-    y_true, y_pred = check_pair(y_true, y_pred)
+    y_true, y_pred = _validate.prediction_pair(y_true, y_pred)
     if y_true.ndim != 1:
         raise errors.ShapeError(f"y_true has shape {y_true.shape}; expected (n,).")
     r = _residuals(y_true - y_pred)

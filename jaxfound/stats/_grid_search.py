@@ -15,7 +15,8 @@ a CPU each part gets a core of its own (as ``GridSearchCV(n_jobs=...)`` gives ea
 process). Those executables are compiled without XLA's intra-op splitting of large loops
 (the ``cpu-parallel-task-assigner`` pass): with a job per core, a split loop only waits for
 a core that the other job holds, and SMO's microsecond-sized steps lose more to that
-hand-off than they gain. The scores do not depend on ``n_jobs``.
+hand-off than they gain. The scores do not depend on ``n_jobs``. The executables and the
+thread pool live in `jaxfound.stats._compiled`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import jax
@@ -31,13 +31,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxfound import errors
+from jaxfound.base import Estimator
+from jaxfound.stats import _compiled
 from jaxfound.stats._cross_validation import (
     _TRACE_ERRORS,
-    _accepts_sample_weight,
-    _check_xy,
+    _check_data,
+    _fold_keys,
+    _masks,
     _score_fn,
+    _scorer,
     _test_rows,
-    as_fold_masks,
 )
 from jaxfound.typing import Array
 
@@ -88,47 +91,21 @@ def _product(axes: Mapping[str, Any], xp=np) -> dict:
     return {name: m.reshape(-1) for name, m in zip(axes, mesh)}
 
 
-# XLA's CPU compiler splits large element-wise loops over its intra-op thread pool; with
-# one job per core the jobs are the parallelism, and each split loop would only wait for a
-# core that another job holds. Harmless elsewhere (a pass that only the CPU compiler runs).
-SERIAL = {"xla_disable_hlo_passes": "cpu-parallel-task-assigner"}
+def _runner(estimator: Estimator, metric, y, names: tuple[str, ...], batch_size
+            ) -> _compiled.Compiled:
+    """The cached, compiled ``(X, sample_weight, train, test_idx, test_w, keys, axes) ->
+    (G_1, ..., G_d, k)`` scores function of one search.
 
-
-class _Runner:
-    """A jitted ``(X, sample_weight, train, test_idx, test_w, axes) -> (G_1, ..., G_d, k)``
-    scores function, with its executables compiled ahead of time per argument signature (so
-    that concurrent parts reuse one compilation instead of racing to compile)."""
-
-    def __init__(self, fn: Callable):
-        self._jit = jax.jit(fn)
-        self._exe: dict = {}
-
-    def compiled(self, args: tuple, serial: bool = False) -> Callable:
-        leaves, tree = jax.tree_util.tree_flatten(args)
-        key = (tree, tuple((a.shape, a.dtype) for a in leaves), serial)
-        if key not in self._exe:
-            if len(self._exe) > 16:
-                self._exe.clear()
-            self._exe[key] = self._jit.lower(*args).compile(SERIAL if serial else None)
-        return self._exe[key]
-
-
-_RUNNERS: dict = {}
-
-
-def _runner(fit, predict, metric, y, names: tuple[str, ...], batch_size) -> _Runner:
-    """The cached runner of one search.
-
-    ``X`` and the masks are arguments (a closed-over ``X`` would be constant-folded by XLA
-    at compile time); ``y`` stays a concrete NumPy constant, because fits may use its
-    values to lay out their problems (e.g. one-vs-one SVM pairs). The cache key is the
-    identity of the functions, the axis names, the x64 mode and the bytes of ``y``, so a
-    repeated search on the same labels reuses the compiled executable.
+    ``X``, the masks and the fold keys are arguments (a closed-over ``X`` would be
+    constant-folded by XLA at compile time); ``y`` stays a concrete NumPy constant, because
+    fits may use its values to lay out their problems (e.g. one-vs-one SVM pairs). The cache
+    key is the estimator (constructors are cached, so equal settings give the same one), the
+    metric, the axis names, the x64 mode and the bytes of ``y``, so a repeated search on the
+    same labels reuses the compiled executable.
     """
     y = np.asarray(y)
     key = (
-        fit,
-        predict,
+        estimator,
         metric,
         names,
         batch_size,
@@ -137,16 +114,18 @@ def _runner(fit, predict, metric, y, names: tuple[str, ...], batch_size) -> _Run
         y.dtype.str,
         hashlib.sha1(np.ascontiguousarray(y).tobytes()).hexdigest(),
     )
-    if key not in _RUNNERS:
 
-        def run(X, sample_weight, train, test_idx, test_w, axes):
-            score = _score_fn(fit, predict, metric, X, y, sample_weight)
-            over_folds = jax.vmap(score, in_axes=(0, 0, 0, None))
+    def make():
+        score, _ = _scorer(estimator, metric)
+
+        def run(X, sample_weight, train, test_idx, test_w, keys, axes):
+            fold_score = _score_fn(estimator, score, X, y, sample_weight)
+            over_folds = jax.vmap(fold_score, in_axes=(0, 0, 0, 0, None))
             shape = tuple(len(v) for v in axes)
             if batch_size is not None:  # lax.map over the flattened points, in chunks
                 points = _product(dict(zip(names, axes)), jnp)
                 out = jax.lax.map(
-                    lambda hp: over_folds(train, test_idx, test_w, hp),
+                    lambda hp: over_folds(train, test_idx, test_w, keys, hp),
                     points,
                     batch_size=batch_size,
                 )
@@ -154,15 +133,14 @@ def _runner(fit, predict, metric, y, names: tuple[str, ...], batch_size) -> _Run
 
             def nest(level, hp):  # one vmap per axis: values shared along the other axes
                 if level == len(names):
-                    return over_folds(train, test_idx, test_w, hp)
+                    return over_folds(train, test_idx, test_w, keys, hp)
                 return jax.vmap(lambda v: nest(level + 1, {**hp, names[level]: v}))(axes[level])
 
             return nest(0, {})
 
-        if len(_RUNNERS) > 32:
-            _RUNNERS.clear()
-        _RUNNERS[key] = _Runner(run)
-    return _RUNNERS[key]
+        return run
+
+    return _compiled.cached(key, make)
 
 
 def _n_jobs(n_jobs: int | None) -> int:
@@ -198,20 +176,20 @@ def _split(axes: dict[str, np.ndarray], n_jobs: int) -> tuple[int, list[np.ndarr
 
 
 def grid_search(
-    fit: Callable,
-    predict: Callable,
-    metric: Callable,
+    estimator: Estimator,
+    grid: Mapping[str, Sequence],
     X: Any,
     y: Any,
-    grid: Mapping[str, Sequence],
     folds: Any,
     *,
+    metric: Callable | None = None,
     greater_is_better: bool = True,
     sample_weight: Any = None,
+    key: Any = None,
     batch_size: int | None = None,
     n_jobs: int | None = 1,
 ) -> GridSearchResult:
-    r"""Cross-validated grid search: folds x grid points in one compiled call.
+    r"""Cross-validated grid search of an estimator: folds x grid points in one compiled call.
 
     Every combination of the values in ``grid`` (their Cartesian product, ``G`` points) is
     cross-validated on the same folds, and the best point maximises (or, with
@@ -222,27 +200,31 @@ def grid_search(
     \mathrm{predict}(\mathrm{fit}(X, y, w_j; \theta), X_{T_j})\big).
     $$
 
-    The hyper-parameters are passed to ``fit`` as traced scalars, so ``fit`` must be
-    jittable in them (use ``jnp`` operations, not Python control flow, on hyper-parameters).
-    The ``G x k`` fits are one ``vmap`` per grid axis, nested, around a ``vmap`` over folds,
-    inside one ``jax.jit``: whatever depends on only some hyper-parameters (an RBF Gram
+    The grid's names are keyword arguments of ``estimator.fit`` (its traced
+    hyper-parameters: ``alpha`` of `jaxfound.models.linear.ridge`, ``C`` and ``gamma`` of
+    `jaxfound.models.svm.svc`, ``depth_limit`` of a CART tree ...), passed as traced scalars,
+    so ``fit`` must be jittable in them; the other hyper-parameters keep the constructor's
+    values. The ``G x k`` fits are one ``vmap`` per grid axis, nested, around a ``vmap`` over
+    folds, inside one ``jax.jit``: whatever depends on only some hyper-parameters (an RBF Gram
     matrix depends on ``gamma``, not on ``C``) is computed once per value of those. Each fit
-    predicts and is scored on its held-out rows only (see `cross_validate`). A fit
-    whose solver has a batching rule gets the whole batch at once:
-    `jaxfound.models.svm.fit` solves all ``G x k x`` (class pairs) dual problems as one
-    compacted batch, each taking only its own SMO steps. The executable is cached: a
-    repeated search with the same functions, labels and shapes does not recompile.
+    predicts and is scored on its held-out rows only (see `cross_validate`, which also gives
+    the default metric). A fit whose solver has a batching rule gets the whole batch at once:
+    `jaxfound.models.svm.svc` solves all ``G x k x`` (class pairs) dual problems as one
+    compacted batch, each taking only its own SMO steps. The executable is cached: a repeated
+    search with the same estimator, metric, labels and shapes does not recompile.
 
     Args:
-      fit: ``fit(X, y, sample_weight, **hparams) -> params``, jittable in the hparams.
-      predict: ``predict(params, X) -> predictions``.
-      metric: ``metric(y_true, y_pred, sample_weight=None) -> scalar``.
+      estimator: a `jaxfound.base.Estimator`.
+      grid: name -> 1-D values, e.g. ``{"C": jnp.logspace(-2, 2, 5), "gamma": ...}``.
       X: inputs with leading dimension ``n``.
       y: targets with leading dimension ``n``.
-      grid: name -> 1-D values, e.g. ``{"C": jnp.logspace(-2, 2, 5), "gamma": ...}``.
       folds: fold masks or index pairs, as in `cross_validate`.
+      metric: ``metric(y_true, y_pred, sample_weight=None) -> scalar``; default as in
+        `cross_validate` (``estimator.score``, else accuracy or $R^2$).
       greater_is_better: ``False`` for losses such as `mse`.
       sample_weight: optional ``(n,)`` weights multiplying the fold masks.
+      key: a ``jax.random.key``, required when ``estimator.needs_key``: fold ``i`` fits with
+        ``jax.random.fold_in(key, i)``, the same for every grid point.
       batch_size: fit the flattened grid points ``batch_size`` at a time (a ``lax.map``,
         when memory is short; no sharing across points). Default: all at once.
       n_jobs: split the longest grid axis into this many parts (values dealt out in a
@@ -253,21 +235,25 @@ def grid_search(
     Returns:
       `GridSearchResult` with per-point ``mean``/``std`` and the ``best_params``.
 
+    Raises:
+      ValidationError: not an `Estimator`, a missing ``key``, an empty grid, bad ``n_jobs``
+        or ``batch_size``, a metric without ``sample_weight``, or a fit that cannot be traced.
+
     Example:
-      >>> import jax.numpy as jnp, numpy as np
+      >>> import numpy as np
+      >>> from jaxfound.models import linear
       >>> from jaxfound.stats import mse
-      >>> fit = lambda X, y, w, lam: jnp.sum(w * y) / (jnp.sum(w) + lam)   # shrunk mean
-      >>> predict = lambda p, X: jnp.full(X.shape[0], p)
-      >>> X, y = np.zeros((6, 1)), np.full(6, 3.0)
+      >>> X = np.arange(6.0)[:, None]; y = 2 * X[:, 0] + np.array([.1, -.1, .2, -.2, .1, 0])
       >>> masks = np.array([[0, 0, 1, 1, 1, 1], [1, 1, 0, 0, 1, 1], [1, 1, 1, 1, 0, 0]])
-      >>> res = grid_search(fit, predict, mse, X, y, {"lam": [0.0, 1.0, 10.0]}, masks,
-      ...                   greater_is_better=False)
-      >>> res.best_params
-      {'lam': 0.0}
+      >>> res = grid_search(linear.ridge(), {"alpha": [0.0, 1.0, 100.0]}, X, y, masks,
+      ...                   metric=mse, greater_is_better=False)
+      >>> res.best_params, res.scores.shape
+      ({'alpha': 0.0}, (3, 3))
     """
-    n = _check_xy(X, y, sample_weight)
-    train, test = as_fold_masks(folds, n)
-    if not _accepts_sample_weight(metric):
+    n = _check_data(estimator, X, y, sample_weight, key)
+    train, test = _masks(folds, n)
+    _, weighted = _scorer(estimator, metric)
+    if not weighted:
         raise errors.ValidationError(
             "grid_search needs metric(y_true, y_pred, sample_weight=...) to score held-out "
             "rows by weight; every jaxfound.stats metric has it."
@@ -276,12 +262,13 @@ def grid_search(
         raise errors.ValidationError(f"batch_size={batch_size!r}: pass a positive int or None.")
     axes = _grid_axes(grid)
     jobs = _n_jobs(n_jobs)
-    run = _runner(fit, predict, metric, y, tuple(axes), batch_size)
+    run = _runner(estimator, metric, y, tuple(axes), batch_size)
     data = (
         jax.tree_util.tree_map(jnp.asarray, X),
         None if sample_weight is None else jnp.asarray(sample_weight),
         jnp.asarray(train),
         *map(jnp.asarray, _test_rows(test)),
+        _fold_keys(estimator, key, len(train)),
     )
     a, parts = _split(axes, jobs)
     calls = []
@@ -291,21 +278,19 @@ def grid_search(
             calls.append((run.compiled((*data, sub), serial=len(parts) > 1), (*data, sub)))
     except _TRACE_ERRORS as e:
         raise errors.ValidationError(
-            "grid_search needs fit/predict to be jittable in the data and hyper-parameters "
-            f"(tracing failed: {type(e).__name__}); use cross_validate in a loop instead."
+            "grid_search needs estimator.fit/predict to be jittable in the data and "
+            f"hyper-parameters (tracing failed: {type(e).__name__}); use cross_validate with "
+            "vectorize=False in a loop instead."
         ) from e
-    if len(calls) == 1:
-        outs = [calls[0][0](*calls[0][1])]
-    else:
-        with ThreadPoolExecutor(len(calls)) as pool:
-            outs = list(pool.map(lambda c: jax.block_until_ready(c[0](*c[1])), calls))
+    outs = _compiled.run_concurrently(calls)
     order = np.argsort(np.concatenate(parts))  # back to the grid's order along axis a
     scores = jnp.take(jnp.concatenate(outs, axis=a), order, axis=a)
     scores = scores.reshape(-1, scores.shape[-1])
     mean, std = jnp.mean(scores, axis=1), jnp.std(scores, axis=1)
     m = np.asarray(mean)
     if np.all(np.isnan(m)):
-        raise errors.ConvergenceError("every grid point scored NaN; check fit and the grid.")
+        raise errors.ConvergenceError("every grid point scored NaN; check the estimator and "
+                                      "the grid.")
     best = int(np.nanargmax(m) if greater_is_better else np.nanargmin(m))
     points = _product(axes)
     best_params = {k: v[best].item() for k, v in points.items()}

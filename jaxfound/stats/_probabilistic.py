@@ -12,8 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxfound import errors
-from jaxfound.stats._checks import check_class_labels, check_pair, check_weights, is_concrete
+from jaxfound import _validate, errors
 from jaxfound.typing import Array, ArrayLike
 
 __all__ = [
@@ -26,19 +25,19 @@ __all__ = [
 
 
 def _prepare(y_true, y_prob, sample_weight, *, probabilities: bool):
-    y_true, y_prob = check_pair(y_true, y_prob, allow_scores=True)
+    y_true, y_prob = _validate.prediction_pair(y_true, y_prob, allow_scores=True)
     if y_true.ndim != 1:
         raise errors.ShapeError(f"y_true has shape {y_true.shape}; expected labels of shape (n,).")
     k = y_prob.shape[-1] if y_prob.ndim == 2 else 2
-    check_class_labels(y_true, "y_true", k)
-    if probabilities and is_concrete(y_prob):
+    _validate.labels_in_range(y_true, "y_true", k)
+    if probabilities and not _validate.is_traced(y_prob):
         p = np.asarray(y_prob)
         if p.min() < 0 or p.max() > 1:
             raise errors.ValidationError(
                 f"y_prob has values in [{p.min():.3g}, {p.max():.3g}]; probabilities must lie in "
                 "[0, 1] (apply jax.nn.softmax or jax.nn.sigmoid to logits first)."
             )
-    return y_true, y_prob, check_weights(sample_weight, y_true.shape[0]), k
+    return y_true, y_prob, _validate.optional_sample_weights(sample_weight, y_true.shape[0]), k
 
 
 def _cast(y_prob, w, n):
@@ -88,7 +87,7 @@ def roc_auc(
     if average not in ("macro", "weighted", None):
         raise errors.ValidationError(f"average={average!r}; use 'macro', 'weighted' or None.")
     y_true, y_score, w, k = _prepare(y_true, y_score, sample_weight, probabilities=False)
-    if is_concrete(y_true) and k == 2 and np.unique(np.asarray(y_true)).size < 2:
+    if not _validate.is_traced(y_true) and k == 2 and np.unique(np.asarray(y_true)).size < 2:
         raise errors.LabelError(
             "y_true holds only one class; ROC-AUC needs both positive and negative examples."
         )

@@ -10,15 +10,15 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxfound.stats._checks import check_pair, check_weights
+from jaxfound import _validate
 from jaxfound.typing import Array, ArrayLike
 
 __all__ = ["mse", "rmse", "mae", "r2_score", "l2_relative_error"]
 
 
 def _prepare(y_true, y_pred, sample_weight):
-    y_true, y_pred = check_pair(y_true, y_pred)
-    w = check_weights(sample_weight, y_true.shape[0])
+    y_true, y_pred = _validate.prediction_pair(y_true, y_pred)
+    w = _validate.optional_sample_weights(sample_weight, y_true.shape[0])
     return _cast(y_true, y_pred, w)
 
 
@@ -32,8 +32,8 @@ def _cast(y_true, y_pred, w):
 
 def _checked(kernel, y_true, y_pred, sample_weight):
     """Validate at the boundary, then run the jitted ``kernel(y_true, y_pred, w)``."""
-    y_true, y_pred = check_pair(y_true, y_pred)
-    return kernel(y_true, y_pred, check_weights(sample_weight, y_true.shape[0]))
+    y_true, y_pred = _validate.prediction_pair(y_true, y_pred)
+    return kernel(y_true, y_pred, _validate.optional_sample_weights(sample_weight, y_true.shape[0]))
 
 
 def _wmean(v: Array, w: Array) -> Array:

@@ -9,8 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxfound import errors
-from jaxfound.stats._checks import as_array
+from jaxfound import _validate, errors
 
 __all__ = ["RowGather", "prepare_data", "call_stat", "chunk_size", "hash_indices", "check_stat"]
 
@@ -25,7 +24,7 @@ def prepare_data(data: Any, name: str = "data", min_rows: int = 2) -> tuple[tupl
     arrays = tuple(data) if was_tuple else (data,)
     if not arrays:
         raise errors.ValidationError(f"{name} is an empty tuple; pass at least one array.")
-    arrays = tuple(as_array(a, f"{name}[{i}]" if was_tuple else name) for i, a in
+    arrays = tuple(_validate.any_array(a, f"{name}[{i}]" if was_tuple else name) for i, a in
                    enumerate(arrays))
     for a in arrays:
         if a.ndim == 0:

@@ -1,22 +1,25 @@
-"""Safe checkpoints: msgpack (no pickle), checksummed, written atomically."""
+"""Checkpoints of training states in jaxfound's one safe file format.
+
+The file layout, the atomic write and the checks on read live in `jaxfound._serialize`
+(msgpack, never pickle; header, length and sha256 checksum verified before decoding).
+"""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import jax
 import numpy as np
 from flax import serialization
 
-from jaxfound import errors
+from jaxfound import _serialize, errors
 from jaxfound.typing import PyTree
 
 __all__ = ["save_checkpoint", "restore_checkpoint", "latest_checkpoint"]
 
-_MAGIC = b"JAXFOUND-CKPT-1\n"
+_KIND = "CKPT"
+_WRITER = "jaxfound.train.save_checkpoint"
 
 
 def _is_key(x) -> bool:
@@ -28,12 +31,20 @@ def _unkey(tree: PyTree) -> PyTree:
 
 
 def save_checkpoint(path: str | os.PathLike, tree: PyTree) -> Path:
-    """Write a pytree (e.g. a `TrainState`) to ``path``.
+    """Write a pytree (e.g. a `TrainState`) to ``path``, atomically.
 
-    The file is ``MAGIC + sha256(payload) + payload`` where the payload is
-    ``flax.serialization.to_bytes`` (msgpack: no code is ever unpickled). It is
-    written to a temporary file in the same folder and renamed, so an existing
-    checkpoint is never left half-written.
+    The payload is the msgpack state dict of ``tree`` (``flax.serialization``; PRNG
+    keys are stored as their key data), framed by `jaxfound._serialize`: a
+    ``JAXFOUND-CKPT`` header, its length and a sha256 checksum. It is written to a
+    temporary file in the same folder and renamed, so an existing checkpoint is
+    never left half-written.
+
+    Args:
+      path: the destination file (its folder is created).
+      tree: the pytree to save.
+
+    Returns:
+      ``path`` as a `pathlib.Path`.
 
     Examples:
       >>> import jax.numpy as jnp, tempfile, os
@@ -42,21 +53,8 @@ def save_checkpoint(path: str | os.PathLike, tree: PyTree) -> Path:
       >>> restore_checkpoint(p, {"w": jnp.zeros(2)})["w"].tolist()
       [1.0, 1.0]
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = serialization.to_bytes(_unkey(tree))
-    blob = _MAGIC + hashlib.sha256(payload).digest() + payload
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    state = serialization.to_state_dict(_unkey(tree))
+    return _serialize.write(path, _KIND, _serialize.encode(state))
 
 
 def restore_checkpoint(path: str | os.PathLike, target: PyTree) -> PyTree:
@@ -65,28 +63,26 @@ def restore_checkpoint(path: str | os.PathLike, target: PyTree) -> PyTree:
     ``target`` supplies the pytree structure, dtypes and PRNG key types (e.g. a
     freshly created state).
 
+    Args:
+      path: the checkpoint file.
+      target: a pytree shaped like the one that was saved.
+
+    Returns:
+      A pytree like ``target`` holding the saved values.
+
     Raises:
-      CheckpointError: the file is missing, corrupt (checksum), or its contents do
-        not match ``target``'s structure or shapes.
+      CheckpointError: the file is missing, truncated, corrupt (checksum), not a
+        jaxfound checkpoint, or its contents do not match ``target``'s structure or
+        shapes.
     """
-    path = Path(path)
-    try:
-        blob = path.read_bytes()
-    except OSError as e:
-        raise errors.CheckpointError(f"cannot read checkpoint {path}: {e}") from e
-    if not blob.startswith(_MAGIC) or len(blob) < len(_MAGIC) + 32:
-        raise errors.CheckpointError(f"{path} is not a jaxfound checkpoint (bad header).")
-    digest, payload = blob[len(_MAGIC) : len(_MAGIC) + 32], blob[len(_MAGIC) + 32 :]
-    if hashlib.sha256(payload).digest() != digest:
-        raise errors.CheckpointError(
-            f"{path} is corrupt (checksum mismatch); restore an earlier checkpoint."
-        )
+    source = os.fspath(path)
+    state = _serialize.decode(_serialize.read(path, _KIND, writer=_WRITER), source)
     plain_target = _unkey(target)
     try:
-        restored = serialization.from_bytes(plain_target, payload)
+        restored = serialization.from_state_dict(plain_target, state)
     except Exception as e:  # noqa: BLE001 - flax raises several types on mismatch
         raise errors.CheckpointError(
-            f"{path} does not match the target structure: {e}. Restore into a state built "
+            f"{source} does not match the target structure: {e}. Restore into a state built "
             "the same way as the one that was saved."
         ) from e
     for (kp, a), b in zip(
@@ -94,7 +90,7 @@ def restore_checkpoint(path: str | os.PathLike, target: PyTree) -> PyTree:
     ):
         if np.shape(a) != np.shape(b):
             raise errors.CheckpointError(
-                f"{path}: leaf {jax.tree_util.keystr(kp)} has shape {np.shape(b)} in the file "
+                f"{source}: leaf {jax.tree_util.keystr(kp)} has shape {np.shape(b)} in the file "
                 f"but {np.shape(a)} in the target."
             )
 

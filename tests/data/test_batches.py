@@ -23,8 +23,11 @@ def test_batches_partition_and_stay_aligned():
 def test_batches_bad_input():
     with pytest.raises(errors.ShapeError):
         num_examples((np.ones(3), np.ones(4)))
-    with pytest.raises(ValueError):
+    with pytest.raises(errors.ValidationError, match="batch_size must be a positive integer"):
         list(batches(None, np.ones(3), 0))
+    with pytest.raises(errors.ValidationError, match="got float 2.5"):
+        list(batches(None, np.ones(3), 2.5))
+    assert [len(b) for b in batches(None, np.ones(3), np.int64(2))] == [2, 1]
 
 
 def test_digits_embedded():

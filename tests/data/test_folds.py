@@ -193,3 +193,30 @@ def test_time_series_agrees_with_sklearn_or_both_refuse(n, n_splits, gap, test_s
     for f, (tr, te) in zip(ours, theirs):
         np.testing.assert_array_equal(f.train, tr)
         np.testing.assert_array_equal(f.test, te)
+
+
+def test_folds_to_masks_accepts_every_form_and_validates():
+    """The one fold converter (it replaced stats.as_fold_masks): every form, the same masks."""
+    pairs = kfold(None, 6, 3)
+    m = folds_to_masks(pairs, 6)
+    assert m.train.dtype == bool and m.train.shape == (3, 6)
+    for form in ((m.train, m.test), m, m.train.astype(np.float32),
+                 [(list(f.train), list(f.test)) for f in pairs]):
+        again = folds_to_masks(form, 6)
+        np.testing.assert_array_equal(again.train, m.train)
+        np.testing.assert_array_equal(again.test, m.test)
+    train, test = m
+    with pytest.raises(errors.EmptyDataError, match="fewer samples"):
+        folds_to_masks((np.ones((7, 6)), np.zeros((7, 6))), 6)
+    with pytest.raises(errors.ShapeError):
+        folds_to_masks((train, test), 5)
+    with pytest.raises(errors.EmptyDataError):
+        folds_to_masks((train, np.zeros_like(test)), 6)
+    with pytest.raises(errors.ValidationError, match="leak"):
+        folds_to_masks((np.ones((3, 6)), test), 6)
+    with pytest.raises(errors.ValidationError, match="at least 2"):
+        folds_to_masks((train[:1], test[:1]), 6)
+    with pytest.raises(errors.ValidationError, match="outside"):
+        folds_to_masks([([0, 1], [6])] * 2, 6)
+    with pytest.raises(errors.ValidationError, match="0 and 1"):
+        folds_to_masks(0.5 * train, 6)  # weights belong in sample_weight

@@ -1,4 +1,5 @@
 from tests.conftest import run_example, shared_path
+from tests.examples.result_line import parse_result
 
 
 def test_recommender_example_smoke(tmp_path, capsys):
@@ -9,6 +10,10 @@ def test_recommender_example_smoke(tmp_path, capsys):
     assert "matrix factorisation test RMSE" in out
     assert "top-10 for user 1" in out and " 10. " in out
     assert (tmp_path / "history.png").exists()
+    res = parse_result(out)
+    assert res["n_train"] == 80_000 and res["n_test"] == 20_000 and res["epochs"] == 2
+    assert f"matrix factorisation test RMSE: {res['rmse']:.4f}" in out
+    assert 0.5 < res["rmse"] < res["baseline_rmse"] < 1.3
 
 
 def test_recommender_selects_l2_on_a_validation_split(tmp_path, capsys):
@@ -31,3 +36,4 @@ def test_recommender_selects_l2_on_a_validation_split(tmp_path, capsys):
     assert set(val) == {0.12, 5.0}
     # a penalty of 5 per rating shrinks everything towards the biases: worse, not chosen
     assert val[0.12] < val[5.0] and "chosen l2 = 0.12" in out
+    assert parse_result(out)["l2"] == 0.12

@@ -1,4 +1,4 @@
-"""Random forests: parity with scikit-learn's RandomForest*, bootstrap weights, bad input."""
+"""Random forests: parity with scikit-learn's RandomForest*, bootstrap weights, keys, bad input."""
 
 from __future__ import annotations
 
@@ -28,25 +28,13 @@ def test_forest_accuracy_within_one_point_of_sklearn(name):
     X, y = getattr(sk_datasets, f"load_{name}")(return_X_y=True)
     T, depth = 100, 8
     masks = _masks(X, y)
-    n_classes = int(y.max()) + 1
+    est = trees.forest_classifier(n_estimators=T, max_depth=depth)
     # 5 folds x 2 seeds = 10 forests of 100 trees, one compiled call
     fit = jax.vmap(
-        jax.vmap(
-            lambda w, k: trees.fit_forest_classifier(
-                X,
-                y,
-                n_estimators=T,
-                max_depth=depth,
-                n_classes=n_classes,
-                sample_weight=w,
-                key=k,
-            ),  # fmt: skip
-            (None, 0),
-        ),
-        (0, None),
+        jax.vmap(lambda w, k: est.fit(X, y, sample_weight=w, key=k), (None, 0)), (0, None)
     )
     forests = fit(jnp.asarray(masks), jax.random.split(jax.random.key(0), 2))
-    pred = np.asarray(jax.vmap(jax.vmap(trees.predict, (0, None)), (0, None))(forests, X))
+    pred = np.asarray(jax.vmap(jax.vmap(est.predict, (0, None)), (0, None))(forests, X))
     ours, theirs = [], []
     for i, m in enumerate(masks):
         tr, te = m > 0, m == 0
@@ -63,8 +51,9 @@ def test_forest_accuracy_within_one_point_of_sklearn(name):
 def test_forest_regressor_close_to_sklearn():
     X, y = sk_datasets.load_diabetes(return_X_y=True)
     Xtr, Xte, ytr, yte = sk_ms.train_test_split(X, y, test_size=0.3, random_state=0)
-    f = trees.fit_forest_regressor(Xtr, ytr, n_estimators=30, max_depth=4, key=jax.random.key(1))
-    r2 = 1 - np.mean((np.asarray(trees.predict(f, Xte)) - yte) ** 2) / np.var(yte)
+    est = trees.forest_regressor(n_estimators=30, max_depth=4)
+    f = est.fit(Xtr, ytr, key=jax.random.key(1))
+    r2 = 1 - np.mean((np.asarray(est.predict(f, Xte)) - yte) ** 2) / np.var(yte)
     rf = sk_ensemble.RandomForestRegressor(30, max_depth=4, random_state=0).fit(Xtr, ytr)
     assert abs(100 * r2 - 100 * rf.score(Xte, yte)) <= 3.0
     imp = trees.feature_importances(f)
@@ -77,19 +66,56 @@ def test_small_forest_shapes_and_averaging():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 5))
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    f = trees.fit_forest_classifier(X, y, n_estimators=6, max_depth=3, key=jax.random.key(0))
+    est = trees.forest_classifier(n_estimators=6, max_depth=3)
+    f = est.fit(X, y, key=jax.random.key(0))
     assert f.feature.shape == (6, 7) and f.value.shape == (6, 8, 2)
-    per_tree = jax.vmap(trees.predict_proba, (0, None))(f, X)
-    np.testing.assert_allclose(trees.predict_proba(f, X), per_tree.mean(0), atol=1e-6)
+    per_tree = jax.vmap(est.predict_proba, (0, None))(f, X)
+    np.testing.assert_allclose(est.predict_proba(f, X), per_tree.mean(0), atol=1e-6)
+    np.testing.assert_array_equal(est.predict(f, X), np.argmax(per_tree.mean(0), -1))
     assert trees.apply(f, X).shape == (6, 80)
-    assert float(np.mean(np.asarray(trees.predict(f, X)) == y)) > 0.9
-    # different keys give different forests; no bootstrap + all features gives identical trees
-    g = trees.fit_forest_classifier(X, y, n_estimators=6, max_depth=3, key=jax.random.key(1))
+    assert float(np.mean(np.asarray(est.predict(f, X)) == y)) > 0.9
+    # the same key gives the same forest, another key another one
+    np.testing.assert_array_equal(est.fit(X, y, key=jax.random.key(0)).threshold, f.threshold)
+    g = est.fit(X, y, key=jax.random.key(1))
     assert not np.array_equal(f.threshold, g.threshold)
-    h = trees.fit_forest_classifier(
-        X, y, n_estimators=3, max_depth=3, bootstrap=False, max_features=None
-    )
+    # no bootstrap + all features: identical trees (whatever the key)
+    h = trees.forest_classifier(n_estimators=3, max_depth=3, bootstrap=False, max_features=None)
+    h = h.fit(X, y, key=jax.random.key(2))
     np.testing.assert_array_equal(h.feature[0], h.feature[2])
+    t = trees.cart_classifier(max_depth=3).fit(X, y)
+    np.testing.assert_array_equal(h.feature[1], t.feature)
+
+
+def test_forests_always_need_a_key():
+    X, y = np.eye(4), np.array([0, 1, 0, 1])
+    for est in (
+        trees.forest_classifier(n_estimators=2, max_depth=2),
+        trees.forest_classifier(n_estimators=2, max_depth=2, bootstrap=False, max_features=None),
+        trees.forest_regressor(n_estimators=2, max_depth=2),
+    ):
+        assert est.needs_key
+        with pytest.raises(errors.ValidationError, match=r"needs key=.*jax\.random\.key\(0\)"):
+            est.fit(X, y)
+    assert trees.forest_classifier(n_estimators=7) is trees.forest_classifier(n_estimators=7)
+
+
+def test_forest_traced_depth_limit_and_fold_keys():
+    """`depth_limit` is traced through the forest; per-fold keys (fold_in) under vmap."""
+    X, y = sk_datasets.load_diabetes(return_X_y=True)
+    key = jax.random.key(3)
+    # all features: the trees' randomness is the bootstrap alone, so a depth-2 limit in the
+    # depth-4 layout is the depth-2 forest of the same key
+    deep = trees.forest_regressor(n_estimators=4, max_depth=4)
+    limited = deep.fit(X, y, key=key, depth_limit=2)
+    shallow = trees.forest_regressor(n_estimators=4, max_depth=2).fit(X, y, key=key)
+    np.testing.assert_allclose(deep.predict(limited, X), deep.predict(shallow, X), rtol=1e-5)
+    masks = _masks(X, (y > np.median(y)).astype(int), k=3)
+    keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(3))
+    stack = jax.vmap(lambda w, k: deep.fit(X, y, sample_weight=w, key=k, depth_limit=2))(
+        jnp.asarray(masks), keys
+    )
+    one = deep.fit(X, y, sample_weight=masks[1], key=jax.random.fold_in(key, 1), depth_limit=2)
+    np.testing.assert_allclose(stack.value[1], one.value, rtol=1e-5, atol=1e-5)
 
 
 def test_bootstrap_weights_are_multinomial_counts_of_the_positive_rows():
@@ -106,14 +132,22 @@ def test_bootstrap_weights_are_multinomial_counts_of_the_positive_rows():
 
 def test_forest_bad_input():
     X, y = np.eye(4), np.array([0, 1, 0, 1])
+    k = jax.random.key(0)
     with pytest.raises(errors.ValidationError, match="n_estimators"):
-        trees.fit_forest_classifier(X, y, n_estimators=0)
+        trees.forest_classifier(n_estimators=0)
+    with pytest.raises(errors.ValidationError, match="bootstrap"):
+        trees.forest_regressor(bootstrap=1)
+    with pytest.raises(errors.ValidationError, match="batch_size"):
+        trees.forest_classifier(batch_size=0)
+    est = trees.forest_classifier(n_estimators=2, max_depth=2)
     with pytest.raises(errors.DTypeError):
-        trees.fit_forest_classifier(X, np.array(["a", "b", "a", "b"]))
+        est.fit(X, np.array(["a", "b", "a", "b"]), key=k)
     with pytest.raises(errors.LabelError):
-        trees.fit_forest_classifier(X[:2], np.array([0, 2]))
+        est.fit(X[:2], np.array([0, 2]), key=k)
     with pytest.raises(errors.NonFiniteError):
-        trees.fit_forest_regressor(np.full((4, 2), np.nan), np.ones(4))
-    f = trees.fit_forest_classifier(X, y, n_estimators=2, max_depth=2)
-    with pytest.raises(errors.ShapeError, match="fitted on 4"):
-        trees.predict(f, np.eye(3))
+        trees.forest_regressor().fit(np.full((4, 2), np.nan), np.ones(4), key=k)
+    with pytest.raises(errors.ValidationError, match="all zero"):
+        est.fit(X, y, sample_weight=np.zeros(4), key=k)
+    f = est.fit(X, y, key=k)
+    with pytest.raises(errors.ShapeError, match="fitted with 4"):
+        est.predict(f, np.eye(3))

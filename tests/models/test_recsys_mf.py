@@ -56,7 +56,8 @@ def test_fits_a_low_rank_matrix_with_the_training_helper():
     u, i = np.nonzero(~mask)  # held-out entries of the low-rank matrix
     held = np.stack([u, i], 1)
     baseline = float(np.sqrt(np.mean((R[u, i] - r.mean()) ** 2)))
-    assert recsys.rmse(mf, state.params, held, R[u, i], clip=None) < 0.5 * baseline
+    pred = recsys.predict_ratings(mf, state.params, held[:, 0], held[:, 1])
+    assert float(jf.stats.rmse(R[u, i], pred)) < 0.5 * baseline
 
 
 def test_rating_loss_penalty_and_aux():
@@ -93,6 +94,68 @@ def test_bad_input():
     with pytest.raises(errors.ValidationError):
         recsys.rating_loss(mf, -1.0)
     with pytest.raises(errors.ShapeError):
-        recsys.rmse(mf, params, np.zeros((3, 2), int), np.ones(2))
+        recsys.predict_ratings(mf, params, np.zeros(3, int), np.zeros(2, int))
+    with pytest.raises(errors.DTypeError, match="users"):
+        recsys.predict_ratings(mf, params, np.zeros(2), np.zeros(2, int))
+    with pytest.raises(errors.ShapeError):
+        recsys.predict_ratings(mf, params, np.zeros((2, 1), int), np.zeros(2, int))
+
+
+def test_predict_ratings_is_the_model_output_and_clips():
+    mf = recsys.MatrixFactorization(3, 4, dim=2, mean=3.0, init_scale=2.0)
+    params = mf.init(jax.random.key(1), jnp.zeros((1, 2), jnp.int32))
+    users, items = np.array([0, 2, 1, 2]), np.array([3, 0, 1, 1])
+    want = mf.apply(params, jnp.stack([users, items], 1))
+    np.testing.assert_allclose(recsys.predict_ratings(mf, params, users, items), want, rtol=1e-6)
+    clipped = recsys.predict_ratings(mf, params, users, items, clip=(2.5, 3.5))
+    np.testing.assert_allclose(clipped, np.clip(want, 2.5, 3.5), rtol=1e-6)
+    assert recsys.predict_ratings(mf, params, [1], [2]).shape == (1,)
+
+
+def test_an_item_id_past_the_table_is_refused_not_nan():
+    mf = recsys.MatrixFactorization(3, 4, dim=2, mean=3.0)
+    params = mf.init(jax.random.key(0), jnp.zeros((1, 2), jnp.int32))
+    # what the check prevents: flax's embedding lookup turns id 4 of 4 items into NaN
+    assert np.isnan(float(mf.apply(params, jnp.array([[0, 4]]))[0]))
+    with pytest.raises(errors.ValidationError, match=r"items holds 1 item id\(s\) outside \[0, 4"):
+        recsys.predict_ratings(mf, params, [0, 1], [1, 4])
+    with pytest.raises(errors.ValidationError, match=r"users holds .* outside \[0, 3\)"):
+        recsys.predict_ratings(mf, params, [-1, 1], [1, 2])
+
+
+def test_rating_loss_check_refuses_ids_outside_the_tables():
+    mf = recsys.MatrixFactorization(3, 4, dim=2)
+    params = mf.init(jax.random.key(0), jnp.zeros((1, 2), jnp.int32))
+    check = recsys.rating_loss(mf).check
+    r = np.array([4.0, 2.0])
+    check(params, (np.array([[0, 1], [2, 3]]), r), "data")  # in range: no error
+    with pytest.raises(errors.ValidationError, match=r"data ids\[:, 0\] \(users\).*\[0, 3\)"):
+        check(params, (np.array([[0, 1], [3, 3]]), r), "data")  # user id == n_users
+    with pytest.raises(errors.ValidationError, match=r"val ids\[:, 1\] \(items\)"):
+        check(params, (np.array([[0, 4], [2, 3]]), r), "val")
+    with pytest.raises(errors.DTypeError):
+        check(params, (np.array([[0.0, 1.0], [2.0, 3.0]]), r), "data")
+    with pytest.raises(errors.ShapeError, match=r"\(n, 2\)"):
+        check(params, (np.array([[0, 1, 2], [2, 3, 0]]), r), "data")
+    with pytest.raises(errors.ShapeError):
+        check(params, (np.array([[0, 1]]), r), "data")
     with pytest.raises(errors.NonFiniteError):
-        recsys.rmse(mf, params, np.zeros((1, 2), int), np.array([np.nan]))
+        check(params, (np.array([[0, 1], [2, 3]]), np.array([1.0, np.nan])), "data")
+    with pytest.raises(errors.ValidationError, match="pair"):
+        check(params, np.array([[0, 1], [2, 3]]), "data")
+
+
+def test_fit_refuses_a_user_id_equal_to_n_users_before_training():
+    # needs the `jaxfound.losses.Loss` protocol (fit runs `loss.check`); skipped without it
+    losses = pytest.importorskip("jaxfound.losses")
+    if not hasattr(losses, "Loss"):
+        pytest.skip("jaxfound.losses.Loss (the protocol fit checks data with) is not merged")
+    ids, r, _, _ = _synthetic(n_users=10, n_items=8)
+    ids = np.concatenate([ids, [[10, 0]]]).astype(np.int32)  # user id == n_users
+    r = np.concatenate([r, [3.0]]).astype(np.float32)
+    mf = recsys.MatrixFactorization(10, 8, dim=2)
+    params = mf.init(jax.random.key(0), ids[:1])
+    state = jf.train.TrainState.create(params, optax.adam(0.01))
+    with pytest.raises(errors.ValidationError, match=r"users.*outside \[0, 10\)"):
+        jf.train.fit(state, recsys.rating_loss(mf), (ids, r), epochs=1, batch_size=8,
+                     progress=False)

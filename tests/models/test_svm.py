@@ -34,10 +34,12 @@ def cancer():
 def _compare(data, **kw):
     Xtr, Xte, ytr, yte = data
     ref = SVC(decision_function_shape="ovo", **kw).fit(Xtr, ytr)
-    p = svm.fit(Xtr, ytr, **kw)
+    est = svm.svc(**kw)
+    p = est.fit(Xtr, ytr)
     assert np.all(np.asarray(p.gap) < kw.get("tol", 1e-3))  # converged
-    acc = float(np.mean(np.asarray(svm.predict(p, Xte)) == yte))
-    dec = np.asarray(svm.decision_function(p, Xte))
+    assert bool(p.info.converged) and int(p.info.n_iter) > 0
+    acc = float(np.mean(np.asarray(est.predict(p, Xte)) == yte))
+    dec = np.asarray(est.decision_function(p, Xte))
     ref_dec = ref.decision_function(Xte)
     assert dec.shape == ref_dec.shape
     agree = float(np.mean(np.sign(dec) == np.sign(ref_dec)))
@@ -71,8 +73,9 @@ def test_float64_tight_tolerance_matches_libsvm_dual(cancer):
     Xtr, Xte, ytr, _ = cancer
     ref = SVC(C=0.5, kernel="rbf", gamma=0.05, tol=1e-7).fit(Xtr, ytr)
     with jax.enable_x64(True):
-        p = svm.fit(Xtr, ytr, C=0.5, kernel="rbf", gamma=0.05, tol=1e-7)
-        dec = np.asarray(svm.decision_function(p, Xte))
+        est = svm.svc(C=0.5, kernel="rbf", gamma=0.05, tol=1e-7)
+        p = est.fit(Xtr, ytr)
+        dec = np.asarray(est.decision_function(p, Xte))
     np.testing.assert_allclose(dec, ref.decision_function(Xte), atol=1e-5)
     # same support vectors, same dual coefficients (sklearn flips the binary sign)
     dual = np.zeros(len(ytr))
@@ -87,11 +90,12 @@ def test_float64_tight_tolerance_matches_libsvm_dual(cancer):
 
 def test_ovr_matches_sklearn_one_vs_rest(wine):
     Xtr, Xte, ytr, _ = wine
-    p = svm.fit(Xtr, ytr, C=1.0, gamma=0.1, strategy="ovr")
+    est = svm.svc(C=1.0, gamma=0.1, strategy="ovr")
+    p = est.fit(Xtr, ytr)
     ref = OneVsRestClassifier(SVC(C=1.0, gamma=0.1)).fit(Xtr, ytr)
-    dec = np.asarray(svm.decision_function(p, Xte))
+    dec = np.asarray(est.decision_function(p, Xte))
     np.testing.assert_allclose(dec, ref.decision_function(Xte), atol=0.02)
-    np.testing.assert_array_equal(svm.predict(p, Xte), ref.predict(Xte))
+    np.testing.assert_array_equal(est.predict(p, Xte), ref.predict(Xte))
 
 
 def test_zero_weights_remove_rows_and_grid_vmaps(wine):
@@ -100,11 +104,12 @@ def test_zero_weights_remove_rows_and_grid_vmaps(wine):
     masks[0, ::3] = 0.0
     masks[1, 1::3] = 0.0
     Cs, gammas = jnp.array([0.5, 4.0]), jnp.array([0.05, 0.2])
-    fit = lambda C, g, m: svm.fit(Xtr, ytr, C=C, gamma=g, sample_weight=m)
+    est = svm.svc()
+    fit = lambda C, g, m: est.fit(Xtr, ytr, C=C, gamma=g, sample_weight=m)
     grid = jax.jit(jax.vmap(fit))(Cs, gammas, jnp.asarray(masks))
     pair_sizes = [np.sum((ytr == a) | (ytr == b)) for a, b in grid.pairs]
     assert grid.dual_coef.shape == (2, 3, max(pair_sizes))  # compact one-vs-one layout in jit
-    dec = jax.vmap(svm.decision_function, in_axes=(0, None))(grid, Xte)
+    dec = jax.vmap(est.decision_function, in_axes=(0, None))(grid, Xte)
     for b in range(2):
         keep = masks[b] > 0
         ref = SVC(C=float(Cs[b]), gamma=float(gammas[b]), decision_function_shape="ovo")
@@ -116,8 +121,9 @@ def test_sample_weight_rescales_C(cancer):
     Xtr, Xte, ytr, _ = cancer
     w = np.random.default_rng(0).uniform(0.2, 2.0, len(ytr))
     ref = SVC(C=1.0, gamma=0.05).fit(Xtr, ytr, sample_weight=w)
-    p = svm.fit(Xtr, ytr, C=1.0, gamma=0.05, sample_weight=w)
-    np.testing.assert_allclose(svm.decision_function(p, Xte), ref.decision_function(Xte),
+    est = svm.svc(C=1.0, gamma=0.05)
+    p = est.fit(Xtr, ytr, sample_weight=w)
+    np.testing.assert_allclose(est.decision_function(p, Xte), ref.decision_function(Xte),
                                atol=0.02)
 
 
@@ -125,39 +131,58 @@ def test_gamma_scale_matches_sklearn(wine):
     Xtr, Xte, ytr, _ = wine
     Xs = Xtr * 3.0
     ref = SVC(gamma="scale").fit(Xs, ytr)
-    p = svm.fit(Xs, ytr)
+    p = svm.svc().fit(Xs, ytr)
     np.testing.assert_allclose(float(p.gamma), ref._gamma, rtol=1e-5)
 
 
 def test_bad_inputs_raise_clear_errors(wine):
     Xtr, _, ytr, _ = wine
     with pytest.raises(errors.DTypeError, match="y"):
-        svm.fit(Xtr, np.where(ytr == 0, "a", "b"))
+        svm.svc().fit(Xtr, np.where(ytr == 0, "a", "b"))
     X_nan = Xtr.copy()
     X_nan[3, 2] = np.nan
     before = X_nan.copy()
     with pytest.raises(errors.NonFiniteError, match="X"):
-        svm.fit(X_nan, ytr)
+        svm.svc().fit(X_nan, ytr)
     np.testing.assert_array_equal(X_nan, before)
     with pytest.raises(errors.LabelError, match="samples"):
-        svm.fit(Xtr[:3], np.array([0, 1, 2]), n_classes=4)
+        svm.svc(n_classes=4).fit(Xtr[:3], np.array([0, 1, 2]))
     with pytest.raises(errors.ValidationError, match="C"):
-        svm.fit(Xtr, ytr, C=-1.0)
+        svm.svc(C=-1.0)
+    with pytest.raises(errors.ValidationError, match="C"):
+        svm.svc().fit(Xtr, ytr, C=-1.0)
     with pytest.raises(errors.ValidationError, match="kernel"):
-        svm.fit(Xtr, ytr, kernel="laplace")
+        svm.svc(kernel="laplace")
     with pytest.raises(errors.ValidationError, match="gamma"):
-        svm.fit(Xtr, ytr, gamma=0.0)
-    p = svm.fit(Xtr[:40], ytr[:40], kernel="linear")
+        svm.svc(gamma=0.0)
+    with pytest.raises(errors.ValidationError, match="gamma"):
+        svm.svc().fit(Xtr, ytr, gamma="auto")
+    with pytest.raises(errors.ValidationError, match="all zero"):
+        svm.svc().fit(Xtr, ytr, sample_weight=np.zeros(len(ytr)))
+    est = svm.svc(kernel="linear")
+    p = est.fit(Xtr[:40], ytr[:40])
     with pytest.raises(errors.ShapeError, match="features"):
-        svm.predict(p, Xtr[:, :5])
+        est.predict(p, Xtr[:, :5])
     with pytest.raises(errors.ShapeError, match="features"):
-        svm.decision_function(p, Xtr[:, :5])
+        est.decision_function(p, Xtr[:, :5])
 
 
 def test_class_absent_from_a_fold_takes_no_part_in_the_vote(wine):
     Xtr, Xte, ytr, _ = wine
     mask = (ytr != 2).astype(np.float32)  # a k-fold training mask without class 2
-    p = svm.fit(Xtr, ytr, C=1.0, gamma=0.1, sample_weight=mask)
+    est = svm.svc(C=1.0, gamma=0.1)
+    p = est.fit(Xtr, ytr, sample_weight=mask)
     ref = SVC(C=1.0, gamma=0.1).fit(Xtr[ytr != 2], ytr[ytr != 2])
-    np.testing.assert_array_equal(svm.predict(p, Xte), ref.predict(Xte))
+    np.testing.assert_array_equal(est.predict(p, Xte), ref.predict(Xte))
+    assert bool(p.info.converged)  # the empty pair's problem counts as solved
     assert np.all(np.isfinite(np.asarray(p.rho)))
+
+
+def test_max_iter_cap_reports_not_converged_and_constructors_are_cached(cancer):
+    Xtr, _, ytr, _ = cancer
+    p = svm.svc(C=10.0, gamma=0.05, max_iter=5).fit(Xtr, ytr)
+    assert not bool(p.info.converged) and int(p.info.n_iter) == 5
+    assert svm.svc(C=2.0) is svm.svc(kernel="rbf", C=2.0)
+    assert svm.svc(C=2.0) is not svm.svc(C=3.0)
+    est = svm.svc()
+    assert est.is_classifier and not est.needs_key and est.decision_function is not None

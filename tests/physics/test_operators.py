@@ -129,6 +129,33 @@ def test_field_from_mlp_and_output_transform():
     close(w({"net": params, "nu": 1.0}, jnp.array([0.05, 0.1])), v(params, jnp.array([0.1, 0.2])))
 
 
+def test_field_goes_through_as_apply_for_every_kind_of_model(monkeypatch):
+    import jaxfound.physics._operators as ops
+
+    x = jnp.array([0.3, -0.5])
+    two = lambda p, y: p * jnp.sum(y**2)  # f(params, x)
+    keyed = lambda p, y, key: p * jnp.sum(y**2) + (0.0 if key is None else 1.0)
+    close(field(two)(2.0, x), 2 * 0.34)
+    close(field(keyed)(2.0, x), 2 * 0.34)  # evaluated with key=None
+    close(laplacian(field(two))(2.0, x), 2.0 * 2 * 2)  # Δ(p |x|²) = 2 p d
+    net = jf.models.MLP((4, 1))
+    params = net.init(jax.random.key(0), jnp.ones((1, 2)))
+    close(field(net)(params, x), net.apply(params, x)[0])
+    seen = []
+    real = ops.as_apply
+    monkeypatch.setattr(ops, "as_apply", lambda m: seen.append(m) or real(m))
+    for m in (two, keyed, net):
+        field(m)
+    assert seen == [two, keyed, net]  # the one adapter decides how each model is called
+
+
+def test_field_refuses_what_is_not_a_model():
+    with pytest.raises(errors.ValidationError, match="not callable"):
+        field(3.0)
+    with pytest.raises(errors.ValidationError, match=r"f\(params, x\) or apply\(params, x, key\)"):
+        field(lambda x: x)
+
+
 def test_errors():
     with pytest.raises(errors.ShapeError, match="one point"):
         gradient(u)(P, jnp.ones((2, 3)))

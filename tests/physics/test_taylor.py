@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxfound import errors
 from jaxfound.physics import taylor2
 
 
@@ -114,10 +115,10 @@ def test_traced_weights_vmap_and_reverse_mode():
 
 
 def test_rejects_multiple_outputs():
-    with pytest.raises(TypeError, match="one array"):
+    with pytest.raises(errors.ValidationError, match="return one array, got 2 outputs; stack"):
         taylor2(lambda x: (x, x), jnp.ones(2), jnp.eye(2))
 
 
 def test_weights_length_checked():
-    with pytest.raises(ValueError, match="weights"):
+    with pytest.raises(errors.ShapeError, match="1 weights for 2 directions; pass one weight"):
         taylor2(jnp.sum, jnp.ones(2), jnp.eye(2), None, [1.0])

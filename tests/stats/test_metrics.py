@@ -220,3 +220,22 @@ def test_inputs_not_modified(clf):
     st.expected_calibration_error(y, prob, 10, w)
     for a, b in zip((y, prob, pred, w), arrays):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (st.accuracy, ([0, 1, 1], [0, 1, 0])),
+    (st.f1_score, ([0, 1, 1], [0, 1, 0])),
+    (st.mse, ([0.0, 1.0, 2.0], [0.0, 1.5, 2.0])),
+    (st.r2_score, ([0.0, 1.0, 2.0], [0.0, 1.5, 2.0])),
+    (st.log_loss, ([0, 1, 1], [0.2, 0.7, 0.6])),
+])
+def test_sample_weight_checked_like_the_models(fn, args):
+    """One validator: all-zero or negative weights are the same ValidationError as in the
+    models (before, the metrics let an all-zero weight through to a 0/0)."""
+    with pytest.raises(errors.ValidationError, match="all zero"):
+        fn(*args, sample_weight=np.zeros(3))
+    with pytest.raises(errors.ValidationError, match="negative"):
+        fn(*args, sample_weight=np.array([1.0, -1.0, 1.0]))
+    with pytest.raises(errors.ShapeError, match="sample_weight"):
+        fn(*args, sample_weight=np.ones(2))
+    assert np.isfinite(float(fn(*args, sample_weight=np.array([1.0, 0.0, 2.0]))))

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import betainc
 
-from jaxfound import _validate as _checks
+from jaxfound import _validate
 from jaxfound.models.linear._params import LinearParams
 from jaxfound.typing import ArrayLike
 
@@ -81,7 +81,7 @@ def inference(params: LinearParams, X: ArrayLike, y: ArrayLike, *, alpha: ArrayL
     $\hat\theta \pm t_{(1+\text{level})/2,\,n-p}\,\mathrm{se}$.
 
     Args:
-      params: the fit, from `fit_ols`, `fit_wls` or `fit_ridge`.
+      params: the fit, from `ols` (weighted or not) or `ridge`.
       X: ``(n, d)`` features used for the fit.
       y: ``(n,)`` or ``(n, k)`` targets used for the fit.
       alpha: the ridge penalty of the fit (0 for least squares).
@@ -94,13 +94,13 @@ def inference(params: LinearParams, X: ArrayLike, y: ArrayLike, *, alpha: ArrayL
 
     >>> import jax.numpy as jnp
     >>> X = jnp.array([[0.0], [1.0], [2.0], [3.0]]); y = jnp.array([0.1, 0.9, 2.1, 2.9])
-    >>> from jaxfound.models.linear import fit_ols
-    >>> round(float(inference(fit_ols(X, y), X, y).r2), 3)
+    >>> from jaxfound.models.linear import ols
+    >>> round(float(inference(ols().fit(X, y), X, y).r2), 3)
     0.993
     """
-    X = _checks.n_features_match(params.coef.shape[0], X)
-    y = _checks.targets(y, X.shape[0])
-    w = _checks.sample_weights(sample_weight, X.shape[0], X.dtype)
+    X = _validate.n_features_match(params.coef.shape[0], X)
+    y = _validate.targets(y, X.shape[0])
+    w = _validate.sample_weights(sample_weight, X.shape[0], X.dtype)
     return _inference(params, X, y, jnp.asarray(alpha, X.dtype), w, level, fit_intercept)
 
 

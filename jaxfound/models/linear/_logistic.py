@@ -1,15 +1,39 @@
-"""L2-penalised logistic regression (binary and multinomial) by damped Newton steps."""
+r"""L2-penalised logistic regression (binary and multinomial) by damped Newton steps.
+
+**Solver constants.** Newton's method with the exact Hessian, each step damped by a
+backtracking (Armijo) line search over the fixed steps $t \in \{1, \tfrac12, \dots,
+2^{-(\text{LINE\_SEARCH\_STEPS} - 1)}\}$, all evaluated at once (one ``vmap``), taking the
+longest $t$ with $f(\theta + t d) \le f(\theta) + c\, t\, \nabla f^\top d$, $c$ =
+`ARMIJO`. The loop stops with ``converged=True`` when the max-norm of the gradient of the
+weight-normalised objective is at most ``tol`` (`TOL_F64` / `TOL_F32` by default); it stops
+with ``converged=False`` when ``max_iter`` steps are spent or when no step of the line
+search decreases the objective (the rounding floor is reached before the tolerance).
+Two classes: the Newton system is solved by Cholesky, with `JITTER` on the diagonal of the
+unpenalised intercept so that $C = \infty$ stays definite. $K > 2$: Jacobi-preconditioned
+conjugate gradients on Hessian-vector products, to the relative residual `CG_TOL_F64` /
+`CG_TOL_F32`, at most `CG_MAXITER_PER_UNKNOWN` iterations per unknown.
+"""
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from jaxfound import _validate as _checks
-from jaxfound import errors
+from jaxfound import _validate
+from jaxfound.base import Estimator, FitInfo
 from jaxfound.typing import ArrayLike
+
+TOL_F64 = 1e-10  # default gradient tolerance in float64 ...
+TOL_F32 = 1e-5  # ... and in float32
+CG_TOL_F64 = 1e-12  # relative residual of the multinomial Newton system (float64) ...
+CG_TOL_F32 = 1e-6  # ... (float32)
+CG_MAXITER_PER_UNKNOWN = 10  # CG iterations allowed per unknown, (d + 1) K unknowns
+JITTER = 1e-10  # added to the intercept's (unpenalised) Hessian diagonal, before / sum(w)
+LINE_SEARCH_STEPS = 12  # step lengths 1, 1/2, ..., 2**-11
+ARMIJO = 1e-4  # sufficient-decrease constant c of the Armijo test
 
 
 class LogisticParams(NamedTuple):
@@ -18,16 +42,16 @@ class LogisticParams(NamedTuple):
     Attributes:
       coef: ``(d, 1)`` for two classes (the logit of class 1) or ``(d, K)`` for ``K > 2``.
       intercept: ``(1,)`` or ``(K,)``.
+      info: `FitInfo`: whether the Newton loop met its gradient tolerance, and its steps.
     """
 
     coef: jax.Array
     intercept: jax.Array
+    info: FitInfo
 
 
-def fit_logistic(X: ArrayLike, y: ArrayLike, *, C: ArrayLike = 1.0, n_classes: int | None = None,
-                 sample_weight: ArrayLike | None = None,
-                 fit_intercept: bool = True, max_iter: int = 50, tol: float | None = None
-                 ) -> LogisticParams:
+def logistic(C: float = 1.0, n_classes: int | None = None, fit_intercept: bool = True,
+             max_iter: int = 50, tol: float | None = None) -> Estimator:
     r"""L2-penalised logistic regression (scikit-learn's ``LogisticRegression(C=C)``).
 
     $$
@@ -39,65 +63,81 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, *, C: ArrayLike = 1.0, n_classes: i
     $K > 2$ (multinomial; intercepts are centred to sum to zero). The problem is strictly
     convex; it is solved by Newton's method with the exact Hessian
     $H = \sum_i s_i\,(\tilde x_i \tilde x_i^\top) \otimes (\mathrm{diag}(p_i) -
-    p_i p_i^\top) + C^{-1} I$ and a backtracking (Armijo) step, inside ``lax.while_loop``
-    (Cholesky for two classes; for $K > 2$ the Newton system is solved by Jacobi-preconditioned
-    conjugate gradients on Hessian-vector products, never forming $H$).
-    ``C`` and ``sample_weight`` may be traced (vmap over a grid or k-fold 0/1 masks).
+    p_i p_i^\top) + C^{-1} I$ and a backtracking (Armijo) step inside ``lax.while_loop``
+    (see the module notes for the constants).
+
+    The estimator's ``fit(X, y, *, sample_weight=None, C=C) -> LogisticParams`` takes
+    ``(n, d)`` features and ``(n,)`` integer labels in ``[0, n_classes)``; ``C`` and
+    ``sample_weight`` may be traced (vmap over a grid or k-fold 0/1 masks).
+    ``params.info.converged`` is true only when the gradient tolerance was met.
+    ``predict`` gives the most probable class, ``predict_proba`` the ``(m, K)``
+    probabilities, ``decision_function`` the logits (``(m, 1)`` for two classes).
 
     Args:
-      X: ``(n, d)`` features.
-      y: ``(n,)`` integer labels in ``[0, n_classes)``.
-      C: inverse penalty strength (``jnp.inf`` for no penalty).
-      n_classes: number of classes (default ``max(y) + 1``); static.
-      sample_weight: optional ``(n,)`` non-negative weights; 0 removes a row.
-      fit_intercept: fit an unpenalised intercept.
-      max_iter: maximum Newton steps.
+      C: default inverse penalty strength $C > 0$ (``jnp.inf`` for no penalty); traced.
+      n_classes: number of classes (default ``max(y) + 1`` at fit time); static.
+      fit_intercept: fit an unpenalised intercept; static.
+      max_iter: maximum Newton steps; static.
       tol: stop when the max-norm of the gradient of the (weight-normalised) objective is
-        below it (default 1e-10 in float64, 1e-5 in float32).
+        at most this (default `TOL_F64` in float64, `TOL_F32` in float32); static.
 
     Returns:
-      `LogisticParams`.
+      An `Estimator` (a classifier; cached: equal settings give the same object).
 
     >>> import jax.numpy as jnp
     >>> X = jnp.array([[-2.0], [-1.0], [1.0], [2.0]]); y = jnp.array([0, 0, 1, 1])
-    >>> p = fit_logistic(X, y, C=1.0)
-    >>> logistic_predict(p, X).tolist()
-    [0, 0, 1, 1]
+    >>> est = logistic(C=1.0)
+    >>> p = est.fit(X, y)
+    >>> est.predict(p, X).tolist(), bool(p.info.converged)
+    ([0, 0, 1, 1], True)
     """
-    X = _checks.features(X)
-    y, k = _checks.class_labels(y, X.shape[0], n_classes)
-    w = _checks.sample_weights(sample_weight, X.shape[0], X.dtype)
-    if not _checks.is_traced(C) and not C > 0:
-        raise errors.ValidationError(f"C must be > 0 (inverse penalty), got {C}.")
-    if tol is None:
-        tol = 1e-10 if X.dtype == jnp.float64 else 1e-5
-    return _fit_logistic(X, y, jnp.asarray(C, X.dtype), w, k, fit_intercept, max_iter, tol)
+    C = _validate.hyperparameter(C, "C", low=0.0, open_low=True)
+    n_classes = None if n_classes is None else int(n_classes)
+    tol = None if tol is None else float(tol)
+    return _logistic(C, n_classes, bool(fit_intercept), int(max_iter), tol)
 
 
-def logistic_logits(params: LogisticParams, X: ArrayLike) -> jax.Array:
+@functools.cache
+def _logistic(default_C, n_classes, fit_intercept, max_iter, tol) -> Estimator:
+    def fit(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None,
+            C: ArrayLike = default_C) -> LogisticParams:
+        X = _validate.features(X)
+        y, k = _validate.class_labels(y, X.shape[0], n_classes)
+        w = _validate.sample_weights(sample_weight, X.shape[0], X.dtype)
+        C = _validate.hyperparameter(C, "C", low=0.0, open_low=True)
+        t = tol if tol is not None else (TOL_F64 if X.dtype == jnp.float64 else TOL_F32)
+        return _fit_logistic(X, y, jnp.asarray(C, X.dtype), w, k, fit_intercept, max_iter, t)
+
+    name = (f"logistic(C={default_C:g}, n_classes={n_classes}, fit_intercept={fit_intercept}, "
+            f"max_iter={max_iter}, tol={tol})")
+    return Estimator(fit=fit, predict=predict, predict_proba=predict_proba,
+                     decision_function=logits, is_classifier=True, name=name)
+
+
+def logits(params: LogisticParams, X: ArrayLike) -> jax.Array:
     """Logits $X W + b$: ``(m, 1)`` for two classes, ``(m, K)`` otherwise."""
-    X = _checks.n_features_match(params.coef.shape[0], X)
+    X = _validate.n_features_match(params.coef.shape[0], X)
     return X @ params.coef + params.intercept
 
 
-def logistic_proba(params: LogisticParams, X: ArrayLike) -> jax.Array:
+def predict_proba(params: LogisticParams, X: ArrayLike) -> jax.Array:
     """Class probabilities ``(m, K)`` (sigmoid for two classes, softmax otherwise)."""
-    z = logistic_logits(params, X)
+    z = logits(params, X)
     if z.shape[1] == 1:
         p1 = jax.nn.sigmoid(z[:, 0])
         return jnp.stack([1.0 - p1, p1], axis=1)
     return jax.nn.softmax(z, axis=1)
 
 
-def logistic_predict(params: LogisticParams, X: ArrayLike) -> jax.Array:
+def predict(params: LogisticParams, X: ArrayLike) -> jax.Array:
     """Most probable class ``(m,)``."""
-    z = logistic_logits(params, X)
+    z = logits(params, X)
     if z.shape[1] == 1:
         return (z[:, 0] > 0).astype(jnp.int32)
     return jnp.argmax(z, axis=1).astype(jnp.int32)
 
 
-def _objective(theta, Z, Y, w, inv_c, binary, mask):
+def objective(theta, Z, Y, w, inv_c, binary, mask):
     """Weight-normalised penalised loss; theta is (d+1, K') with intercept in row 0."""
     z = Z @ theta
     if binary:
@@ -106,6 +146,13 @@ def _objective(theta, Z, Y, w, inv_c, binary, mask):
         losses = jax.nn.logsumexp(z, axis=1) - jnp.sum(Y * z, axis=1)
     sw = jnp.sum(w)
     return (w @ losses) / sw + 0.5 * inv_c * jnp.sum(mask * theta**2) / sw
+
+
+class _State(NamedTuple):
+    theta: jax.Array
+    it: jax.Array
+    converged: jax.Array  # the gradient test passed
+    stalled: jax.Array  # no step of the line search decreased the objective
 
 
 @jax.jit(static_argnames=("k", "fit_intercept", "max_iter", "tol"))
@@ -119,16 +166,16 @@ def _fit_logistic(X, y, C, w, k, fit_intercept, max_iter, tol):
     free = mask.at[0].set(1.0 if fit_intercept else 0.0)  # which entries move at all
     inv_c = 1.0 / C
     sw = jnp.sum(w)
-    f = lambda th: _objective(th, Z, Y, w, inv_c, binary, mask)
+    f = lambda th: objective(th, Z, Y, w, inv_c, binary, mask)
 
-    cg_tol = 1e-12 if X.dtype == jnp.float64 else 1e-6
+    cg_tol = CG_TOL_F64 if X.dtype == jnp.float64 else CG_TOL_F32
 
     def binary_direction(theta):
         """Exact Newton step: Cholesky of the (d+1) x (d+1) Hessian."""
         p = jax.nn.sigmoid(Z @ theta)
         g = (Z.T @ (w[:, None] * (p - Y)) + inv_c * mask * theta) / sw * free
         h = (Z * (w * p[:, 0] * (1 - p[:, 0]))[:, None]).T @ Z / sw
-        h = h + jnp.diag((inv_c * mask.reshape(-1) + 1e-10 * (1.0 - mask.reshape(-1))) / sw)
+        h = h + jnp.diag((inv_c * mask.reshape(-1) + JITTER * (1.0 - mask.reshape(-1))) / sw)
         fr = free.reshape(-1)  # frozen entries: identity rows, so their step is zero
         h = h * fr[:, None] * fr[None, :] + jnp.diag(1.0 - fr)
         chol = jax.scipy.linalg.cho_factor(h)
@@ -151,33 +198,34 @@ def _fit_logistic(X, y, C, w, k, fit_intercept, max_iter, tol):
 
         diag = ((Z**2).T @ (w[:, None] * p * (1 - p)) + inv_c * mask) / sw + 1.0 / kk
         diag = diag * free + (1.0 - free)
-        step, _ = jax.scipy.sparse.linalg.cg(hvp, -g, tol=cg_tol, maxiter=10 * (d + 1) * kk,
-                                             M=lambda r: r / diag)
+        step, _ = jax.scipy.sparse.linalg.cg(
+            hvp, -g, tol=cg_tol, maxiter=CG_MAXITER_PER_UNKNOWN * (d + 1) * kk,
+            M=lambda r: r / diag)
         return g, step
 
-    steps = 0.5 ** jnp.arange(12, dtype=X.dtype)
+    steps = 0.5 ** jnp.arange(LINE_SEARCH_STEPS, dtype=X.dtype)
 
-    def body(state):
-        theta, it, _ = state
-        g, direction = binary_direction(theta) if binary else multinomial_direction(theta)
-        f0 = f(theta)
+    def body(s: _State) -> _State:
+        g, direction = binary_direction(s.theta) if binary else multinomial_direction(s.theta)
+        f0 = f(s.theta)
         slope = jnp.sum(g * direction)
-        vals = jax.vmap(lambda t: f(theta + t * direction))(steps)
-        ok = vals <= f0 + 1e-4 * steps * slope
+        vals = jax.vmap(lambda t: f(s.theta + t * direction))(steps)
+        ok = vals <= f0 + ARMIJO * steps * slope
         t = jnp.where(jnp.any(ok), steps[jnp.argmax(ok)], 0.0)
         t = jnp.where(jnp.isfinite(t), t, 0.0)
-        new = theta + t * direction
-        # no acceptable step left (rounding floor reached): report converged
-        gmax = jnp.where(t > 0, jnp.max(jnp.abs(g)), 0.0)
-        return new, it + 1, gmax
+        # the stopping test is on the gradient at the current iterate; a passing iterate
+        # still takes its (tiny) Newton step, which only lowers the gradient further
+        converged = jnp.max(jnp.abs(g)) <= tol
+        return _State(s.theta + t * direction, s.it + 1, converged, (t == 0) & ~converged)
 
-    def cond(state):
-        _, it, gmax = state
-        return (it < max_iter) & (gmax > tol)
+    def cond(s: _State):
+        return (s.it < max_iter) & ~s.converged & ~s.stalled
 
-    theta0 = jnp.zeros((d + 1, kk), X.dtype)
-    theta, _, _ = jax.lax.while_loop(cond, body, (theta0, 0, jnp.asarray(jnp.inf, X.dtype)))
+    init = _State(jnp.zeros((d + 1, kk), X.dtype), jnp.asarray(0), jnp.asarray(False),
+                  jnp.asarray(False))
+    out = jax.lax.while_loop(cond, body, init)
+    theta = out.theta
     intercept = theta[0]
     if not binary:
         intercept = intercept - jnp.mean(intercept)
-    return LogisticParams(theta[1:], intercept)
+    return LogisticParams(theta[1:], intercept, FitInfo(out.converged, out.it))

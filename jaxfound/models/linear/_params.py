@@ -1,4 +1,4 @@
-"""The parameter pytree of a linear model and its prediction function."""
+"""The parameter pytree of a linear model, its prediction, and the shared centring helpers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxfound import _validate as _checks
+from jaxfound import _validate
 from jaxfound.typing import ArrayLike
 
 
@@ -24,7 +24,7 @@ class LinearParams(NamedTuple):
 
 
 def predict(params: LinearParams, X: ArrayLike) -> jax.Array:
-    r"""Linear prediction $\hat y = X w + b$.
+    r"""Linear prediction $\hat y = X w + b$ (the ``predict`` of `ols` and `ridge`).
 
     Args:
       params: a fitted `LinearParams`.
@@ -32,12 +32,8 @@ def predict(params: LinearParams, X: ArrayLike) -> jax.Array:
 
     Returns:
       ``(m,)`` (or ``(m, k)``) predictions.
-
-    >>> import jax.numpy as jnp
-    >>> predict(LinearParams(jnp.array([2.0]), jnp.array(1.0)), jnp.array([[3.0]]))
-    Array([7.], dtype=float32)
     """
-    X = _checks.n_features_match(params.coef.shape[0], X)
+    X = _validate.n_features_match(params.coef.shape[0], X)
     return X @ params.coef + params.intercept
 
 

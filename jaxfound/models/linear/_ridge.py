@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from jaxfound import _validate as _checks
-from jaxfound import errors
-from jaxfound.models.linear._params import LinearParams, center, intercept_from
+from jaxfound import _validate, errors
+from jaxfound.base import Estimator
+from jaxfound.models.linear._params import LinearParams, center, intercept_from, predict
 from jaxfound.typing import ArrayLike
 
 
-def fit_ridge(X: ArrayLike, y: ArrayLike, alpha: ArrayLike = 1.0, *,
-              sample_weight: ArrayLike | None = None, fit_intercept: bool = True) -> LinearParams:
+def ridge(alpha: float = 1.0, fit_intercept: bool = True) -> Estimator:
     r"""Ridge regression (L2-penalised least squares) in closed form.
 
     $$
@@ -21,36 +23,45 @@ def fit_ridge(X: ArrayLike, y: ArrayLike, alpha: ArrayLike = 1.0, *,
     $$
 
     with $\tilde X, \tilde y$ centred by their $s$-weighted means (the intercept
-    is not penalised) and solved by a Cholesky factorisation. ``alpha`` may be a traced value,
-    so ``jax.vmap(fit_ridge, in_axes=(None, None, 0))(X, y, alphas)`` fits a grid at once.
+    is not penalised) and solved by a Cholesky factorisation.
+
+    The estimator's ``fit(X, y, *, sample_weight=None, alpha=alpha) -> LinearParams``
+    takes ``(n, d)`` features and ``(n,)`` or ``(n, k)`` targets; ``alpha`` may be traced,
+    so ``jax.vmap(lambda a: est.fit(X, y, alpha=a))(alphas)`` fits a grid at once (or use
+    `ridge_path`). With ``alpha == 0`` a rank-deficient design raises `SingularMatrixError`.
 
     Args:
-      X: ``(n, d)`` features.
-      y: ``(n,)`` or ``(n, k)`` targets.
-      alpha: penalty $\alpha \ge 0$ (scikit-learn's ``Ridge(alpha=...)``).
-      sample_weight: optional ``(n,)`` non-negative weights; 0 removes a row.
-      fit_intercept: fit an unpenalised intercept.
+      alpha: default penalty $\alpha \ge 0$ (scikit-learn's ``Ridge(alpha=...)``); traced.
+      fit_intercept: fit an unpenalised intercept; static.
 
     Returns:
-      `LinearParams`.
+      An `Estimator` (a regressor; cached: equal settings give the same object).
 
     Raises:
-      SingularMatrixError: ``alpha == 0`` and the design is rank deficient.
+      ValidationError: ``alpha < 0``.
 
     >>> import jax.numpy as jnp
     >>> X = jnp.array([[0.0], [1.0], [2.0]]); y = jnp.array([0.0, 1.0, 2.0])
-    >>> round(float(fit_ridge(X, y, 2.0).coef[0]), 4)  # 2 / (2 + 2)
+    >>> round(float(ridge(alpha=2.0).fit(X, y).coef[0]), 4)  # 2 / (2 + 2)
     0.5
     """
-    X = _checks.features(X)
-    y = _checks.targets(y, X.shape[0])
-    w = _checks.sample_weights(sample_weight, X.shape[0], X.dtype)
-    if not _checks.is_traced(alpha):
-        if not alpha >= 0:
-            raise errors.ValidationError(f"alpha must be >= 0, got {alpha}.")
-        if alpha == 0 and not _checks.is_traced(X, w):
-            _checks.full_rank(X, w, fit_intercept)
-    return _fit_ridge(X, y, jnp.asarray(alpha, X.dtype), w, fit_intercept)
+    return _ridge(_validate.hyperparameter(alpha, "alpha", low=0.0), bool(fit_intercept))
+
+
+@functools.cache
+def _ridge(default_alpha: float, fit_intercept: bool) -> Estimator:
+    def fit(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None,
+            alpha: ArrayLike = default_alpha) -> LinearParams:
+        X = _validate.features(X)
+        y = _validate.targets(y, X.shape[0])
+        w = _validate.sample_weights(sample_weight, X.shape[0], X.dtype)
+        alpha = _validate.hyperparameter(alpha, "alpha", low=0.0)
+        if not _validate.is_traced(alpha, X, w) and alpha == 0:
+            _validate.full_rank(X, w, fit_intercept)
+        return _fit_ridge(X, y, jnp.asarray(alpha, X.dtype), w, fit_intercept)
+
+    return Estimator(fit=fit, predict=predict, is_classifier=False,
+                     name=f"ridge(alpha={default_alpha:g}, fit_intercept={fit_intercept})")
 
 
 @jax.jit(static_argnames="fit_intercept")
@@ -68,30 +79,40 @@ def ridge_path(X: ArrayLike, y: ArrayLike, alphas: ArrayLike, *,
 
     With $\tilde X^\top S \tilde X = V \Lambda V^\top$,
     $\hat w(\alpha) = V (\Lambda + \alpha I)^{-1} V^\top \tilde X^\top S \tilde y$,
-    evaluated for all $\alpha$ in one vectorised call.
+    evaluated for all $\alpha$ in one vectorised call. Each entry equals
+    ``ridge(alpha).fit(X, y)``; predict with ``ridge().predict`` (vmapped over the path).
 
     Args:
       X: ``(n, d)`` features.
       y: ``(n,)`` or ``(n, k)`` targets.
-      alphas: ``(m,)`` penalties, all ``> 0`` (or the design must have full rank).
+      alphas: ``(m,)`` penalties $\alpha \ge 0$ (a zero needs a full-rank design).
       sample_weight: optional ``(n,)`` weights.
       fit_intercept: fit an unpenalised intercept.
 
     Returns:
       `LinearParams` whose leaves have a leading axis of size ``m``.
 
+    Raises:
+      ValidationError: a negative (or NaN) penalty.
+      SingularMatrixError: a zero penalty and a rank-deficient design.
+
     >>> import jax.numpy as jnp
     >>> X = jnp.array([[0.0], [1.0], [2.0]]); y = jnp.array([0.0, 1.0, 2.0])
     >>> ridge_path(X, y, jnp.array([2.0, 6.0])).coef[:, 0]
     Array([0.5 , 0.25], dtype=float32)
     """
-    X = _checks.features(X)
-    y = _checks.targets(y, X.shape[0])
-    w = _checks.sample_weights(sample_weight, X.shape[0], X.dtype)
-    alphas = jnp.asarray(alphas, X.dtype)
-    if not _checks.is_traced(alphas, X, w) and bool(jnp.any(alphas <= 0)):
-        _checks.full_rank(X, w, fit_intercept)
-    return _ridge_path(X, y, alphas, w, fit_intercept)
+    X = _validate.features(X)
+    y = _validate.targets(y, X.shape[0])
+    w = _validate.sample_weights(sample_weight, X.shape[0], X.dtype)
+    if not _validate.is_traced(alphas):
+        a = np.asarray(_validate.check_array(alphas, "alphas", ndim=1))
+        if not (a >= 0).all():
+            raise errors.ValidationError(
+                f"alphas holds {int((~(a >= 0)).sum())} negative or NaN penalt(ies) (smallest "
+                f"{np.nanmin(a):g}); ridge needs alpha >= 0.")
+        if not _validate.is_traced(X, w) and (a == 0).any():
+            _validate.full_rank(X, w, fit_intercept)
+    return _ridge_path(X, y, jnp.asarray(alphas, X.dtype), w, fit_intercept)
 
 
 @jax.jit(static_argnames="fit_intercept")

@@ -1,5 +1,10 @@
 """Recommender models: biased matrix factorisation trained with `jaxfound.train.fit`."""
 
-from jaxfound.models.recsys._mf import MatrixFactorization, rating_loss, recommend, rmse
+from jaxfound.models.recsys._mf import (
+    MatrixFactorization,
+    predict_ratings,
+    rating_loss,
+    recommend,
+)
 
-__all__ = ["MatrixFactorization", "rating_loss", "recommend", "rmse"]
+__all__ = ["MatrixFactorization", "predict_ratings", "rating_loss", "recommend"]

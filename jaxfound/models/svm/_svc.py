@@ -2,6 +2,7 @@ r"""Kernel support vector classification (scikit-learn's ``SVC``) as pure functi
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import jax
@@ -9,8 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from jaxfound import _validate as _checks
-from jaxfound import errors
+from jaxfound import _validate, errors
+from jaxfound.base import Estimator, FitInfo
 from jaxfound.models.svm._kernels import KERNELS, kernel_matrix
 from jaxfound.models.svm._smo import smo
 from jaxfound.typing import ArrayLike
@@ -27,9 +28,11 @@ class SVCParams:
       rho: ``(P,)`` offsets; problem ``p`` decides $f_p(x) = \sum_i \alpha_i y_i k(x_i, x)
         - \rho_p$.
       gamma: kernel scale; coef0: kernel constant (both traced).
-      n_iter: ``(P,)`` SMO steps; gap: ``(P,)`` final KKT violations.
+      gap: ``(P,)`` final KKT violation of each problem (``< tol`` when it converged).
       sides: ``(P, 2)`` whether each problem had rows of positive weight on its +1 / -1 side
         (a class absent from a k-fold training mask takes no part in the vote).
+      info: `FitInfo`: ``converged`` when every problem met the tolerance, ``n_iter`` the
+        most SMO steps a problem took.
       kernel, degree, n_classes, strategy: static settings.
     """
 
@@ -39,9 +42,9 @@ class SVCParams:
     rho: jax.Array
     gamma: jax.Array
     coef0: jax.Array
-    n_iter: jax.Array
     gap: jax.Array
     sides: jax.Array
+    info: FitInfo
     kernel: str = struct.field(pytree_node=False, default="rbf")
     degree: int = struct.field(pytree_node=False, default=3)
     n_classes: int = struct.field(pytree_node=False, default=2)
@@ -81,11 +84,10 @@ def _problems(y, n_classes: int, strategy: str, traced: bool):
     return jnp.asarray(idx), jnp.asarray(lab), jnp.asarray(valid)
 
 
-def fit(X: ArrayLike, y: ArrayLike, *, C: ArrayLike = 1.0, kernel: str = "rbf",
-        gamma: ArrayLike = "scale", degree: int = 3, coef0: ArrayLike = 0.0,
-        sample_weight: ArrayLike | None = None, n_classes: int | None = None,
-        strategy: str = "ovo", tol: float = 1e-3, max_iter: int = 100_000) -> SVCParams:
-    r"""Fit a kernel SVM classifier by solving its dual with SMO (as libsvm / ``sklearn.svm.SVC``).
+def svc(kernel: str = "rbf", C: float = 1.0, gamma: float | str = "scale", degree: int = 3,
+        coef0: float = 0.0, n_classes: int | None = None, strategy: str = "ovo",
+        tol: float = 1e-3, max_iter: int = 100_000) -> Estimator:
+    r"""Kernel SVM classifier solved in the dual by SMO (as libsvm / ``sklearn.svm.SVC``).
 
     Each binary problem (labels $y_i \in \{\pm 1\}$) is
 
@@ -98,53 +100,85 @@ def fit(X: ArrayLike, y: ArrayLike, *, C: ArrayLike = 1.0, kernel: str = "rbf",
     (``"ovo"``, $K(K-1)/2$ problems, majority vote, like ``SVC``) or one-vs-rest (``"ovr"``,
     $K$ problems, largest decision). All problems share one Gram matrix and run as one
     ``jax.vmap`` of a ``lax.while_loop``. A weight $s_i = 0$ makes the box $[0, 0]$, i.e. removes
-    the row, so k-fold masks and ``C``/``gamma`` grids vmap over this function.
+    the row, so k-fold masks and ``C``/``gamma`` grids vmap over the fit.
+
+    The estimator's ``fit(X, y, *, sample_weight=None, C=C, gamma=gamma, coef0=coef0) ->
+    SVCParams`` takes ``(n, d)`` features (standardise them first) and ``(n,)`` integer labels
+    in ``[0, n_classes)``; ``C``, ``gamma`` and ``coef0`` may be traced, ``gamma="scale"``
+    means $1 / (d \operatorname{Var}(X))$ over the rows of positive weight (scikit-learn's
+    default); ``sample_weight`` rescales ``C`` per row. ``params.info.converged`` is true when
+    every binary problem met the KKT tolerance (``params.gap < tol``). ``decision_function``
+    gives `SVCParams` decision values (see `decision_function`), ``predict`` the class.
 
     Args:
-      X: ``(n, d)`` features (standardise them first).
-      y: ``(n,)`` integer labels in ``[0, n_classes)``.
-      C: box constraint $C > 0$ (traced).
-      kernel: ``"linear"``, ``"rbf"``, ``"poly"`` or ``"sigmoid"`` (static).
-      gamma: kernel scale (traced) or ``"scale"`` for $1 / (d \operatorname{Var}(X))$ over
-        the rows of positive weight (scikit-learn's default).
-      degree: degree of ``"poly"`` (static).
-      coef0: constant of ``"poly"``/``"sigmoid"`` (traced).
-      sample_weight: optional ``(n,)`` non-negative weights, rescaling ``C`` per row.
-      n_classes: number of classes (default ``max(y) + 1``; static).
-      strategy: ``"ovo"`` or ``"ovr"`` for more than two classes (static).
-      tol: KKT-violation tolerance (libsvm's ``eps``, ``SVC(tol=...)``).
-      max_iter: cap on SMO steps per problem (check ``params.gap < tol`` for convergence).
+      kernel: ``"linear"``, ``"rbf"``, ``"poly"`` or ``"sigmoid"``; static.
+      C: default box constraint $C > 0$; traced.
+      gamma: default kernel scale $\gamma > 0$, or ``"scale"``; traced.
+      degree: degree of ``"poly"``; static.
+      coef0: default constant of ``"poly"``/``"sigmoid"``; traced.
+      n_classes: number of classes (default ``max(y) + 1`` at fit time); static.
+      strategy: ``"ovo"`` or ``"ovr"`` for more than two classes; static.
+      tol: KKT-violation tolerance (libsvm's ``eps``, ``SVC(tol=...)``); static.
+      max_iter: cap on SMO steps per problem; static.
 
     Returns:
-      `SVCParams`.
+      An `Estimator` (a classifier; cached: equal settings give the same object).
+
+    Raises:
+      ValidationError: an unknown kernel or strategy, ``C <= 0``, ``gamma <= 0``, a bad degree.
 
     >>> import jax.numpy as jnp
     >>> X = jnp.array([[-2.0], [-1.0], [1.0], [2.0]]); y = jnp.array([0, 0, 1, 1])
-    >>> p = fit(X, y, C=1.0, kernel="linear")
-    >>> predict(p, jnp.array([[-3.0], [3.0]])).tolist()
-    [0, 1]
+    >>> est = svc(kernel="linear", C=1.0)
+    >>> p = est.fit(X, y)
+    >>> est.predict(p, jnp.array([[-3.0], [3.0]])).tolist(), bool(p.info.converged)
+    ([0, 1], True)
     """
-    X = _checks.features(X)
-    y, k = _checks.class_labels(y, X.shape[0], n_classes)
-    w = _checks.sample_weights(sample_weight, X.shape[0], X.dtype)
     if kernel not in KERNELS:
         raise errors.ValidationError(f"kernel={kernel!r} is not one of {KERNELS}.")
     if strategy not in ("ovo", "ovr"):
         raise errors.ValidationError(f"strategy={strategy!r} must be 'ovo' or 'ovr'.")
-    if not _checks.is_traced(C) and not C > 0:
-        raise errors.ValidationError(f"C must be > 0, got {C}.")
+    if isinstance(degree, bool) or not isinstance(degree, int) or degree < 1:
+        raise errors.ValidationError(f"degree must be a positive int (static), got {degree!r}.")
+    C = _validate.hyperparameter(C, "C", low=0.0, open_low=True)
+    gamma = _gamma(gamma)
+    coef0 = _validate.hyperparameter(coef0, "coef0")
+    n_classes = None if n_classes is None else int(n_classes)
+    return _svc(kernel, C, gamma, degree, coef0, n_classes, strategy, float(tol), int(max_iter))
+
+
+def _gamma(gamma):
     if isinstance(gamma, str):
         if gamma != "scale":
             raise errors.ValidationError(f"gamma={gamma!r}: pass a positive number or 'scale'.")
-        gamma = _scale_gamma(X, w)
-    elif not _checks.is_traced(gamma) and not gamma > 0:
-        raise errors.ValidationError(f"gamma must be > 0, got {gamma}.")
-    if not isinstance(degree, int) or degree < 1:
-        raise errors.ValidationError(f"degree must be a positive int (static), got {degree!r}.")
-    idx, lab, valid = _problems(y, k, strategy, _checks.is_traced(y))
-    return _fit(X, idx, lab, valid, w, jnp.asarray(C, X.dtype), jnp.asarray(gamma, X.dtype),
-                jnp.asarray(coef0, X.dtype), kernel=kernel, degree=degree, n_classes=k,
-                strategy=strategy, tol=tol, max_iter=max_iter)
+        return gamma
+    return _validate.hyperparameter(gamma, "gamma", low=0.0, open_low=True)
+
+
+@functools.cache
+def _svc(kernel, default_C, default_gamma, degree, default_coef0, n_classes, strategy, tol,
+         max_iter) -> Estimator:
+    def fit(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None,
+            C: ArrayLike = default_C, gamma: ArrayLike | str = default_gamma,
+            coef0: ArrayLike = default_coef0) -> SVCParams:
+        X = _validate.features(X)
+        y, k = _validate.class_labels(y, X.shape[0], n_classes)
+        w = _validate.sample_weights(sample_weight, X.shape[0], X.dtype)
+        C = _validate.hyperparameter(C, "C", low=0.0, open_low=True)
+        gamma = _gamma(gamma)
+        if isinstance(gamma, str):
+            gamma = _scale_gamma(X, w)
+        coef0 = _validate.hyperparameter(coef0, "coef0")
+        idx, lab, valid = _problems(y, k, strategy, _validate.is_traced(y))
+        return _fit(X, idx, lab, valid, w, jnp.asarray(C, X.dtype), jnp.asarray(gamma, X.dtype),
+                    jnp.asarray(coef0, X.dtype), kernel=kernel, degree=degree, n_classes=k,
+                    strategy=strategy, tol=tol, max_iter=max_iter)
+
+    name = (f"svc(kernel={kernel!r}, C={default_C:g}, gamma={default_gamma!r}, degree={degree}, "
+            f"coef0={default_coef0:g}, n_classes={n_classes}, strategy={strategy!r}, tol={tol:g}, "
+            f"max_iter={max_iter})")
+    return Estimator(fit=fit, predict=predict, decision_function=decision_function,
+                     is_classifier=True, name=name)
 
 
 def _scale_gamma(X, w):
@@ -168,8 +202,9 @@ def _fit(X, idx, lab, valid, w, C, gamma, coef0, *, kernel, degree, n_classes, s
     dual = res.alpha * jnp.where(valid, lab, 0.0).astype(X.dtype)
     live = upper > 0
     sides = jnp.stack([jnp.any(live & (lab > 0), axis=1), jnp.any(live & (lab < 0), axis=1)], 1)
-    return SVCParams(X, dual, idx, res.rho, gamma, coef0, res.n_iter, res.gap, sides,
-                     kernel=kernel, degree=degree, n_classes=n_classes, strategy=strategy)
+    info = FitInfo(jnp.all(res.gap < tol), jnp.max(res.n_iter))
+    return SVCParams(X, dual, idx, res.rho, gamma, coef0, res.gap, sides, info, kernel=kernel,
+                     degree=degree, n_classes=n_classes, strategy=strategy)
 
 
 def decision_function(params: SVCParams, X: ArrayLike) -> jax.Array:
@@ -183,7 +218,7 @@ def decision_function(params: SVCParams, X: ArrayLike) -> jax.Array:
       params: a fitted `SVCParams`.
       X: ``(m, d)`` points with the features used at fit time.
     """
-    X = _checks.n_features_match(params.X.shape[1], X)
+    X = _validate.n_features_match(params.X.shape[1], X)
     return _decision(params, X)
 
 
@@ -203,7 +238,7 @@ def _decision(params, X):
 def predict(params: SVCParams, X: ArrayLike) -> jax.Array:
     """Predicted class ``(m,)``: sign for two classes, one-vs-one majority vote (ties to the
     lowest class, as libsvm) or the largest one-vs-rest value."""
-    X = _checks.n_features_match(params.X.shape[1], X)
+    X = _validate.n_features_match(params.X.shape[1], X)
     return _predict(params, X)
 
 

@@ -1,33 +1,47 @@
 """Decision trees (CART), random forests and soft (differentiable) trees as pure functions.
 
-Trees live in a fixed-size array layout (`Tree`), so fitting is one compiled
-program that ``vmap``\\ s over sample weights and keys, and prediction is a few gathers.
-A forest is a `Tree` whose arrays carry a leading axis, one entry per tree.
+`cart_classifier`, `cart_regressor`, `forest_classifier` and `forest_regressor` are cached
+constructors of `jaxfound.base.Estimator`\\ s: ``est.fit(X, y, ...)`` returns a `Tree`,
+``est.predict(tree, X)`` its predictions. Trees live in a fixed-size array layout, so
+fitting is one compiled program that ``vmap``\\ s over sample weights, keys and the traced
+hyper-parameters (``depth_limit``, ``min_impurity_decrease``), and prediction is a few
+gathers. A forest is a `Tree` whose arrays carry a leading axis, one entry per tree.
 """
 
-from jaxfound.models.trees._cart import fit_classifier, fit_regressor, resolve_max_features
+from jaxfound.models.trees._cart import (
+    MAX_DEPTH,
+    cart_classifier,
+    cart_regressor,
+    resolve_max_features,
+)
 from jaxfound.models.trees._forest import (
+    CPU_BATCH_SIZE,
+    FOREST_MEMORY_BUDGET,
     bootstrap_weights,
     feature_importances,
-    fit_forest_classifier,
-    fit_forest_regressor,
+    forest_classifier,
+    forest_regressor,
 )
+from jaxfound.models.trees._grow import CUMSUM_BLOCK, SPLIT_TOL
 from jaxfound.models.trees._soft import SoftTree, leaf_probabilities
-from jaxfound.models.trees._tree import Tree, apply, predict, predict_proba, predict_value
+from jaxfound.models.trees._tree import Tree, apply, predict_value
 
 __all__ = [
+    "CPU_BATCH_SIZE",
+    "CUMSUM_BLOCK",
+    "FOREST_MEMORY_BUDGET",
+    "MAX_DEPTH",
+    "SPLIT_TOL",
     "SoftTree",
     "Tree",
     "apply",
     "bootstrap_weights",
+    "cart_classifier",
+    "cart_regressor",
     "feature_importances",
-    "fit_classifier",
-    "fit_forest_classifier",
-    "fit_forest_regressor",
-    "fit_regressor",
+    "forest_classifier",
+    "forest_regressor",
     "leaf_probabilities",
-    "predict",
-    "predict_proba",
     "predict_value",
     "resolve_max_features",
 ]

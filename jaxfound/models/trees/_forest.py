@@ -1,14 +1,17 @@
-r"""Random forests: a ``vmap`` of CART trees over bootstrap weights and feature draws.
+r"""Random forests: a ``lax.map`` of CART trees over bootstrap weights and feature draws.
 
 Tree $t$ is fitted on the sample weights $w_i c_{ti}$, where
 $c_t \sim \mathrm{Multinomial}(m, \tfrac1m \mathbf 1)$ counts how often each of
 the $m$ rows with positive weight is drawn in a bootstrap sample of size
 $m$ (what scikit-learn does), and at every node it only considers
 ``max_features`` features drawn at random. Because trees have a fixed array layout
-the whole forest is one compiled program; the result is a `Tree` whose
-arrays carry a leading ``n_estimators`` axis, and `predict_proba` averages
-the trees' class probabilities,
+the whole forest is one compiled program; the fitted params are a `Tree` whose
+arrays carry a leading ``n_estimators`` axis, and the estimator's ``predict_proba``
+averages the trees' class probabilities,
 $\hat p(c\mid x) = \frac1T\sum_t p_t(c\mid x)$.
+
+Forests always draw random numbers, so their estimators have ``needs_key=True`` and
+``fit`` requires ``key=`` (tree $t$ uses ``jax.random.split(key, n_estimators)[t]``).
 """
 
 from __future__ import annotations
@@ -18,20 +21,45 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from jaxfound import _validate as V
 from jaxfound import errors
+from jaxfound.base import Estimator
 from jaxfound.models.trees import _cart
-from jaxfound.models.trees._tree import CLASSIFICATION, REGRESSION, Tree
+from jaxfound.models.trees._grow import grow_classifier, grow_regressor
+from jaxfound.models.trees._tree import (
+    CLASSIFICATION,
+    REGRESSION,
+    Tree,
+    predict_label,
+    predict_proba,
+    predict_target,
+)
 from jaxfound.typing import Array, ArrayLike, PRNGKey
 
 __all__ = [
+    "CPU_BATCH_SIZE",
+    "FOREST_MEMORY_BUDGET",
     "bootstrap_weights",
     "feature_importances",
-    "fit_forest_classifier",
-    "fit_forest_regressor",
+    "forest_classifier",
+    "forest_regressor",
 ]
 
-#: rough budget (bytes) of live per-tree work arrays when trees are fitted in batches
-_MEMORY_BUDGET = 1 << 29
+#: Trees fitted at once on CPU: XLA:CPU gains nothing from batching trees, and one at a
+#: time keeps the memory of the work arrays to a single tree's.
+CPU_BATCH_SIZE = 1
+
+#: Rough budget (bytes, 0.5 GiB) of the live per-tree work arrays when, on an accelerator,
+#: ``batch_size=None`` picks how many trees to ``vmap`` at once.
+FOREST_MEMORY_BUDGET = 1 << 29
+
+#: Columns of the ``(n, n_features)`` work arrays of one level besides the gathered
+#: statistics: the sample order, the segment ids, the sorted values and the gains.
+_WORK_COLUMNS = 4
+
+#: Copies of the work arrays alive at once (the statistics, their cumulative sums, the
+#: left and right sides of every threshold), in the estimate of one tree's memory.
+_LIVE_COPIES = 4
 
 
 def bootstrap_weights(key: PRNGKey, sample_weight: Array) -> Array:
@@ -57,49 +85,87 @@ def bootstrap_weights(key: PRNGKey, sample_weight: Array) -> Array:
     return counts * sample_weight
 
 
-def _batch_size(n_estimators: int, n: int, n_features: int, n_stats: int) -> int:
+def _batch_size(n_estimators: int, n: int, n_features: int, n_stats: int, itemsize: int) -> int:
+    """Trees per ``vmap`` batch: `CPU_BATCH_SIZE` on CPU, else what fits the memory budget."""
     if jax.default_backend() == "cpu":
-        return 1  # XLA:CPU gains nothing from batching trees; one at a time keeps memory low
-    per_tree = 4 * n * n_features * (n_stats + 4) * 4
-    return max(1, min(n_estimators, _MEMORY_BUDGET // max(per_tree, 1)))
+        return CPU_BATCH_SIZE
+    per_tree = _LIVE_COPIES * n * n_features * (n_stats + _WORK_COLUMNS) * itemsize
+    return max(1, min(n_estimators, FOREST_MEMORY_BUDGET // max(per_tree, 1)))
 
 
 @functools.partial(
-    jax.jit, static_argnames=("task", "cfg", "n_estimators", "bootstrap", "batch_size")
+    jax.jit,
+    static_argnames=("task", "cfg", "n_estimators", "bootstrap", "batch_size", "draw_features"),
 )
-def _fit_forest(X, y, w, key, *, task, cfg, n_estimators, bootstrap, batch_size):
-    fit_tree = _cart._fit_classifier if task == CLASSIFICATION else _cart._fit_regressor
-    mid = jnp.zeros((), X.dtype)
+def _fit_forest(X, y, w, key, mid, depth_limit, *, task, cfg, n_estimators, bootstrap,
+                batch_size, draw_features):  # fmt: skip
+    grow = grow_classifier if task == CLASSIFICATION else grow_regressor
 
     def one(k):
         k_boot, k_feat = jax.random.split(k)
         wt = bootstrap_weights(k_boot, w) if bootstrap else w
-        return fit_tree(X, y, wt, k_feat, mid, **dict(cfg))
+        return grow(X, y, wt, k_feat if draw_features else None, mid, depth_limit, **dict(cfg))
 
     keys = jax.random.split(key, n_estimators)
     return jax.lax.map(one, keys, batch_size=batch_size)
 
 
-def _forest(X, y, w, key, task, cfg, n_estimators, bootstrap, batch_size) -> Tree:
-    n_stats = cfg.get("n_classes", 2) + 1
-    bs = batch_size or _batch_size(n_estimators, X.shape[0], X.shape[1], n_stats)
-    feature, threshold, value, imp = _fit_forest(
-        X, y, w, _cart._key(key), task=task, cfg=tuple(sorted(cfg.items())),
-        n_estimators=n_estimators, bootstrap=bootstrap, batch_size=bs,
+@functools.cache
+def _forest(s: _cart.Settings, n_estimators: int, bootstrap: bool, batch_size: int | None,
+            depth_limit, min_impurity_decrease) -> Estimator:  # fmt: skip
+    classifier = s.task == CLASSIFICATION
+    name = "forest_classifier" if classifier else "forest_regressor"
+    dl0, mid0 = depth_limit, min_impurity_decrease
+
+    def fit(
+        X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None,
+        key: Array | None = None, depth_limit: ArrayLike | None = dl0,
+        min_impurity_decrease: ArrayLike = mid0,
+    ) -> Tree:  # fmt: skip
+        key = V.required_key(
+            key, f"{name}.fit", "every tree draws its own bootstrap sample and feature subsets"
+        )
+        X, y, w, cfg = _cart.prepare(s, X, y, sample_weight)
+        dl, mid = _cart.traced_hypers(depth_limit, min_impurity_decrease, s.max_depth, X.dtype)
+        n_stats = cfg.get("n_classes", 2) + 1
+        bs = batch_size or _batch_size(
+            n_estimators, X.shape[0], X.shape[1], n_stats, X.dtype.itemsize
+        )
+        feature, threshold, value, imp = _fit_forest(
+            X, y, w, key, mid, dl, task=s.task, cfg=tuple(sorted(cfg.items())),
+            n_estimators=n_estimators, bootstrap=bootstrap, batch_size=bs,
+            draw_features=s.max_features is not None,
+        )  # fmt: skip
+        return Tree(feature, threshold, value, imp, task=s.task)
+
+    fit.__doc__ = _cart._FIT_DOC.format(
+        what=f"random forest of {n_estimators} CART trees (a stacked `Tree`)",
+        y="``(n,)`` integer labels in ``[0, n_classes)``." if classifier
+        else "``(n,)`` finite float target.",
+        key="PRNG key (`jax.random.key`), required: bootstrap samples and feature draws.",
+        dl=dl0, mid=mid0,
     )  # fmt: skip
-    return Tree(feature, threshold, value, imp, task=task)
+    fit.__qualname__ = fit.__name__ = f"{name}.fit"
+    return Estimator(
+        fit=fit,
+        predict=predict_label if classifier else predict_target,
+        predict_proba=predict_proba if classifier else None,
+        is_classifier=classifier,
+        needs_key=True,
+        name=name,
+    )
 
 
-def _check_forest(n_estimators, bootstrap):
-    if not isinstance(n_estimators, int) or n_estimators < 1:
-        raise errors.ValidationError(f"n_estimators={n_estimators!r} must be an int >= 1.")
+def _forest_settings(n_estimators, bootstrap, batch_size):
+    n_estimators = V.whole_number(n_estimators, "n_estimators", 1)
     if not isinstance(bootstrap, bool):
         raise errors.ValidationError(f"bootstrap={bootstrap!r} must be True or False.")
+    if batch_size is not None:
+        batch_size = V.whole_number(batch_size, "batch_size", 1, hint=" (or None: automatic)")
+    return n_estimators, bootstrap, batch_size
 
 
-def fit_forest_classifier(
-    X: ArrayLike,
-    y: ArrayLike,
+def forest_classifier(
     *,
     n_estimators: int = 100,
     max_depth: int = 10,
@@ -109,44 +175,55 @@ def fit_forest_classifier(
     min_samples_leaf: int = 1,
     min_samples_split: int = 2,
     bootstrap: bool = True,
-    sample_weight: ArrayLike | None = None,
-    key: PRNGKey | None = None,
     batch_size: int | None = None,
-) -> Tree:
-    """Fit a random forest of CART classification trees in one compiled call.
+    depth_limit: int | None = None,
+    min_impurity_decrease: float = 0.0,
+) -> Estimator:
+    """A random forest of CART classification trees, fitted in one compiled call.
 
-    Arguments are those of `fit_classifier`, plus:
+    Settings are those of `cart_classifier`, plus those below. ``fit`` has the same
+    traced hyper-parameters and always requires ``key=`` (``needs_key=True``); it returns
+    a stacked `Tree` (leading axis ``n_estimators``), on which ``predict`` /
+    ``predict_proba`` average the trees' class probabilities.
 
     Args:
       n_estimators: number of trees $T$.
+      max_depth: depth of every tree's layout, 1 to 20.
+      max_features: features drawn per node (default ``"sqrt"``, scikit-learn's).
+      criterion: ``"gini"`` or ``"entropy"``.
+      n_classes: number of classes; ``max(y) + 1`` by default.
+      min_samples_leaf: fewest samples in a leaf.
+      min_samples_split: fewest samples a node needs to be split.
       bootstrap: fit each tree on a bootstrap sample (else on all rows).
-      batch_size: trees fitted at once by ``vmap`` (batches loop in
-        ``lax.map``); by default 1 on CPU, else as many as fit ~0.5 GiB.
+      batch_size: trees fitted at once by ``vmap`` (batches loop in ``lax.map``); by
+        default `CPU_BATCH_SIZE` on CPU, else as many as fit `FOREST_MEMORY_BUDGET`.
+      depth_limit: default of ``fit``'s traced ``depth_limit``.
+      min_impurity_decrease: default of ``fit``'s traced ``min_impurity_decrease``.
 
     Returns:
-      A stacked `Tree` (leading axis ``n_estimators``); use
-      `predict` / `predict_proba` on it directly.
+      An `Estimator` (``is_classifier=True``, ``needs_key=True``).
 
     Example:
       >>> import numpy as np, jax
       >>> from jaxfound.models import trees
       >>> X = np.random.default_rng(0).normal(size=(60, 4)); y = (X[:, 0] > 0).astype(int)
-      >>> f = trees.fit_forest_classifier(X, y, n_estimators=8, max_depth=3, key=jax.random.key(0))
-      >>> f.feature.shape, float((trees.predict(f, X) == y).mean()) > 0.9
+      >>> est = trees.forest_classifier(n_estimators=8, max_depth=3)
+      >>> f = est.fit(X, y, key=jax.random.key(0))
+      >>> f.feature.shape, float((est.predict(f, X) == y).mean()) > 0.9
       ((8, 7), True)
     """
-    _check_forest(n_estimators, bootstrap)
-    X, y, w, cfg = _cart.prepare(
-        X, y, sample_weight, task=CLASSIFICATION, criterion=criterion, n_classes=n_classes,
-        max_depth=max_depth, min_samples_leaf=min_samples_leaf,
-        min_samples_split=min_samples_split, max_features=max_features,
+    s = _cart.settings(
+        CLASSIFICATION, criterion=criterion, max_depth=max_depth, n_classes=n_classes,
+        min_samples_leaf=min_samples_leaf, min_samples_split=min_samples_split,
+        max_features=max_features,
     )  # fmt: skip
-    return _forest(X, y, w, key, CLASSIFICATION, cfg, n_estimators, bootstrap, batch_size)
+    return _forest(
+        s, *_forest_settings(n_estimators, bootstrap, batch_size),
+        *_cart.hyper_defaults(depth_limit, min_impurity_decrease, s.max_depth),
+    )  # fmt: skip
 
 
-def fit_forest_regressor(
-    X: ArrayLike,
-    y: ArrayLike,
+def forest_regressor(
     *,
     n_estimators: int = 100,
     max_depth: int = 10,
@@ -154,34 +231,46 @@ def fit_forest_regressor(
     min_samples_leaf: int = 1,
     min_samples_split: int = 2,
     bootstrap: bool = True,
-    sample_weight: ArrayLike | None = None,
-    key: PRNGKey | None = None,
     batch_size: int | None = None,
-) -> Tree:
-    """Fit a random forest of CART regression trees; the prediction is the trees' mean.
+    depth_limit: int | None = None,
+    min_impurity_decrease: float = 0.0,
+) -> Estimator:
+    """A random forest of CART regression trees; ``predict`` is the trees' mean.
 
-    ``max_features`` defaults to all features (scikit-learn's default for
-    regression forests, i.e. bagging). Other arguments as
-    `fit_forest_classifier`.
+    ``max_features`` defaults to all features (scikit-learn's default for regression
+    forests, i.e. bagging). Other settings as `forest_classifier`; ``fit`` requires
+    ``key=``.
 
     Example:
       >>> import numpy as np, jax
       >>> from jaxfound.models import trees
       >>> X = np.linspace(0, 1, 50)[:, None]; y = np.sin(6 * X[:, 0])
-      >>> f = trees.fit_forest_regressor(X, y, n_estimators=10, max_depth=4)
-      >>> float(np.abs(trees.predict(f, X) - y).mean()) < 0.1
+      >>> est = trees.forest_regressor(n_estimators=10, max_depth=4)
+      >>> f = est.fit(X, y, key=jax.random.key(0))
+      >>> float(np.abs(est.predict(f, X) - y).mean()) < 0.1
       True
     """
-    _check_forest(n_estimators, bootstrap)
-    X, y, w, cfg = _cart.prepare(
-        X, y, sample_weight, task=REGRESSION, criterion="squared_error", max_depth=max_depth,
+    s = _cart.settings(
+        REGRESSION, criterion="squared_error", max_depth=max_depth, n_classes=None,
         min_samples_leaf=min_samples_leaf, min_samples_split=min_samples_split,
         max_features=max_features,
     )  # fmt: skip
-    return _forest(X, y, w, key, REGRESSION, cfg, n_estimators, bootstrap, batch_size)
+    return _forest(
+        s, *_forest_settings(n_estimators, bootstrap, batch_size),
+        *_cart.hyper_defaults(depth_limit, min_impurity_decrease, s.max_depth),
+    )  # fmt: skip
 
 
 def feature_importances(tree: Tree) -> Array:
-    """Impurity-decrease importances, averaged over the trees of a stack (a forest)."""
+    """Impurity-decrease importances, averaged over the trees of a stack (a forest).
+
+    Example:
+      >>> import numpy as np
+      >>> from jaxfound.models import trees
+      >>> X = np.array([[0.0, 1.0], [1.0, 1.0], [2.0, 0.0], [3.0, 0.0]])
+      >>> t = trees.cart_classifier(max_depth=1).fit(X, np.array([0, 0, 1, 1]))
+      >>> feature_importances(t).tolist()
+      [1.0, 0.0]
+    """
     imp = tree.importances
     return jnp.mean(imp, axis=0) if imp.ndim == 2 else imp

@@ -17,9 +17,9 @@ from flax import struct
 
 from jaxfound import _validate as V
 from jaxfound import errors
-from jaxfound.typing import Array
+from jaxfound.typing import Array, ArrayLike
 
-__all__ = ["Tree", "apply", "predict", "predict_proba", "predict_value"]
+__all__ = ["Tree", "apply", "predict_value"]
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -55,19 +55,6 @@ class Tree:
         return int(self.importances.shape[-1])
 
 
-def _check_x(tree: Tree, X) -> Array:
-    if isinstance(X, jax.core.Tracer):
-        V.check_ndim(X, "X", 2)
-    else:
-        X = V.check_array(X, "X", ndim=2)
-    if X.shape[1] != tree.n_features:
-        raise errors.ShapeError(
-            f"X has {X.shape[1]} features but the tree was fitted on {tree.n_features}; "
-            "pass the same columns, in the same order, as at fit time."
-        )
-    return jnp.asarray(X)
-
-
 def _leaf_index(tree: Tree, X: Array) -> Array:
     n_internal = tree.feature.shape[-1]
     rows = jnp.arange(X.shape[0])
@@ -78,7 +65,7 @@ def _leaf_index(tree: Tree, X: Array) -> Array:
     return node - n_internal
 
 
-def apply(tree: Tree, X) -> Array:
+def apply(tree: Tree, X: ArrayLike) -> Array:
     """Index of the leaf each row of ``X`` lands in, ``(n,)`` in ``[0, 2^D)``.
 
     For a stack of trees (a forest) the result is ``(n_trees, n)``.
@@ -87,11 +74,11 @@ def apply(tree: Tree, X) -> Array:
       >>> import numpy as np
       >>> from jaxfound.models import trees
       >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
-      >>> t = trees.fit_classifier(X, y, max_depth=1)
+      >>> t = trees.cart_classifier(max_depth=1).fit(X, y)
       >>> apply(t, X).tolist()
       [0, 0, 1, 1]
     """
-    X = _check_x(tree, X)
+    X = V.n_features_match(tree.n_features, X)
     if tree.feature.ndim == 2:
         return jax.jit(jax.vmap(_leaf_index, (0, None)))(tree, X)
     return jax.jit(_leaf_index)(tree, X)
@@ -106,41 +93,57 @@ def _value(tree: Tree, X: Array) -> Array:
     return tree.value[_leaf_index(tree, X)]
 
 
-def predict_value(tree: Tree, X) -> Array:
-    """Leaf values for each row, ``(n, K)``; averaged over the trees of a stack."""
-    return _value(tree, _check_x(tree, X))
+def predict_value(tree: Tree, X: ArrayLike) -> Array:
+    r"""Leaf values for each row, ``(n, K)``; averaged over the trees of a stack.
 
-
-def predict_proba(tree: Tree, X) -> Array:
-    r"""Class probabilities ``(n, n_classes)``: the weighted class fractions of the leaf.
-
-    For a forest (stacked trees) the probabilities are averaged over trees,
-    $p(c \mid x) = \frac1T \sum_t p_t(c \mid x)$, as scikit-learn does.
-    """
-    if tree.task != CLASSIFICATION:
-        raise errors.ValidationError(
-            "predict_proba needs a classification tree; use predict for a regression tree."
-        )
-    return predict_value(tree, X)
-
-
-def predict(tree: Tree, X) -> Array:
-    """Predicted class labels ``(n,)`` (classification) or targets ``(n,)`` (regression).
+    For a classification tree these are the class probabilities (for a forest
+    $p(c \mid x) = \frac1T \sum_t p_t(c \mid x)$, as scikit-learn does), for a
+    regression tree the leaf means, ``K = 1``.
 
     Example:
       >>> import numpy as np
       >>> from jaxfound.models import trees
       >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-      >>> t = trees.fit_regressor(X, np.array([1.0, 1.0, 5.0, 5.0]), max_depth=1)
-      >>> predict(t, np.array([[0.2], [2.7]])).tolist()
-      [1.0, 5.0]
+      >>> t = trees.cart_regressor(max_depth=1).fit(X, np.array([1.0, 1.0, 5.0, 5.0]))
+      >>> predict_value(t, np.array([[0.2], [2.7]])).tolist()
+      [[1.0], [5.0]]
     """
-    return _predict(tree, _check_x(tree, X))
+    return _value(tree, V.n_features_match(tree.n_features, X))
+
+
+# --- what the estimators' predict / predict_proba are (see _cart.py, _forest.py) ---
+@jax.jit
+def _labels(tree: Tree, X: Array) -> Array:
+    return jnp.argmax(_value(tree, X), axis=-1)
 
 
 @jax.jit
-def _predict(tree: Tree, X: Array) -> Array:
-    v = _value(tree, X)
-    if tree.task == CLASSIFICATION:
-        return jnp.argmax(v, axis=-1)
-    return v[..., 0]
+def _targets(tree: Tree, X: Array) -> Array:
+    return _value(tree, X)[..., 0]
+
+
+def predict_label(tree: Tree, X: ArrayLike) -> Array:
+    """Class labels ``(n,)``: the arg-max of the (tree-averaged) class probabilities."""
+    _require_task(tree, CLASSIFICATION, "predict class labels")
+    return _labels(tree, V.n_features_match(tree.n_features, X))
+
+
+def predict_target(tree: Tree, X: ArrayLike) -> Array:
+    """Predicted targets ``(n,)``: the (tree-averaged) leaf means."""
+    _require_task(tree, REGRESSION, "predict a continuous target")
+    return _targets(tree, V.n_features_match(tree.n_features, X))
+
+
+def predict_proba(tree: Tree, X: ArrayLike) -> Array:
+    """Class probabilities ``(n, n_classes)``: the weighted class fractions of the leaf."""
+    _require_task(tree, CLASSIFICATION, "give class probabilities")
+    return predict_value(tree, X)
+
+
+def _require_task(tree: Tree, task: str, what: str) -> None:
+    if tree.task != task:
+        other = "regressor" if task == CLASSIFICATION else "classifier"
+        raise errors.ValidationError(
+            f"params is a {tree.task} tree, which cannot {what}; predict with the "
+            f"estimator that fitted it (cart_{other} or forest_{other})."
+        )

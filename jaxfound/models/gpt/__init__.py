@@ -1,0 +1,34 @@
+"""A GPT foundation model: config, transformer, attention kernels, KV-cache generation.
+
+See ``docs/models/gpt.md`` ("Foundation models: a GPT").
+"""
+
+from jaxfound.models.gpt._attention import (
+    AUTO_ATTENTION,
+    CausalSelfAttention,
+    KVCache,
+    attention,
+    init_cache,
+    resolve_attention,
+)
+from jaxfound.models.gpt._block import Block, FeedForward
+from jaxfound.models.gpt._config import ATTENTION, GPTConfig, check_vocab, num_params
+from jaxfound.models.gpt._generate import generate
+from jaxfound.models.gpt._model import GPT
+
+__all__ = [
+    "ATTENTION",
+    "AUTO_ATTENTION",
+    "Block",
+    "CausalSelfAttention",
+    "GPT",
+    "GPTConfig",
+    "FeedForward",
+    "KVCache",
+    "attention",
+    "check_vocab",
+    "generate",
+    "init_cache",
+    "num_params",
+    "resolve_attention",
+]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_example
-from tests.examples._result import parse_result
+from tests.examples.result_line import parse_result
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.conftest import SHARED_DATA, run_example
-from tests.examples._result import parse_result
+from tests.examples.result_line import parse_result
 
 #: the real reference when present (JAXFOUND_SHARED_DATA), else the example's stand-in
 DATA = SHARED_DATA / "pinn" / "Burgers.npz"

@@ -17,7 +17,8 @@ class Loss(NamedTuple):
     scalar to minimise, ``aux`` a dict of scalars to report, and ``key`` a PRNG key in
     training (dropout, augmentation, sampling) or ``None`` in evaluation. A `Loss` is
     hashable when ``fn`` and ``check`` are, so it can be a static argument of
-    ``jax.jit``.
+    ``jax.jit``. To compile a `Loss` on its own, jit its ``__call__`` (``jax.jit(loss)``
+    fails: a `NamedTuple` cannot be weakly referenced, which ``jax.jit`` needs).
 
     Attributes:
       fn: ``fn(params, batch, key) -> (value, aux)``; with ``stateful=True``,

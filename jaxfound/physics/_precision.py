@@ -39,12 +39,9 @@ def enable_float64(enable: bool = True) -> None:
 def cast(tree: PyTree, dtype: DTypeLike = jnp.float64) -> PyTree:
     """Cast every floating leaf of a pytree to ``dtype``; every leaf comes back strongly typed.
 
-    Other leaves keep their dtype (integers, PRNG keys), but lose JAX's *weak* typing:
-    ``optax.lbfgs``'s line search starts with weakly typed counters that its first
-    update makes strong, so an uncast `jaxfound.train.TrainState` would make `fit`
-    compile its chunk twice. Cast the whole L-BFGS state:
-    ``cast(TrainState.create(params, optax.lbfgs(...)))`` (float64 parameters and
-    memory, one compilation).
+    Other leaves keep their dtype (integers, PRNG keys) and lose JAX's *weak* typing, as
+    `jaxfound.train.TrainState.create` also does. Cast a whole L-BFGS state to move it to
+    float64: ``cast(TrainState.create(params, optax.lbfgs(...)))`` (parameters and memory).
 
     Args:
       tree: a pytree of arrays (parameters, points, a batch, a `TrainState`).

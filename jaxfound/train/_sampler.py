@@ -61,7 +61,9 @@ class Sampler(NamedTuple):
         (then ``need_first`` makes the first step sample with ``batch=None``).
         """
         if self.init is not None:
-            return state, self.init, jnp.asarray(False)
+            # a copy: the compiled chunks donate the carry, and ``init`` is the caller's
+            # (often a constraint's own points, used again after training)
+            return state, jax.tree_util.tree_map(jnp.copy, self.init), jnp.asarray(False)
         shapes = jax.eval_shape(lambda s: self.sample(_key(s), s.params, None, s.step), state)
         zeros = jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), shapes)
         return state, zeros, jnp.asarray(True)

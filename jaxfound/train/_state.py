@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 from flax import struct
+from jax import lax
 
 from jaxfound.typing import Params, PRNGKey, PyTree
 
@@ -51,12 +52,17 @@ class TrainState(struct.PyTreeNode):
         key: PRNGKey | None = None,
         model_state: PyTree = None,
     ) -> TrainState:
-        """A fresh state: ``step = 0`` and ``opt_state = tx.init(params)``."""
-        params = jax.tree_util.tree_map(jnp.asarray, params)
+        """A fresh state: ``step = 0`` and ``opt_state = tx.init(params)``.
+
+        Every leaf is made strongly typed (JAX's *weak* types, which Python scalars and some
+        optimisers' initial counters carry, such as ``optax.lbfgs``'s line search, turn
+        strong after the first update, so a compiled chunk would otherwise compile twice).
+        """
+        params = _strong(jax.tree_util.tree_map(jnp.asarray, params))
         return cls(
             step=jnp.zeros((), jnp.int32),
             params=params,
-            opt_state=tx.init(params),
+            opt_state=_strong(tx.init(params)),
             key=key,
             model_state=model_state,
             tx=tx,
@@ -71,3 +77,14 @@ class TrainState(struct.PyTreeNode):
         updates, opt_state = self.tx.update(grads, self.opt_state, self.params, **update_kwargs)
         params = optax.apply_updates(self.params, updates)
         return self.replace(step=self.step + 1, params=params, opt_state=opt_state)
+
+
+def _strong(tree: PyTree) -> PyTree:
+    """The same leaves without JAX's weak typing (same dtypes, same values)."""
+
+    def f(x):
+        if getattr(x, "weak_type", False):
+            return lax.convert_element_type(x, x.dtype)
+        return x
+
+    return jax.tree_util.tree_map(f, tree)

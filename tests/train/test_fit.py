@@ -362,3 +362,17 @@ def test_early_stopping_modes_table_and_checkpoint_keep():
     for bad in (0, -1):
         with pytest.raises(errors.ValidationError, match="keep"):
             jf.train.Checkpoint("/tmp/unused", keep=bad)
+
+
+def test_lbfgs_state_compiles_its_chunk_once():
+    # optax.lbfgs starts with weakly typed line-search counters that its first update
+    # makes strong; TrainState.create strips weak types so the second chunk reuses the
+    # first one's executable
+    from jaxfound.train import _fit
+
+    state = TrainState.create(jnp.zeros(4), optax.lbfgs(memory_size=5))
+    leaves = jax.tree_util.tree_leaves(state)
+    assert not any(getattr(x, "weak_type", False) for x in leaves)
+    before = _fit._chunk._cache_size()
+    fit(state, rosen, None, steps=20, steps_per_call=10, progress=False)
+    assert _fit._chunk._cache_size() - before == 1

@@ -94,3 +94,14 @@ def test_sampler_arguments_checked():
         fit(state, seen_loss, Sampler(stamp), steps=2, epochs=2, progress=False)
     with pytest.raises(errors.ValidationError, match="every"):
         fit(state, seen_loss, Sampler(stamp, every=0), steps=2, progress=False)
+
+
+def test_fit_leaves_the_callers_sampler_init_alive():
+    # the compiled chunks donate their carry: fit must not delete the caller's init arrays
+    points = jnp.linspace(0.0, 1.0, 8)
+    expected = np.array(points)
+    sampler = Sampler(lambda key, params, batch, step: batch + 0.0, init=points, every=4)
+    loss = lambda p, b, k: (jnp.mean((p - b) ** 2), {})  # noqa: E731
+    state = TrainState.create(jnp.zeros(()), optax.sgd(0.1), key=jax.random.key(0))
+    fit(state, loss, sampler, steps=8, progress=False)
+    np.testing.assert_array_equal(np.asarray(points), expected)  # "Array has been deleted" before

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs bench clean venv
+.PHONY: demo test lint typecheck docs bench clean venv
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -19,6 +19,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check jaxfound tests benchmarks examples
+	$(BIN)/mypy jaxfound
 	$(BIN)/python -m pytest -q -n 2 --durations=15 --doctest-modules jaxfound tests
 
 lint: $(STAMP)
@@ -29,67 +30,9 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 \
 	$(BIN)/mkdocs build --strict --site-dir site
 
-# mypy (settings in pyproject.toml) on the modules that type-check cleanly today;
-# widen the list as more modules become clean
-TYPED := \
-	jaxfound/typing.py \
-	jaxfound/errors.py \
-	jaxfound/base.py \
-	jaxfound/_validate.py \
-	jaxfound/_serialize.py \
-	jaxfound/models/_adapters.py \
-	jaxfound/__init__.py \
-	jaxfound/cli.py \
-	jaxfound/data/__init__.py \
-	jaxfound/data/_batches.py \
-	jaxfound/data/_csv.py \
-	jaxfound/data/_describe.py \
-	jaxfound/data/_digits.py \
-	jaxfound/data/_encode.py \
-	jaxfound/data/_folds.py \
-	jaxfound/data/_impute.py \
-	jaxfound/data/_load.py \
-	jaxfound/data/_movielens.py \
-	jaxfound/data/_scale.py \
-	jaxfound/data/_serialize.py \
-	jaxfound/data/_split.py \
-	jaxfound/models/__init__.py \
-	jaxfound/models/_dropout.py \
-	jaxfound/models/_mlp.py \
-	jaxfound/models/linear/__init__.py \
-	jaxfound/models/linear/_inference.py \
-	jaxfound/models/linear/_ols.py \
-	jaxfound/models/linear/_params.py \
-	jaxfound/models/recsys \
-	jaxfound/models/svm/__init__.py \
-	jaxfound/models/trees \
-	jaxfound/physics/__init__.py \
-	jaxfound/physics/_adaptive.py \
-	jaxfound/physics/_conditions.py \
-	jaxfound/physics/_operators.py \
-	jaxfound/physics/_optimize.py \
-	jaxfound/physics/_samplers.py \
-	jaxfound/physics/_taylor.py \
-	jaxfound/stats/__init__.py \
-	jaxfound/stats/_bootstrap.py \
-	jaxfound/stats/_checks.py \
-	jaxfound/stats/_cross_validation.py \
-	jaxfound/stats/_mle.py \
-	jaxfound/stats/_probabilistic.py \
-	jaxfound/stats/_regression.py \
-	jaxfound/stats/_streaming.py \
-	jaxfound/train/__init__.py \
-	jaxfound/train/_callbacks.py \
-	jaxfound/train/_checkpoint.py \
-	jaxfound/train/_evaluate.py \
-	jaxfound/train/_fit.py \
-	jaxfound/train/_inputs.py \
-	jaxfound/train/_plot.py \
-	jaxfound/train/_state.py
-
-.PHONY: typecheck
+# mypy on the whole package (settings and the not-yet-clean modules in pyproject.toml)
 typecheck: $(STAMP)
-	$(BIN)/mypy $(TYPED)
+	$(BIN)/mypy jaxfound
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[bench]' || true

@@ -18,4 +18,4 @@ def l2_penalty(params: Params) -> Array:
       >>> float(l2_penalty({"w": jnp.ones(4)}))
       2.0
     """
-    return 0.5 * sum(jnp.sum(jnp.square(p)) for p in jax.tree_util.tree_leaves(params))
+    return jnp.asarray(0.5 * sum(jnp.sum(jnp.square(p)) for p in jax.tree_util.tree_leaves(params)))

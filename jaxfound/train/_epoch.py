@@ -67,16 +67,18 @@ def make_epoch(
                 "make_epoch(..., batch_size=B) is needed to gather rows of data; pass it."
             )
 
+        bs = int(batch_size or 0)  # data is None when no batch size is given
+
         def body(c, i):
             if data is None:
                 batch = None
             elif order is None:
                 batch = jax.tree_util.tree_map(
-                    lambda a: lax.dynamic_slice_in_dim(a, (start + i) * batch_size, batch_size),
+                    lambda a: lax.dynamic_slice_in_dim(a, (start + i) * bs, bs),
                     data,
                 )
             else:
-                idx = lax.dynamic_slice_in_dim(order, (start + i) * batch_size, batch_size)
+                idx = lax.dynamic_slice_in_dim(order, (start + i) * bs, bs)
                 batch = jax.tree_util.tree_map(
                     lambda a: jnp.take(a, idx, axis=0, mode="clip"), data
                 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -324,8 +324,11 @@ def fit(
         )
         raise _diverged(last[0] if sampler is not None else last, history)
 
+    plan: list[Any]
     if kind in ("none", "sampler"):
-        plan = [[c] for c in _chunks(steps, min(steps, steps_per_call or DEFAULT_STEPS_PER_CALL))]
+        n_steps = int(steps or 0)  # checked above: steps >= 1 for these kinds
+        per_call = min(n_steps, steps_per_call or DEFAULT_STEPS_PER_CALL)
+        plan = [[c] for c in _chunks(n_steps, per_call)]
         total, arrays, base, n = steps, None, None, 0
     elif kind == "arrays":
         arrays = prepare_arrays(data, "data", loss=loss, params=state.params, validate=validate)
@@ -349,7 +352,7 @@ def fit(
     # Compiled chunks donate the state's buffers; work on a private copy so the
     # caller's state (and the params it shares with user variables) stays valid.
     state = jax.tree_util.tree_map(jnp.copy, state)
-    carry = sampler.start(state) if sampler is not None else state
+    carry: Any = sampler.start(state) if sampler is not None else state
     for cb in cbs:
         cb.on_train_begin(state)
     try:
@@ -358,7 +361,7 @@ def fit(
             auxs = []
             if kind == "iterable":
                 guarded = (carry, jnp.asarray(False)) if nan_guard else carry
-                for i, batch in enumerate(data):  # the guard freezes the state when bad
+                for i, batch in enumerate(cast(Iterable, data)):  # the guard freezes when bad
                     guarded, a = _one(guarded, batch, loss=loss, guarded=nan_guard)
                     auxs.append(a)
                     if bar is not None:

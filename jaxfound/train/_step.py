@@ -97,7 +97,8 @@ def make_step(loss: Any) -> Step:
             value, grads = optax.value_and_grad_from_state(value_fn)(
                 state.params, state=state.opt_state
             )
-            aux, model_state = {}, state.model_state
+            aux: dict = {}
+            model_state = state.model_state
         else:
 
             def f(p):

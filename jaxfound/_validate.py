@@ -281,7 +281,7 @@ def whole_number(x, name: str, lo: int, hi: int | None = None, *, hint: str = ""
     returns a Python `int`; rejects bools. A traced value (a hyper-parameter inside
     jit/vmap) is returned unchanged, unchecked. ``hint`` is appended to the message.
 
-    Example:
+    Examples:
       >>> whole_number(3.0, "max_depth", 1, 20)
       3
     """
@@ -304,7 +304,7 @@ def nonnegative_scalar(x, name: str):
 
     A traced value is returned unchanged, unchecked.
 
-    Example:
+    Examples:
       >>> nonnegative_scalar(0, "min_impurity_decrease")
       0.0
     """
@@ -331,7 +331,7 @@ def required_key(key, who: str, why: str = "it draws random numbers"):
       who: the function or estimator, for the message.
       why: what the randomness is for, for the message.
 
-    Example:
+    Examples:
       >>> import jax
       >>> k = required_key(jax.random.key(0), "forest_classifier.fit")
     """

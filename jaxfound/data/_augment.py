@@ -40,7 +40,7 @@ def random_translate(
     Use it inside a loss so every step sees new shifts (see
     ``jaxfound.losses.supervised(..., augment=...)``).
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> x = jnp.arange(9.0).reshape(1, 3, 3)
       >>> y = random_translate(jax.random.key(0), x, 1)

@@ -19,7 +19,7 @@ Folds come in two forms:
 from __future__ import annotations
 
 import warnings
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -225,7 +225,7 @@ def time_series_split(
     return out
 
 
-def folds_to_masks(folds, n_samples: int) -> FoldMasks:
+def folds_to_masks(folds: Any, n_samples: int) -> FoldMasks:
     """Any form of folds as validated, fixed-shape ``(k, n)`` boolean `FoldMasks`.
 
     Accepts a list of `Fold` (or any ``(train_idx, test_idx)`` index pairs, as k-fold

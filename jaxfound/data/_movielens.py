@@ -65,7 +65,7 @@ def read_movielens_ratings(path: str | os.PathLike) -> Ratings:
       DataFormatError: the file is missing, empty, not numeric, ragged (a line
         without exactly four fields), or holds ids < 1 or ratings outside 1..5.
 
-    Example:
+    Examples:
       >>> import tempfile, os
       >>> f = os.path.join(tempfile.mkdtemp(), "u.data")
       >>> _ = open(f, "w").write("1\\t10\\t4\\t881250949\\n2\\t3\\t5\\t881250950\\n")

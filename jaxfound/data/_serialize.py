@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 from jaxfound import _serialize, errors
+from jaxfound.typing import PyTree
 
 __all__ = ["save_state", "load_state", "state_to_bytes", "state_from_bytes", "register_state"]
 
@@ -105,7 +106,7 @@ def _from_payload(payload: bytes, source: str):
         ) from e
 
 
-def state_to_bytes(state) -> bytes:
+def state_to_bytes(state: PyTree) -> bytes:
     """Serialise a fitted state to bytes: the same bytes `save_state` writes.
 
     Args:
@@ -135,7 +136,7 @@ def state_from_bytes(data: bytes):
     return _from_payload(_serialize.unpack(data, _KIND, "the bytes", writer=_WRITER), "the bytes")
 
 
-def save_state(path: str | os.PathLike, state) -> None:
+def save_state(path: str | os.PathLike, state: PyTree) -> None:
     """Save a fitted state (e.g. a pipeline's) to ``path``, atomically.
 
     The file name is free (``prep.jxf``, ``scaler.state``…): every file holds the same

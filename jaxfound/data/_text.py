@@ -31,7 +31,7 @@ def read_text(path: str | os.PathLike, *, min_length: int | None = None) -> str:
         byte offset of the first bad byte).
       jaxfound.errors.ValidationError: the text is shorter than ``min_length``.
 
-    Example:
+    Examples:
       >>> import pathlib, tempfile
       >>> p = pathlib.Path(tempfile.mkdtemp()) / "tiny.txt"
       >>> _ = p.write_text("to be, or not to be", encoding="utf-8")

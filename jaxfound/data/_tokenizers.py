@@ -89,7 +89,7 @@ def fit_char_tokenizer(text: str, *, unk: str | None = None) -> Tokenizer:
       jaxfound.errors.EmptyDataError: ``text`` is empty.
       jaxfound.errors.DTypeError: ``text`` is not a ``str``.
 
-    Example:
+    Examples:
       >>> tok = fit_char_tokenizer("hello world")
       >>> tok.vocab_size, tok.encode("hold").tolist()
       (8, [3, 5, 4, 1])
@@ -115,7 +115,7 @@ def char_tokenizer(vocab: CharVocab) -> Tokenizer:
       jaxfound.errors.ValidationError: the characters are not distinct single characters,
         or ``unk`` is not ``None`` or a non-empty string.
 
-    Example:
+    Examples:
       >>> tok = char_tokenizer(CharVocab(("a", "b"), unk="?"))
       >>> tok.encode("abc").tolist(), tok.decode([1, 2])
       ([0, 1, 2], 'b?')
@@ -161,7 +161,7 @@ def byte_tokenizer() -> Tokenizer:
     Returns:
       The `Tokenizer` (``vocab=None``).
 
-    Example:
+    Examples:
       >>> tok = byte_tokenizer()
       >>> tok.encode("né").tolist(), tok.decode(tok.encode("né"))
       ([110, 195, 169], 'né')
@@ -185,7 +185,7 @@ def save_tokenizer(path: str | os.PathLike, tokenizer: Tokenizer) -> None:
       path: the file to write.
       tokenizer: a `Tokenizer` from this module.
 
-    Example:
+    Examples:
       >>> import pathlib, tempfile
       >>> p = pathlib.Path(tempfile.mkdtemp()) / "tok.json"
       >>> save_tokenizer(p, fit_char_tokenizer("abc"))

@@ -47,7 +47,7 @@ def split_tokens(tokens: ArrayLike, val_fraction: float = 0.1) -> tuple[ArrayLik
       jaxfound.errors.ValidationError: ``val_fraction`` is outside $(0, 1)$ or leaves a part
         empty.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> train, val = split_tokens(np.arange(10))
       >>> train.tolist(), val.tolist()
@@ -100,7 +100,7 @@ def sample_windows(
       jaxfound.errors.ValidationError: ``block_size >= len(tokens)`` (a window and its
         target need ``block_size + 1`` tokens), or a size is not a positive int.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> x, y = sample_windows(jax.random.key(0), jnp.arange(100), batch_size=4, block_size=8)
       >>> x.shape, bool((y == x + 1).all())

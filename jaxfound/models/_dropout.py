@@ -44,7 +44,7 @@ def dropout_mask(key: PRNGKey, rate: float, shape: tuple[int, ...]) -> Array:
     Returns:
       ``bool`` array of ``shape``, ``True`` where the entry is kept.
 
-    Example:
+    Examples:
       >>> import jax
       >>> m = dropout_mask(jax.random.key(0), 0.5, (1000,))
       >>> m.dtype, 400 < int(m.sum()) < 600
@@ -77,7 +77,7 @@ class Dropout(nn.Module):
       rate: drop probability $p$.
       deterministic: when ``True`` the layer is the identity.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> y = Dropout(0.5).apply({}, jnp.ones((2, 8)), deterministic=False,
       ...                        rngs={"dropout": jax.random.key(0)})

@@ -32,7 +32,7 @@ __all__ = ["residual_magnitude", "rar", "rad", "grad_norm_weights", "causal"]
 def residual_magnitude(constraint: Constraint, params: Params, points: Array) -> Array:
     r"""Pointwise $\lVert r(x_i)\rVert$ of a constraint on ``points``, shape ``(N,)``.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> from jaxfound.physics import dirichlet
       >>> c = dirichlet(lambda p, x: x[0], 0.0)
@@ -50,7 +50,7 @@ def rar(constraint: Constraint, params: Params, candidates: Array, n_add: int) -
     Concatenate them to the collocation points (``jnp.concatenate([points, new])``) and
     train on; repeat every few thousand steps.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> from jaxfound.physics import dirichlet
       >>> c = dirichlet(lambda p, x: x[0], 0.0)
@@ -80,7 +80,7 @@ def rad(
 
     ``c = 0`` concentrates on the largest residuals, large ``c`` tends to uniform.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> from jaxfound.physics import dirichlet
       >>> cst = dirichlet(lambda p, x: x[0], 0.0)
@@ -125,7 +125,7 @@ def grad_norm_weights(
       weights: the previous weights (``None``: start from $\hat\lambda$).
       alpha: moving-average factor.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> from jaxfound.physics import dirichlet
       >>> a = dirichlet(lambda p, x: p * x[0], 0.0, jnp.ones((2, 1)))
@@ -166,7 +166,7 @@ def causal(
 
     Raise ``eps`` as training proceeds (Wang et al. use 1e-2 … 1e2).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> from jaxfound.physics import dirichlet
       >>> c = causal(dirichlet(lambda p, x: x[1], 0.0), t_range=(0.0, 1.0), n_slabs=2, eps=1.0)

@@ -88,7 +88,7 @@ def dirichlet(
       geometry: checks the points lie on its boundary.
       component: for a vector field, the component constrained.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> c = dirichlet(lambda p, x: p * x[0], lambda x: x[0], jnp.array([[1.0], [2.0]]))
       >>> float(c.loss(1.0))
@@ -138,7 +138,7 @@ def neumann(
 
     The data is ``(points, normals)``; normals default to ``geometry.boundary_normal``.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> from jaxfound.physics import Interval
       >>> c = neumann(lambda p, x: p * x[0] ** 2, 2.0, jnp.array([[1.0]]), geometry=Interval(0, 1))
@@ -173,7 +173,7 @@ def robin(
 ) -> Constraint:
     r"""Robin condition $\alpha u + \beta\,\nabla u\cdot n = g$.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> from jaxfound.physics import Interval
       >>> u = lambda p, x: jnp.exp(x[0])       # u' = u, so u - u' = 0 at x = 1
@@ -214,7 +214,7 @@ def periodic(
     ``points`` give the other coordinates (their ``axis`` coordinate is replaced by
     ``low`` and ``high``).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> u = lambda p, x: jnp.sin(jnp.pi * x[0]) + x[1]
       >>> c = periodic(u, "x", -1.0, 1.0, jnp.array([[0.0, 0.3], [0.0, 0.7]]),
@@ -275,7 +275,7 @@ def initial(
     r"""Initial condition $u(x, t_0) = u_0(x)$; ``u0`` gets the *spatial*
     coordinates (the point without its time coordinate).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> u = lambda p, x: -jnp.sin(jnp.pi * x[0]) * jnp.exp(-x[1])
       >>> c = initial(u, lambda x: -jnp.sin(jnp.pi * x), jnp.array([[0.5, 0.0]]))
@@ -305,7 +305,7 @@ def initial_derivative(
 ) -> Constraint:
     r"""Initial rate $u_t(x, t_0) = v_0(x)$ (for second order in time, e.g. waves).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> u = lambda p, x: jnp.sin(x[0]) * x[1]
       >>> c = initial_derivative(u, lambda x: jnp.sin(x[0]), jnp.array([[0.5, 0.0]]))
@@ -337,7 +337,7 @@ def observed(
 ) -> Constraint:
     r"""Observations $u(x_i) = y_i$ (an inverse problem's data); data ``(points, values)``.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> c = observed(lambda p, x: p * x[0], jnp.array([[1.0], [2.0]]), jnp.array([3.0, 6.0]))
       >>> float(c.loss(3.0))

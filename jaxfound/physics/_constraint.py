@@ -32,7 +32,7 @@ __all__ = ["Constraint", "residual", "mean_square"]
 def mean_square(r: Array, data: Any = None) -> Array:
     r"""The default reduction: $\frac1N \sum_i \lVert r_i \rVert^2$ (components summed).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> float(mean_square(jnp.array([[1.0, 1.0], [0.0, 2.0]])))
       3.0
@@ -81,7 +81,7 @@ class Constraint(NamedTuple):
         Returns:
           ``Loss(lambda params, batch, key: (self.loss(params, batch), {}), routed=True)``.
 
-        Example:
+        Examples:
           >>> import jax.numpy as jnp
           >>> c = Constraint(lambda p, x: p * x[:, 0], jnp.ones((3, 1)))
           >>> loss = c.as_loss()
@@ -127,7 +127,7 @@ def residual(
       ShapeError: the points do not have one column per PDE coordinate.
       GeometryError: points outside ``geometry``.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> from jaxfound.physics import poisson
       >>> c = residual(poisson(1.0), lambda p, x: p * jnp.sum(x**2), jnp.zeros((4, 2)))

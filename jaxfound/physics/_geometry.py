@@ -145,7 +145,7 @@ class Geometry:
 class Interval(Geometry):
     """The interval $[a, b]$ with one coordinate (named ``name``).
 
-    Example:
+    Examples:
       >>> g = Interval(-1.0, 1.0)
       >>> g.contains([[0.5], [2.0]]).tolist()
       [True, False]
@@ -205,7 +205,7 @@ class TimeInterval(Interval):
 class Box(Geometry):
     r"""An axis-aligned box $\prod_i [lo_i, hi_i]$ in any dimension.
 
-    Example:
+    Examples:
       >>> g = Box((0.0, 0.0, 0.0), (1.0, 2.0, 3.0))
       >>> g.coords, g.dim
       (('x', 'y', 'z'), 3)
@@ -286,7 +286,7 @@ class Box(Geometry):
 class Rectangle(Box):
     """A 2-D axis-aligned rectangle (a `Box`), coordinates ``("x", "y")`` by default.
 
-    Example:
+    Examples:
       >>> r = Rectangle((-1.0, 0.0), (1.0, 1.0), coords=("x", "t"))
       >>> r.sample_interior(4, method="halton").shape
       (4, 2)
@@ -306,7 +306,7 @@ class Disk(Geometry):
     Interior samples use the area-preserving map $(\rho, \theta) = (r\sqrt{u_0},
     2\pi u_1)$.
 
-    Example:
+    Examples:
       >>> d = Disk((0.0, 0.0), 2.0)
       >>> d.boundary_normal([[0.0, 2.0]]).tolist()
       [[0.0, 1.0]]
@@ -458,7 +458,7 @@ class SpaceTime(Geometry):
     lateral boundary $\partial\Omega \times [t_0, t_1]$; the initial slice
     $\Omega \times \{t_0\}$ has its own sampler and check.
 
-    Example:
+    Examples:
       >>> g = SpaceTime(Interval(-1.0, 1.0), TimeInterval(0.0, 1.0))
       >>> g.coords
       ('x', 't')

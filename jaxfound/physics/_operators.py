@@ -78,7 +78,7 @@ def field(
     Raises:
       ValidationError: ``model`` is not a model `as_apply` can adapt.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> from jaxfound.models import MLP
       >>> net = MLP((8, 1), activation=jnp.tanh)
@@ -110,7 +110,7 @@ def output_transform(u: Field, fn: Callable[[Array, Array], Array]) -> Field:
     $\tilde u = u_0(x) + t\,(1 - x^2)\,u(x, t)$ (with $u_0(\pm 1) = 0$).
     Derivative operators see through it.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> u = lambda p, x: p * jnp.sum(x)
       >>> v = output_transform(u, lambda x, out: x[0] * (1 - x[0]) * out)
@@ -127,7 +127,7 @@ def output_transform(u: Field, fn: Callable[[Array, Array], Array]) -> Field:
 def on_points(op: Field) -> Callable[[Params, Array], Array]:
     """Evaluate a field (or an operator's result) on a batch of points ``(N, d)``.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> on_points(lambda p, x: p * x[0])(2.0, jnp.ones((3, 2))).tolist()
       [2.0, 2.0, 2.0]
@@ -142,7 +142,7 @@ def on_points(op: Field) -> Callable[[Params, Array], Array]:
 def axis_index(axis: int | str, d: int, coords: Sequence[str] | None = None) -> int:
     """Resolve a coordinate given by index or name into an index in ``[0, d)``.
 
-    Example:
+    Examples:
       >>> axis_index("t", 2, ("x", "t")), axis_index(-1, 2)
       (1, 1)
     """
@@ -186,7 +186,7 @@ def gradient(u: Field) -> Field:
 
     Forward mode (``jax.jacfwd``): one JVP per coordinate, sharing the primal.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> g = gradient(lambda p, x: x[0] ** 2 * x[1])
       >>> g(None, jnp.array([1.0, 3.0])).tolist()
@@ -207,7 +207,7 @@ jacobian = gradient
 def hessian(u: Field) -> Field:
     r"""The Hessian $\partial_i\partial_j u$, shape ``(*out, d, d)`` (forward over forward).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> h = hessian(lambda p, x: x[0] ** 2 * x[1])
       >>> h(None, jnp.array([1.0, 3.0])).tolist()
@@ -225,7 +225,7 @@ def directional_derivative(u: Field, v: Array | Callable[[Array], Array]) -> Fie
     r"""The derivative along ``v``: $\nabla u \cdot v$ (one JVP). ``v`` may be a
     function of the point (e.g. a normal field).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> du = directional_derivative(lambda p, x: x[0] * x[1], jnp.array([1.0, 1.0]))
       >>> float(du(None, jnp.array([2.0, 3.0])))
@@ -270,7 +270,7 @@ def partial(u: Field, *axes: int | str, coords: Sequence[str] | None = None) -> 
         higher order: ``partial(u, "x", "x")`` is $u_{xx}$).
       coords: names of the point's coordinates, to resolve names.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> f = lambda p, x: jnp.sin(x[0]) * x[1] ** 3
       >>> x = jnp.array([0.3, 2.0])
@@ -297,7 +297,7 @@ def time_derivative(u: Field, axis: int | str = -1, coords: Sequence[str] | None
     r"""The time derivative $\partial u/\partial t$ (time is the last coordinate
     by default, as in `SpaceTime`).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> float(time_derivative(lambda p, x: x[0] * x[1] ** 2)(None, jnp.array([2.0, 3.0])))
       12.0
@@ -314,7 +314,7 @@ def laplacian(
     One collapsed Taylor-mode pass: the value, one tangent per axis and a single
     second-order stream that carries the sum.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> lap = laplacian(lambda p, x: x[0] ** 2 + 3 * x[1] ** 2 + x[2], axes=("x", "y"),
       ...                 coords=("x", "y", "t"))
@@ -337,7 +337,7 @@ def divergence(
     r"""The divergence $\nabla\cdot v = \sum_i \partial v_i/\partial x_i$ of a vector
     field whose components match ``axes`` (default: all coordinates).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> div = divergence(lambda p, x: jnp.stack([x[0] * x[1], x[1] ** 2]))
       >>> float(div(None, jnp.array([2.0, 3.0])))
@@ -410,7 +410,7 @@ def derivatives(
     Returns:
       A dict from each requested name to its value (shaped like ``u``'s output).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> u = lambda p, x: x[0] ** 3 * x[1]
       >>> d = derivatives(u, None, jnp.array([2.0, 5.0]), ["u", "u_x", "u_xx", "u_t"], ("x", "t"))

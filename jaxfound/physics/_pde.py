@@ -55,7 +55,7 @@ class Trainable(NamedTuple):
 
     Use ``transform=jnp.exp`` with a log-parametrised value to keep it positive.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> nu = Trainable("log_nu", jnp.exp)
       >>> float(nu({"log_nu": jnp.log(0.5)}))
@@ -86,7 +86,7 @@ def coefficient(c, params: Params, x: Array | None = None):
     """Resolve a coefficient: a `Trainable` reads ``params``, a callable gets the
     point ``x``, anything else is returned as is.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> coefficient(lambda x: 2 * x[0], None, jnp.array([3.0]))
       Array(6., dtype=float32)
@@ -172,7 +172,7 @@ def burgers(
       time: which of them is time.
       collapse: fold $u_t$ into the second-order stream (else one more stream).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> u = lambda p, x: -jnp.tanh(x[0] / (2 * 0.1))  # a steady viscous shock, nu = 0.1
       >>> r = burgers(0.1)(u, None, jnp.array([0.3, 0.5]))
@@ -203,7 +203,7 @@ def burgers(
 def poisson(source=0.0, coords: Sequence[str] = ("x", "y")) -> PDE:
     r"""Poisson's equation $-\Delta u = f$ (residual $-\Delta u - f$).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> u = lambda p, x: x[0] ** 2 + x[1] ** 2      # -Δu = -4
       >>> float(poisson(-4.0)(u, None, jnp.array([0.2, 0.3])))
@@ -225,7 +225,7 @@ def heat(kappa, coords: Sequence[str] = ("x", "t"), source=0.0, time: str = "t")
     One collapsed pass: spatial directions and second-order input $-e_t/\kappa$
     give $s = \Delta u - u_t/\kappa$; the residual is $-\kappa s - f$.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> u = lambda p, x: jnp.exp(-0.5 * jnp.pi**2 * x[1]) * jnp.sin(jnp.pi * x[0])
       >>> bool(jnp.abs(heat(0.5)(u, None, jnp.array([0.3, 0.2]))) < 1e-5)
@@ -250,7 +250,7 @@ def wave(c, coords: Sequence[str] = ("x", "t"), source=0.0, time: str = "t") -> 
     r"""The wave equation $u_{tt} - c^2 \Delta u = f$, in one pass with weights
     $(1, -c^2, \dots)$ on the directions $(e_t, e_{x_1}, \dots)$.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> u = lambda p, x: jnp.sin(jnp.pi * x[0]) * jnp.cos(2 * jnp.pi * x[1])   # c = 2
       >>> bool(jnp.abs(wave(2.0)(u, None, jnp.array([0.3, 0.2]))) < 1e-4)
@@ -275,7 +275,7 @@ def allen_cahn(
     r"""Allen–Cahn: $u_t - d\,\Delta u - \rho\,(u - u^3) = 0$ (DeepXDE's example has
     $d = 10^{-3}$, $\rho = 5$).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> abs(float(allen_cahn()(lambda p, x: jnp.ones(()), None, jnp.array([0.1, 0.2]))))
       0.0
@@ -296,7 +296,7 @@ def allen_cahn(
 def helmholtz(k, source=0.0, coords: Sequence[str] = ("x", "y")) -> PDE:
     r"""Helmholtz: $\Delta u + k^2 u = f$.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> u = lambda p, x: jnp.sin(3.0 * x[0]) * jnp.sin(4.0 * x[1])   # k = 5
       >>> bool(jnp.abs(helmholtz(5.0)(u, None, jnp.array([0.3, 0.2]))) < 1e-4)
@@ -324,7 +324,7 @@ def black_scholes(sigma, rate, dividend=0.0, coords: Sequence[str] = ("S", "t"))
     $2((r-q) S e_S + e_t)$ gives $\sigma^2S^2V_{SS} + 2(r-q)SV_S + 2V_t$.
     The terminal payoff $V(S, T)$ is a condition on the points with $t = T$.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> V = lambda p, x: x[0]       # holding the stock, no dividend: V = S solves it
       >>> float(black_scholes(0.2, 0.05)(V, None, jnp.array([1.0, 0.5])))
@@ -355,7 +355,7 @@ def damped_oscillator(
     One pass along $e_t$ with weight $m$ and second-order input
     $c\,e_t$ gives $m u'' + c u'$.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> u = lambda p, t: jnp.exp(-t[0]) * jnp.cos(2 * t[0])   # c = 2, k = 5
       >>> bool(jnp.abs(damped_oscillator(2.0, 5.0)(u, None, jnp.array([0.7]))) < 1e-5)

@@ -48,7 +48,7 @@ def plot_comparison(
       The written path. Needs matplotlib (``pip install 'jaxfound[examples]'``); uses the
       ``Agg`` backend, so no display is required.
 
-    Example:
+    Examples:
       >>> import numpy as np, tempfile, os
       >>> x, t = np.linspace(-1, 1, 5), np.linspace(0, 1, 4)
       >>> ref = np.sin(x)[:, None] * np.ones(4)

@@ -26,7 +26,7 @@ def enable_float64(enable: bool = True) -> None:
     Args:
       enable: ``True`` for 64-bit floats, ``False`` for JAX's default 32 bits.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> before = jax.config.jax_enable_x64
       >>> enable_float64(); jnp.zeros(1).dtype
@@ -51,7 +51,7 @@ def cast(tree: PyTree, dtype: DTypeLike = jnp.float64) -> PyTree:
     Returns:
       The same structure with the floating leaves cast.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> out = cast({"w": jnp.ones(2), "n": jnp.asarray(3)}, jnp.float16)
       >>> out["w"].dtype, out["n"].dtype == jnp.asarray(3).dtype, out["n"].weak_type

@@ -45,7 +45,7 @@ def _check(n: int, d: int) -> None:
 def uniform(key: jax.Array, n: int, d: int, dtype=None) -> jax.Array:
     """``n`` independent uniform points in $[0,1)^d$.
 
-    Example:
+    Examples:
       >>> import jax
       >>> uniform(jax.random.key(0), 5, 2).shape
       (5, 2)
@@ -59,7 +59,7 @@ def grid(n: int, d: int, dtype=None) -> jax.Array:
 
     It has $m^d \\ge n$ points (exactly ``n`` when ``n`` is a perfect power).
 
-    Example:
+    Examples:
       >>> grid(9, 2).shape
       (9, 2)
       >>> grid(3, 1)[:, 0].tolist()
@@ -87,7 +87,7 @@ def latin_hypercube(key: jax.Array, n: int, d: int, dtype=None) -> jax.Array:
 
     with an independent random permutation $\pi_j$ per axis.
 
-    Example:
+    Examples:
       >>> import jax, numpy as np
       >>> x = latin_hypercube(jax.random.key(0), 4, 2)
       >>> sorted(np.floor(np.asarray(x[:, 0]) * 4).astype(int).tolist())
@@ -121,7 +121,7 @@ def halton(n: int, d: int, *, skip: int = 0, key: jax.Array | None = None, dtype
     The sequence starts at index ``skip + 1`` (index 0 is the origin). With ``key``, a
     random shift modulo 1 (Cranley–Patterson rotation) randomises it.
 
-    Example:
+    Examples:
       >>> halton(3, 2)[:, 0].tolist()
       [0.5, 0.25, 0.75]
     """
@@ -168,7 +168,7 @@ def sobol(n: int, d: int, *, skip: int = 0, key: jax.Array | None = None, dtype=
     origin unless ``skip > 0``. Balance properties hold for ``n`` a power of 2. With
     ``key``, a random shift modulo 1 randomises it.
 
-    Example:
+    Examples:
       >>> sobol(4, 2).tolist()
       [[0.0, 0.0], [0.5, 0.5], [0.75, 0.25], [0.25, 0.75]]
     """
@@ -197,7 +197,7 @@ def sample_unit(
     ``uniform`` and ``lhs`` need a ``key``; ``halton`` and ``sobol`` use it (when given)
     for a random shift; ``grid`` ignores it.
 
-    Example:
+    Examples:
       >>> sample_unit("halton", 4, 3).shape
       (4, 3)
     """

@@ -437,7 +437,7 @@ def taylor2(
       ShapeError: ``weights`` does not hold one weight per direction.
       ValidationError: ``fun`` returns more than one array.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> f = lambda x: jnp.sin(x[0]) * x[1] ** 2
       >>> y0, y1, y2 = taylor2(f, jnp.array([0.5, 2.0]), jnp.eye(2))   # Laplacian in y2

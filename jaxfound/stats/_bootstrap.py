@@ -130,7 +130,7 @@ def bootstrap_distribution(
     One compiled ``vmap`` over resamples, run in chunks of ``batch_size`` by ``lax.map``
     (default: chunks of about 16 M gathered elements).
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> d = bootstrap_distribution(jax.random.key(0), jnp.mean, jnp.arange(10.0), 100)
       >>> d.shape
@@ -150,7 +150,7 @@ def jackknife(stat: Callable, data: Any, *, batch_size: int | None = None) -> Ar
     The ``n - 1`` remaining rows reach ``stat`` rotated (rows ``i+1, …, n-1, 0, …, i-1``),
     so ``stat`` must be symmetric in its rows.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> jackknife(jnp.mean, jnp.array([1.0, 2.0, 3.0])).tolist()
       [2.5, 2.0, 1.5]
@@ -229,7 +229,7 @@ def bootstrap(
       ShapeError: ``stat`` does not return a scalar or paired arrays differ in length.
       EmptyDataError: fewer than two rows. NonFiniteError: NaN/inf in the data.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> x = jax.random.normal(jax.random.key(1), (500,))
       >>> res = bootstrap(jax.random.key(0), jnp.mean, x, n_resamples=2000)

@@ -66,7 +66,7 @@ def mcnemar(
     Returns:
       `McNemarResult` ``(statistic, pvalue, b, c)``; ``b + c = 0`` gives p = 1.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> y = jnp.zeros(20, int)
       >>> a, b = jnp.zeros(20, int), jnp.zeros(20, int).at[:9].set(1)
@@ -144,7 +144,7 @@ def paired_bootstrap(
     Returns:
       `PairedComparison`.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> from jaxfound.stats import accuracy
       >>> y = jnp.arange(200) % 2

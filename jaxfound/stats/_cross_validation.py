@@ -203,7 +203,7 @@ def cross_validate(
       ShapeError / ValidationError / EmptyDataError: bad folds (see
         `jaxfound.data.folds_to_masks`) or mismatched rows.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> from jaxfound.models import linear
       >>> X = np.arange(6.0)[:, None]; y = 2 * X[:, 0] + np.array([.1, -.1, .2, -.2, .1, 0])

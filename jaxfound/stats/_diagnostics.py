@@ -39,7 +39,7 @@ def standardized_residuals(
     number of fitted parameters for a linear model), $h_i$ the leverages (diagonal
     of the hat matrix; 0 when not given). Values beyond ±3 flag outliers.
 
-    Example:
+    Examples:
       >>> z = standardized_residuals([1.0, 2.0, 3.0], [1.0, 2.0, 1.0], ddof=0)
       >>> tuple(round(float(v), 3) for v in z)
       (0.0, 0.0, 1.732)
@@ -64,7 +64,7 @@ def durbin_watson(residuals: ArrayLike) -> Array:
     About 2 for uncorrelated residuals; towards 0 for positive, 4 for negative
     autocorrelation.
 
-    Example:
+    Examples:
       >>> float(durbin_watson([1.0, -1.0, 1.0, -1.0]))
       3.0
     """
@@ -88,7 +88,7 @@ def jarque_bera(residuals: ArrayLike) -> tuple[Array, Array]:
     with $S$, $K$ the sample skewness and kurtosis (biased moments, as
     ``scipy.stats.jarque_bera``).
 
-    Example:
+    Examples:
       >>> jb, p = jarque_bera([-1.0, 0.0, 1.0, 0.5, -0.5])
       >>> round(float(jb), 4)
       0.3521
@@ -123,7 +123,7 @@ def residual_diagnostics(
     Jarque–Bera normality statistic and p-value, the number of standardised residuals
     beyond ``±outlier_z``, and the standardised residuals themselves.
 
-    Example:
+    Examples:
       >>> rep = residual_diagnostics([1.0, 2.0, 3.0, 4.0], [1.1, 1.9, 3.2, 3.8])
       >>> round(float(rep.mean), 3), int(rep.n_outliers)
       (0.0, 0)
@@ -165,7 +165,7 @@ def per_class_report(
     the class it is most often mistaken for (the largest off-diagonal entry of row ``c``
     of the confusion matrix; ``-1`` when class ``c`` is never misclassified).
 
-    Example:
+    Examples:
       >>> rep = per_class_report([0, 0, 1, 1, 2, 2], [0, 1, 1, 1, 1, 2])
       >>> rep.error_rate.tolist(), rep.most_confused_with.tolist()
       ([0.5, 0.0, 0.5], [1, -1, 1])

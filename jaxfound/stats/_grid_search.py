@@ -239,7 +239,7 @@ def grid_search(
       ValidationError: not an `Estimator`, a missing ``key``, an empty grid, bad ``n_jobs``
         or ``batch_size``, a metric without ``sample_weight``, or a fit that cannot be traced.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> from jaxfound.models import linear
       >>> from jaxfound.stats import mse

@@ -47,7 +47,7 @@ def perplexity(loss: ArrayLike) -> Array:
     Returns:
       ``exp(loss)``. Jittable.
 
-    Example:
+    Examples:
       >>> import math
       >>> round(float(perplexity(math.log(65))), 3)
       65.0
@@ -66,7 +66,7 @@ def bits_per_token(loss: ArrayLike) -> Array:
     Returns:
       ``loss / ln 2``. Jittable.
 
-    Example:
+    Examples:
       >>> import math
       >>> round(float(bits_per_token(math.log(256))), 6)
       8.0
@@ -114,7 +114,7 @@ def next_token_loss(
       jaxfound.errors.ValidationError: fewer than 2 tokens or a size that is not a
         positive int.
 
-    Example:
+    Examples:
       >>> import math, jax.numpy as jnp
       >>> uniform = lambda params, x: jnp.zeros(x.shape + (5,))   # 5 equally likely symbols
       >>> loss = next_token_loss(uniform, None, jnp.arange(100) % 5, block_size=8)

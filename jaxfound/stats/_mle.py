@@ -51,7 +51,7 @@ class MLEResult(NamedTuple):
 def aic(log_likelihood: Any, n_params: int) -> Array:
     r"""Akaike information criterion $2k - 2\ell$ (smaller is better).
 
-    Example:
+    Examples:
       >>> float(aic(-10.0, 2))
       24.0
     """
@@ -61,7 +61,7 @@ def aic(log_likelihood: Any, n_params: int) -> Array:
 def bic(log_likelihood: Any, n_params: int, n_obs: int) -> Array:
     r"""Bayesian information criterion $k\ln n - 2\ell$ (smaller is better).
 
-    Example:
+    Examples:
       >>> round(float(bic(-10.0, 2, 100)), 4)
       29.2103
     """
@@ -138,7 +138,7 @@ def fit_mle(
     Raises:
       ConvergenceError: the optimiser ended on a non-finite value.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> def ll(p, x):   # Poisson log-likelihood up to a constant
       ...     return jnp.sum(x * jnp.log(p["rate"]) - p["rate"])

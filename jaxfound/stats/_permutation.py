@@ -40,7 +40,7 @@ def pvalue_from_null(
     a relative ``1e-12`` (float64) or ``1e-5`` (float32) of ``observed``, or within
     ``atol``, count as ties.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> round(float(pvalue_from_null(2.0, jnp.arange(10.0), "greater")), 4)
       0.8182
@@ -115,7 +115,7 @@ def permutation_test(
     Returns:
       `PermutationResult` ``(statistic, pvalue, null_distribution)``.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> diff = lambda a, b: jnp.mean(a) - jnp.mean(b)
       >>> x, y = jnp.arange(10.0) + 5, jnp.arange(10.0)

@@ -80,7 +80,7 @@ def roc_auc(
     Raises:
       LabelError: ``y_true`` holds a single class (the AUC is undefined).
 
-    Example:
+    Examples:
       >>> float(roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]))
       0.75
     """
@@ -125,7 +125,7 @@ def log_loss(
     Probabilities are clipped to ``[eps, 1 - eps]`` (default: the dtype's machine epsilon,
     as scikit-learn does). ``y_prob`` must hold probabilities (rows summing to 1).
 
-    Example:
+    Examples:
       >>> round(float(log_loss([0, 1], [[0.9, 0.1], [0.2, 0.8]])), 4)
       0.1643
     """
@@ -151,7 +151,7 @@ def brier_score(
     ``(n, k)`` probabilities: $\frac1n\sum_i\sum_c (p_{ic} - [y_i=c])^2$
     (scikit-learn's ``brier_score_loss`` conventions).
 
-    Example:
+    Examples:
       >>> round(float(brier_score([0, 1, 1], [0.1, 0.9, 0.6])), 4)
       0.06
     """
@@ -182,7 +182,7 @@ def calibration_bins(
       ``(weight, confidence_sum, correct_sum)``, each ``(n_bins,)``: the sufficient
       statistics of `expected_calibration_error` (and of its streaming form).
 
-    Example:
+    Examples:
       >>> w, c, a = calibration_bins([0, 1], [[0.8, 0.2], [0.3, 0.7]], n_bins=2)
       >>> w.tolist()
       [0.0, 2.0]
@@ -218,7 +218,7 @@ def expected_calibration_error(
     \big|\mathrm{acc}(B_b) - \mathrm{conf}(B_b)\big|
     $$
 
-    Example:
+    Examples:
       >>> round(float(expected_calibration_error([0, 1], [[0.8, 0.2], [0.3, 0.7]], 2)), 4)
       0.25
     """

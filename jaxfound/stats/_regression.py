@@ -52,7 +52,7 @@ def mse(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = 
     Returns:
       A scalar (outputs averaged uniformly). Jittable.
 
-    Example:
+    Examples:
       >>> float(mse([1.0, 2.0, 3.0], [1.0, 2.0, 5.0]))
       1.333...
     """
@@ -68,7 +68,7 @@ def _mse(y_true, y_pred, w):
 def rmse(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
     r"""Root mean squared error $\sqrt{\mathrm{MSE}}$ (per output, then averaged).
 
-    Example:
+    Examples:
       >>> float(rmse([0.0, 0.0], [3.0, -3.0]))
       3.0
     """
@@ -84,7 +84,7 @@ def _rmse(y_true, y_pred, w):
 def mae(y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
     r"""Mean absolute error $\frac{1}{n}\sum_i |y_i - \hat y_i|$.
 
-    Example:
+    Examples:
       >>> float(mae([1.0, 2.0], [2.0, 4.0]))
       1.5
     """
@@ -109,7 +109,7 @@ def r2_score(
     A constant ``y_true`` gives 1 for a perfect prediction and 0 otherwise (as
     scikit-learn does).
 
-    Example:
+    Examples:
       >>> float(r2_score([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]))
       1.0
     """
@@ -136,7 +136,7 @@ def l2_relative_error(
     = \sqrt{\frac{\sum_i w_i \lVert \hat y_i - y_i\rVert^2}{\sum_i w_i \lVert y_i\rVert^2}}
     $$
 
-    Example:
+    Examples:
       >>> round(float(l2_relative_error([3.0, 4.0], [3.0, 4.5])), 6)
       0.1
     """

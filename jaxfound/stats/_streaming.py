@@ -69,7 +69,7 @@ def streaming_mean(metric: Callable) -> Accumulator:
     for metrics that are means over examples: `accuracy`, `mse`, `mae`,
     `log_loss`, `brier_score`.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> from jaxfound.stats import accuracy
       >>> acc = streaming_mean(accuracy)
@@ -101,7 +101,7 @@ def streaming_confusion_matrix(
 ) -> Accumulator:
     """Running confusion matrix; ``compute`` returns it, or ``reduce(cm)``.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> cm = streaming_confusion_matrix(2)
       >>> s = cm.update(cm.init(), jnp.array([0, 1]), jnp.array([1, 1]))
@@ -125,7 +125,7 @@ def streaming_confusion_matrix(
 def streaming_f1(n_classes: int, average: str | None = "macro", which: str = "f1") -> Accumulator:
     """Running precision, recall or F1 (``which``) from an accumulated confusion matrix.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> f1 = streaming_f1(3, average="micro")
       >>> s = f1.update(f1.init(), jnp.array([0, 1, 2, 2]), jnp.array([0, 1, 1, 2]))
@@ -177,7 +177,7 @@ def _moments_accumulator(n_outputs: int | None, compute: Callable[[_Moments], Ar
 def streaming_mse(n_outputs: int | None = None) -> Accumulator:
     """Running MSE (``n_outputs`` for ``(n, d)`` targets; outputs averaged uniformly).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> acc = streaming_mse()
       >>> s = acc.update(acc.init(), jnp.array([0.0, 1.0]), jnp.array([1.0, 1.0]))
@@ -201,7 +201,7 @@ def _r2(s: _Moments) -> Array:
 def streaming_r2(n_outputs: int | None = None) -> Accumulator:
     r"""Running $R^2$; the spread of ``y_true`` is merged stably (Chan et al. 1979).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> acc = streaming_r2()
       >>> s = acc.update(acc.init(), jnp.array([1.0, 2.0]), jnp.array([1.0, 2.0]))
@@ -222,7 +222,7 @@ def streaming_l2_relative_error(n_outputs: int | None = None) -> Accumulator:
 def streaming_ece(n_bins: int = 15) -> Accumulator:
     """Running expected calibration error from per-bin sums (see `calibration_bins`).
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> acc = streaming_ece(2)
       >>> s = acc.update(acc.init(), jnp.array([0, 1]), jnp.array([[0.8, 0.2], [0.3, 0.7]]))

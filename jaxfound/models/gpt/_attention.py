@@ -58,7 +58,7 @@ class KVCache(NamedTuple):
 def init_cache(config: GPTConfig, batch_size: int, dtype=jnp.float32) -> tuple[KVCache, ...]:
     """An empty cache: one zero `KVCache` of ``block_size`` positions per layer.
 
-    Example:
+    Examples:
       >>> from jaxfound.models.gpt import GPTConfig
       >>> c = init_cache(GPTConfig(vocab_size=8, block_size=16, n_layer=2, n_head=2,
       ...                          n_embd=8), batch_size=3)
@@ -73,7 +73,7 @@ def init_cache(config: GPTConfig, batch_size: int, dtype=jnp.float32) -> tuple[K
 def resolve_attention(name: str, backend: str | None = None) -> str:
     """The kernel ``name`` stands for: ``"auto"`` becomes the faster one on ``backend``.
 
-    Example:
+    Examples:
       >>> resolve_attention("auto", "cpu"), resolve_attention("auto", "gpu")
       ('explicit', 'xla')
     """
@@ -106,7 +106,7 @@ def attention(
     Returns:
       ``(batch, T, n_head, head_dim)``.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> q, k, v = jax.random.normal(jax.random.key(0), (3, 2, 5, 4, 8))
       >>> a = attention(q, k, v, None, implementation="xla")

@@ -3,6 +3,7 @@ r"""The GPT configuration, its closed-form parameter count, and the vocabulary c
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from jaxfound import _validate, errors
 
@@ -36,7 +37,7 @@ class GPTConfig:
       jaxfound.errors.ValidationError: a size is not a positive int, ``n_embd`` is not a
         multiple of ``n_head``, ``dropout`` is outside $[0, 1)$, or ``attention`` is unknown.
 
-    Example:
+    Examples:
       >>> cfg = GPTConfig(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128)
       >>> cfg.n_embd // cfg.n_head
       32
@@ -102,7 +103,7 @@ def num_params(config: GPTConfig, *, non_embedding: bool = True) -> int:
       The count, equal to nanoGPT's ``GPT(config).get_num_params(non_embedding)`` for the
       same config (tied embeddings; tested).
 
-    Example:
+    Examples:
       >>> num_params(GPTConfig(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128))
       801664
     """
@@ -114,7 +115,7 @@ def num_params(config: GPTConfig, *, non_embedding: bool = True) -> int:
     return total - (t * c if non_embedding else 0)
 
 
-def check_vocab(config: GPTConfig, tokenizer) -> None:
+def check_vocab(config: GPTConfig, tokenizer: Any) -> None:
     """Raise unless the model's ``vocab_size`` covers every id of ``tokenizer``.
 
     Args:
@@ -124,7 +125,7 @@ def check_vocab(config: GPTConfig, tokenizer) -> None:
     Raises:
       jaxfound.errors.ValidationError: ``config.vocab_size`` is smaller.
 
-    Example:
+    Examples:
       >>> check_vocab(GPTConfig(vocab_size=256, block_size=8), 256)
     """
     size = tokenizer if isinstance(tokenizer, int) else getattr(tokenizer, "vocab_size", None)

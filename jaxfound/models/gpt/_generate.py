@@ -71,7 +71,7 @@ def generate(
       jaxfound.errors.ValidationError: ids outside the vocabulary, a negative or
         non-finite temperature, a bad ``top_k``, or no key for sampling.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> from jaxfound.models.gpt import GPT, GPTConfig
       >>> model = GPT(GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16))

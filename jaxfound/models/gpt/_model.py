@@ -49,7 +49,7 @@ class GPT(nn.Module):
       jaxfound.errors.DTypeError: ``tokens`` is not an integer array.
       jaxfound.errors.ValidationError: concrete ids outside ``[0, vocab_size)``.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> from jaxfound.models.gpt import GPT, GPTConfig
       >>> model = GPT(GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16))
@@ -84,7 +84,9 @@ class GPT(nn.Module):
         logits = self._head(hidden)
         return (logits, hidden) if return_hidden else logits
 
-    def decode(self, tokens: ArrayLike, cache: tuple[KVCache, ...], pos: Array | int):
+    def decode(
+        self, tokens: ArrayLike, cache: tuple[KVCache, ...], pos: Array | int
+    ) -> tuple[Array, tuple[KVCache, ...]]:
         """Run ``tokens`` ``(batch, t)`` at positions ``pos ... pos + t - 1`` on a cache.
 
         Evaluation mode. Each layer writes the new keys and values into its `KVCache`

@@ -48,7 +48,7 @@ class MatrixFactorization(nn.Module):
       mean: initial global offset $\\mu$ (use the mean training rating).
       init_scale: standard deviation of the initial embeddings.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> mf = MatrixFactorization(n_users=3, n_items=4, dim=2, mean=3.5)
       >>> params = mf.init(jax.random.key(0), jnp.zeros((1, 2), int))
@@ -139,7 +139,7 @@ def rating_loss(model: MatrixFactorization, l2: float = 0.05) -> Loss:
     Raises:
       ValidationError: ``l2`` is negative.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> mf = MatrixFactorization(n_users=2, n_items=3, dim=2, mean=3.0)
       >>> params = mf.init(jax.random.key(0), jnp.zeros((1, 2), int))
@@ -200,7 +200,7 @@ def predict_ratings(
       DTypeError: ids are not integers.
       ShapeError: ``users`` and ``items`` are not 1-D of one length.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> mf = MatrixFactorization(n_users=2, n_items=3, dim=2, mean=3.5)
       >>> params = mf.init(jax.random.key(0), jnp.zeros((1, 2), int))
@@ -236,7 +236,7 @@ def recommend(
     Returns:
       ``(items, scores)``: ``(k,)`` item indices, best first, and their predicted ratings.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> mf = MatrixFactorization(n_users=2, n_items=5, dim=2)
       >>> params = mf.init(jax.random.key(0), jnp.zeros((1, 2), int))

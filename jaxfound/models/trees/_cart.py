@@ -113,7 +113,7 @@ def _max_features(max_features):
 def resolve_max_features(max_features: int | float | str | None, n_features: int) -> int:
     """Number of features drawn per node: ``None`` (all), int, float fraction, "sqrt", "log2".
 
-    Example:
+    Examples:
       >>> resolve_max_features("sqrt", 30), resolve_max_features(0.5, 30)
       (5, 15)
     """
@@ -299,7 +299,7 @@ def cart_classifier(
       labels. LabelError: fewer samples than classes, a single class, labels out of range.
       NonFiniteError: NaN/inf in ``X``.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> from jaxfound.models import trees
       >>> X = np.array([[0.0, 5.0], [1.0, 4.0], [2.0, 3.0], [3.0, 2.0]])
@@ -340,7 +340,7 @@ def cart_regressor(
     `cart_classifier` (without ``n_classes``; ``criterion`` is ``"squared_error"``);
     ``fit`` takes a finite ``(n,)`` float target and ``predict`` gives the leaf means.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> from jaxfound.models import trees
       >>> X = np.arange(8.0)[:, None]

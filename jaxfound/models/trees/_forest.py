@@ -70,7 +70,7 @@ def bootstrap_weights(key: PRNGKey, sample_weight: Array) -> Array:
     mask gives the bootstrap of that fold's training rows. Shapes stay fixed,
     so it ``jit``\\ s and ``vmap``\\ s.
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> w = bootstrap_weights(jax.random.key(0), jnp.array([1.0, 1.0, 0.0, 1.0]))
       >>> float(w.sum()), float(w[2])
@@ -203,7 +203,7 @@ def forest_classifier(
     Returns:
       An `Estimator` (``is_classifier=True``, ``needs_key=True``).
 
-    Example:
+    Examples:
       >>> import numpy as np, jax
       >>> from jaxfound.models import trees
       >>> X = np.random.default_rng(0).normal(size=(60, 4)); y = (X[:, 0] > 0).astype(int)
@@ -241,7 +241,7 @@ def forest_regressor(
     forests, i.e. bagging). Other settings as `forest_classifier`; ``fit`` requires
     ``key=``.
 
-    Example:
+    Examples:
       >>> import numpy as np, jax
       >>> from jaxfound.models import trees
       >>> X = np.linspace(0, 1, 50)[:, None]; y = np.sin(6 * X[:, 0])
@@ -264,7 +264,7 @@ def forest_regressor(
 def feature_importances(tree: Tree) -> Array:
     """Impurity-decrease importances, averaged over the trees of a stack (a forest).
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> from jaxfound.models import trees
       >>> X = np.array([[0.0, 1.0], [1.0, 1.0], [2.0, 0.0], [3.0, 0.0]])

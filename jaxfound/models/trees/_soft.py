@@ -36,7 +36,7 @@ def leaf_probabilities(gates: Array, depth: int) -> Array:
       gates: ``(..., 2^D - 1)`` probabilities of going right, nodes in heap order.
       depth: $D$.
 
-    Example:
+    Examples:
       >>> import jax.numpy as jnp
       >>> leaf_probabilities(jnp.array([0.25, 0.5, 1.0]), 2).tolist()
       [0.375, 0.375, 0.0, 0.25]
@@ -58,7 +58,7 @@ class SoftTree(nn.Module):
       features: size of each leaf vector (classes, or 1 for regression).
       temperature: $\\tau$, the gates' sharpness (smaller = harder).
 
-    Example:
+    Examples:
       >>> import jax, jax.numpy as jnp
       >>> tree = SoftTree(depth=3, features=2)
       >>> params = tree.init(jax.random.key(0), jnp.ones((1, 4)))

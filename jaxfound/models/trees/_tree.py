@@ -70,7 +70,7 @@ def apply(tree: Tree, X: ArrayLike) -> Array:
 
     For a stack of trees (a forest) the result is ``(n_trees, n)``.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> from jaxfound.models import trees
       >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
@@ -100,7 +100,7 @@ def predict_value(tree: Tree, X: ArrayLike) -> Array:
     $p(c \mid x) = \frac1T \sum_t p_t(c \mid x)$, as scikit-learn does), for a
     regression tree the leaf means, ``K = 1``.
 
-    Example:
+    Examples:
       >>> import numpy as np
       >>> from jaxfound.models import trees
       >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])

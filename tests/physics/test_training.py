@@ -190,11 +190,12 @@ def test_float64_switch_and_cast():
         assert jnp.zeros(1).dtype == jnp.float64
     finally:
         jf.physics.enable_float64(before)
-    # optax.lbfgs's line search starts with weakly typed counters; cast makes them strong
-    state = TrainState.create(jnp.zeros(3), optax.lbfgs(), key=jax.random.key(0))
+    # cast returns strongly typed leaves (as TrainState.create makes them), keys untouched
     weak = lambda t: [x for x in jax.tree_util.tree_leaves(t) if getattr(x, "weak_type", 0)]  # noqa: E731
-    assert weak(state) and not weak(cast(state, jnp.float32))
-    assert cast(state, jnp.float32).key.dtype == state.key.dtype
+    tree = {"n": jnp.asarray(3), "x": jnp.asarray(1.0)}  # Python scalars: weakly typed
+    assert weak(tree) and not weak(cast(tree, jnp.float32))
+    state = TrainState.create(jnp.zeros(3), optax.lbfgs(), key=jax.random.key(0))
+    assert not weak(state) and cast(state, jnp.float32).key.dtype == state.key.dtype
 
 
 def test_lbfgs_in_fit_chunks_are_invisible_and_callbacks_stop():

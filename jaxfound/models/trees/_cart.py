@@ -227,13 +227,21 @@ def _estimator(s: Settings, name: str, depth_limit, min_impurity_decrease) -> Es
         feature, threshold, value, imp = grow(X, y, w, key if random else None, mid, dl, **cfg)
         return Tree(feature, threshold, value, imp, task=s.task)
 
+    what = f"CART {'classification' if classifier else 'regression'} tree"
+    key_doc = ("PRNG key for the feature draws, required (`jax.random.key`)." if random
+               else "ignored: this tree uses every feature and draws nothing.")  # fmt: skip
+    return as_estimator(fit, s, name, what, key_doc, random, dl0, mid0)
+
+
+def as_estimator(fit, s: Settings, name: str, what: str, key_doc: str, needs_key: bool,
+                 dl0, mid0) -> Estimator:  # fmt: skip
+    """The `Estimator` of a tree or forest ``fit``: its docstring, name and predictors."""
+    classifier = s.task == CLASSIFICATION
     fit.__doc__ = _FIT_DOC.format(
-        what=f"CART {'classification' if classifier else 'regression'} tree",
+        what=what,
         y="``(n,)`` integer labels in ``[0, n_classes)``." if classifier
         else "``(n,)`` finite float target.",
-        key="PRNG key for the feature draws, required (`jax.random.key`)." if random
-        else "ignored: this tree uses every feature and draws nothing.",
-        dl=dl0, mid=mid0,
+        key=key_doc, dl=dl0, mid=mid0,
     )  # fmt: skip
     fit.__qualname__ = fit.__name__ = f"{name}.fit"
     return Estimator(
@@ -241,7 +249,7 @@ def _estimator(s: Settings, name: str, depth_limit, min_impurity_decrease) -> Es
         predict=predict_label if classifier else predict_target,
         predict_proba=predict_proba if classifier else None,
         is_classifier=classifier,
-        needs_key=random,
+        needs_key=needs_key,
         name=name,
     )
 

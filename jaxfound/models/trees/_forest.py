@@ -30,9 +30,6 @@ from jaxfound.models.trees._tree import (
     CLASSIFICATION,
     REGRESSION,
     Tree,
-    predict_label,
-    predict_proba,
-    predict_target,
 )
 from jaxfound.typing import Array, ArrayLike, PRNGKey
 
@@ -138,22 +135,11 @@ def _forest(s: _cart.Settings, n_estimators: int, bootstrap: bool, batch_size: i
         )  # fmt: skip
         return Tree(feature, threshold, value, imp, task=s.task)
 
-    fit.__doc__ = _cart._FIT_DOC.format(
-        what=f"random forest of {n_estimators} CART trees (a stacked `Tree`)",
-        y="``(n,)`` integer labels in ``[0, n_classes)``." if classifier
-        else "``(n,)`` finite float target.",
-        key="PRNG key (`jax.random.key`), required: bootstrap samples and feature draws.",
-        dl=dl0, mid=mid0,
+    return _cart.as_estimator(
+        fit, s, name, f"random forest of {n_estimators} CART trees (a stacked `Tree`)",
+        "PRNG key (`jax.random.key`), required: bootstrap samples and feature draws.",
+        True, dl0, mid0,
     )  # fmt: skip
-    fit.__qualname__ = fit.__name__ = f"{name}.fit"
-    return Estimator(
-        fit=fit,
-        predict=predict_label if classifier else predict_target,
-        predict_proba=predict_proba if classifier else None,
-        is_classifier=classifier,
-        needs_key=True,
-        name=name,
-    )
 
 
 def _forest_settings(n_estimators, bootstrap, batch_size):

@@ -186,11 +186,16 @@ def fit(
       jitted, buffer-donating, guarded step per batch.
 
     ``steps=`` runs go in compiled chunks of ``steps_per_call`` steps (default
-    `DEFAULT_STEPS_PER_CALL`), each recorded as one "epoch" of the history. An argument
+    `DEFAULT_STEPS_PER_CALL`), each recorded as one "epoch" of the history, so
+    ``steps_per_call`` is also the evaluation interval (nanoGPT's ``eval_interval``); for
+    an estimate on a fixed number of held-out batches (nanoGPT's ``eval_iters``) pass
+    that many batches of held-out data as ``validation``, e.g. windows drawn once with
+    `jaxfound.data.sample_windows`. An argument
     that does not apply to the kind of ``data`` raises `ValidationError`.
 
     After every epoch (chunk): validation metrics (`evaluate` on ``validation``,
-    prefixed ``val_``), then callbacks (`EarlyStopping`, `TimeLimit`, `Checkpoint`, or
+    prefixed ``val_``, and ``best_val_loss``, the lowest ``val_loss`` so far), then
+    callbacks (`EarlyStopping`, `TimeLimit`, `Checkpoint`, or
     any ``fn(epoch, state, logs)``; a truthy return stops training).
 
     **Randomness is explicit**: ``state.key`` drives the per-step keys (dropout…) and
@@ -213,7 +218,8 @@ def fit(
       batch_size: rows per step (array data; default 32).
       steps: total steps (``data`` is ``None`` or a `Sampler`).
       steps_per_call: steps fused into one compiled call (progress granularity).
-      validation: held-out arrays, evaluated after each epoch.
+      validation: held-out arrays, evaluated after each epoch (chunk) in
+        ``eval_batch_size`` batches.
       eval_batch_size: rows per evaluation batch.
       callbacks: callbacks or plain functions ``fn(epoch, state, logs)``.
       shuffle: reshuffle array data every epoch.
@@ -225,7 +231,8 @@ def fit(
 
     Returns:
       The trained state and the history ``{name: [value per epoch]}`` with the mean
-      training aux (``"loss"``, metrics), ``"val_*"`` entries, and ``"time"`` (seconds).
+      training aux (``"loss"``, metrics), ``"val_*"`` and ``"best_val_loss"`` entries,
+      and ``"time"`` (seconds of the epoch, validation included).
 
     Raises:
       ValidationError: bad or inapplicable arguments, or no key to shuffle with.
@@ -392,6 +399,8 @@ def fit(
             if validation is not None:
                 val = evaluate(state, loss, validation, batch_size=eval_batch_size, validate=False)
                 logs.update({f"val_{k}": v for k, v in val.items()})
+                best = history.get("best_val_loss", [np.inf])[-1]
+                logs["best_val_loss"] = min(best, logs["val_loss"])
             logs["time"] = time.perf_counter() - t0
             for k, v in logs.items():
                 history.setdefault(k, []).append(v)

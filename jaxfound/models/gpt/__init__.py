@@ -1,4 +1,4 @@
-"""A GPT foundation model: config, transformer, attention kernels, KV-cache generation.
+"""A GPT foundation model: config, transformer, attention, KV-cache generation, training.
 
 See ``docs/models/gpt.md`` ("Foundation models: a GPT").
 """
@@ -15,6 +15,7 @@ from jaxfound.models.gpt._block import Block, FeedForward
 from jaxfound.models.gpt._config import ATTENTION, GPTConfig, check_vocab, num_params
 from jaxfound.models.gpt._generate import generate
 from jaxfound.models.gpt._model import GPT
+from jaxfound.models.gpt._train import adamw, decay_mask, lm_loss
 
 __all__ = [
     "ATTENTION",
@@ -25,10 +26,13 @@ __all__ = [
     "GPTConfig",
     "FeedForward",
     "KVCache",
+    "adamw",
     "attention",
     "check_vocab",
+    "decay_mask",
     "generate",
     "init_cache",
+    "lm_loss",
     "num_params",
     "resolve_attention",
 ]

@@ -165,7 +165,7 @@ def _check_input(x: Any, spec: dict[str, Any], i: int, n: int) -> Any:
 
 
 def _check_batch(arrays: list[Any], want: list[dict[str, Any]]) -> None:
-    sizes = {}
+    sizes: dict[str, list[tuple[int, int]]] = {}
     for i, (x, spec) in enumerate(zip(arrays, want)):
         for d, w in zip(x.shape, spec["shape"]):
             if isinstance(w, str):

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
@@ -56,7 +57,8 @@ def test_exports_run_in_a_fresh_process_without_model_code(tmp_path):
         fn, params, x = build()
         export.save(tmp_path / f"{name}.jaxexport", fn, params, x)
         np.save(tmp_path / f"{name}.x.npy", x)
-        expected[name] = (np.asarray(fn(params, x)), np.asarray(fn(params, x[:2])))
+        apply = jax.jit(fn)
+        expected[name] = (np.asarray(apply(params, x)), np.asarray(apply(params, x[:2])))
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(tmp_path), *zoo.MODELS],
         capture_output=True, text=True, env=child_env(), timeout=300, cwd=tmp_path,

@@ -19,7 +19,7 @@ def mlp():
     """The MNIST MLP's shape (28x28 images, flattened inside), smaller hidden layers."""
     net = jf.models.MLP(features=(32, 32, 10), dropout=0.5)
     x = np.asarray(jax.random.uniform(jax.random.key(1), (5, 28, 28)), np.float32)
-    return net.apply, net.init(jax.random.key(0), x[:1]), x
+    return net.apply, jax.jit(net.init)(jax.random.key(0), x[:1]), x
 
 
 def ridge():
@@ -41,7 +41,7 @@ def tree():
 def pinn_field():
     """A PINN's field u(params, (x, t)) on one point, vmapped over a batch of points."""
     net = jf.models.MLP(features=(16, 16, 1), activation=jnp.tanh)
-    params = net.init(jax.random.key(2), jnp.ones((1, 2)))
+    params = jax.jit(net.init)(jax.random.key(2), jnp.ones((1, 2)))
     u = jax.vmap(jf.physics.field(net), in_axes=(None, 0))
     x = np.asarray(jax.random.uniform(jax.random.key(3), (11, 2), minval=-1.0), np.float32)
     return u, params, x
@@ -50,7 +50,7 @@ def pinn_field():
 def gpt():
     """The GPT's logits: batch symbolic, the sequence length (8) fixed."""
     model = GPT(GPTConfig(vocab_size=13, block_size=8, n_layer=2, n_head=2, n_embd=16))
-    params = model.init(jax.random.key(4), jnp.zeros((1, 8), jnp.int32))
+    params = jax.jit(model.init)(jax.random.key(4), jnp.zeros((1, 8), jnp.int32))
     x = np.asarray(jax.random.randint(jax.random.key(5), (3, 8), 0, 13), np.int32)
     return model.apply, params, x
 

@@ -26,11 +26,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flax import serialization
-
 from jaxfound import errors
 
-__all__ = ["VERSION", "header", "pack", "unpack", "write", "read", "encode", "decode"]
+__all__ = [
+    "VERSION", "header", "pack", "unpack", "write", "write_bytes", "read", "encode", "decode",
+]
 
 VERSION = 2
 _PREFIX = b"JAXFOUND-"
@@ -127,19 +127,25 @@ def _write_all(f, blob: bytes) -> None:
 
 
 def write(path: str | os.PathLike, kind: str, payload: bytes) -> Path:
-    """Atomically write ``payload`` as a ``kind`` file at ``path`` (folders are created).
+    """Atomically write ``payload`` as a ``kind`` file at ``path`` (see `write_bytes`)."""
+    return write_bytes(path, pack(kind, payload))
+
+
+def write_bytes(path: str | os.PathLike, blob: bytes) -> Path:
+    """Atomically write ``blob`` to ``path`` as it is (folders are created).
 
     The bytes go to a temporary file in the destination folder, are flushed and
     fsynced, and the temporary file is renamed over ``path`` with ``os.replace``;
     if anything fails the temporary file is removed and an existing ``path`` is
-    left as it was.
+    left as it was. `write` frames a payload first; `jaxfound.export.save` writes
+    its files through this directly.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            _write_all(f, pack(kind, payload))
+            _write_all(f, blob)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -169,6 +175,8 @@ def encode(tree: Any) -> bytes:
       CheckpointError: a leaf (an object or structured array) cannot be stored
         without pickle.
     """
+    from flax import serialization  # imported here: reading exports must not need flax
+
     try:
         return serialization.msgpack_serialize(tree)
     except (ValueError, TypeError) as e:
@@ -185,6 +193,8 @@ def decode(payload: bytes, source: str) -> Any:
       CheckpointError: the payload is not valid msgpack, or describes an array
         that cannot be built without pickle (an object dtype).
     """
+    from flax import serialization
+
     try:
         return serialization.msgpack_restore(payload)
     except Exception as e:  # noqa: BLE001 - msgpack and NumPy raise many types

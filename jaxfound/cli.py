@@ -1,4 +1,13 @@
-"""The ``jaxfound`` command: ``jaxfound demo`` trains an MLP on the embedded digits set."""
+"""The ``jaxfound`` command.
+
+* ``jaxfound demo`` trains an MLP on the embedded digits set;
+* ``jaxfound predict EXPORTED INPUT.npy [--out OUT.npy]`` runs a program written by
+  `jaxfound.export.save` on a ``.npy`` file (read without pickle);
+* ``jaxfound export-info EXPORTED`` prints its manifest.
+
+``predict`` and ``export-info`` import only `jaxfound.export` (no flax, no model code).
+Bad input ends the command with status 2 and the `jaxfound.errors` message on stderr.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +15,8 @@ import argparse
 import os
 import sys
 import time
+
+import numpy as np
 
 
 def demo(out: str = "runs/demo", epochs: int = 30, seed: int = 0) -> dict:
@@ -19,7 +30,6 @@ def demo(out: str = "runs/demo", epochs: int = 30, seed: int = 0) -> dict:
     import importlib.util
 
     import jax
-    import numpy as np
     import optax
 
     import jaxfound as jf
@@ -70,6 +80,69 @@ def demo(out: str = "runs/demo", epochs: int = 30, seed: int = 0) -> dict:
     return test
 
 
+def predict(exported: str, inputs: list[str], out: str | None = None) -> np.ndarray:
+    """Run the exported program at ``exported`` on the arrays in the ``.npy`` files ``inputs``.
+
+    The files are read with ``allow_pickle=False``. The output (one array) is written to
+    ``out`` with `numpy.save` when given, else printed.
+
+    Raises:
+      DataFormatError: an input file cannot be read as a plain ``.npy`` array, or the
+        program returns more than one array.
+      (and whatever `jaxfound.export.load` and the loaded model raise)
+    """
+    import jax
+
+    from jaxfound import errors, export
+
+    model = export.load(exported)
+    arrays = [_read_npy(path) for path in inputs]
+    result = model(*arrays)
+    leaves = jax.tree.leaves(result)
+    if len(leaves) != 1:
+        raise errors.DataFormatError(
+            f"{exported} returns {len(leaves)} arrays, but `jaxfound predict` writes one .npy; "
+            "call it from Python with jaxfound.export.load instead."
+        )
+    y = np.asarray(leaves[0])
+    if out is None:
+        print(y)
+    else:
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        np.save(out, y, allow_pickle=False)
+        print(f"wrote {out}: {y.dtype.name}{list(y.shape)}")
+    return y
+
+
+def _read_npy(path: str) -> np.ndarray:
+    from jaxfound import errors
+
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise errors.DataFormatError(
+            f"cannot read the input {path} as a .npy array ({e}); save it with numpy.save "
+            "(a plain numeric array: no pickled objects)."
+        ) from e
+    if not isinstance(arr, np.ndarray):
+        arr.close()
+        raise errors.DataFormatError(
+            f"{path} is a .npz archive; pass one .npy file per input (numpy.save)."
+        )
+    return arr
+
+
+def export_info(exported: str) -> dict:
+    """Print the manifest of the exported program at ``exported`` as JSON, and return it."""
+    import json
+
+    from jaxfound import export
+
+    manifest = export.read_manifest(exported)
+    print(json.dumps(manifest, indent=2))
+    return manifest
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="jaxfound")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -77,9 +150,26 @@ def main(argv=None) -> int:
     d.add_argument("--out", default="runs/demo")
     d.add_argument("--epochs", type=int, default=30)
     d.add_argument("--seed", type=int, default=0)
+    r = sub.add_parser("predict", help="run an exported model on .npy input(s)")
+    r.add_argument("exported", help="a program written by jaxfound.export.save")
+    r.add_argument("inputs", nargs="+", metavar="INPUT.npy", help="one .npy file per input")
+    r.add_argument("--out", help="write the output here (.npy) instead of printing it")
+    i = sub.add_parser("export-info", help="print the manifest of an exported model")
+    i.add_argument("exported", help="a program written by jaxfound.export.save")
     a = p.parse_args(argv)
     if a.cmd == "demo":
         demo(a.out, a.epochs, a.seed)
+        return 0
+    from jaxfound.errors import JaxfoundError
+
+    try:
+        if a.cmd == "predict":
+            predict(a.exported, a.inputs, a.out)
+        else:
+            export_info(a.exported)
+    except JaxfoundError as e:
+        print(f"jaxfound {a.cmd}: error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

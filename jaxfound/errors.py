@@ -26,6 +26,7 @@ __all__ = [
     "TrainingDivergedError",
     "GeometryError",
     "CheckpointError",
+    "PlatformError",
 ]
 
 
@@ -97,3 +98,7 @@ class GeometryError(ValidationError):
 
 class CheckpointError(JaxfoundError, OSError):
     """A checkpoint is missing, corrupt, or does not match the target structure."""
+
+
+class PlatformError(ValidationError):
+    """A compiled or exported program cannot run on this machine's platform (CPU, CUDA, ...)."""

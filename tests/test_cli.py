@@ -1,4 +1,13 @@
-from jaxfound import cli
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from jaxfound import cli, export
 
 
 def test_demo_runs_and_writes_plot(tmp_path, capsys):
@@ -6,3 +15,65 @@ def test_demo_runs_and_writes_plot(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "test accuracy" in out and (tmp_path / "history.png").stat().st_size > 1000
     assert test["accuracy"] > 0.8  # 3 epochs on digits are well above chance (0.1)
+
+
+def _exported(tmp_path):
+    w = np.arange(6, dtype=np.float32).reshape(3, 2)
+    path = export.save(tmp_path / "lin.jaxexport", lambda w, x: x @ w, w,
+                       np.ones((1, 3), np.float32))
+    return path, w
+
+
+def test_predict_writes_npy(tmp_path, capsys):
+    path, w = _exported(tmp_path)
+    x = np.linspace(0, 1, 15, dtype=np.float32).reshape(5, 3)
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "out" / "y.npy"
+    assert cli.main(["predict", str(path), str(tmp_path / "x.npy"), "--out", str(out)]) == 0
+    assert f"wrote {out}: float32[5, 2]" in capsys.readouterr().out
+    np.testing.assert_allclose(np.load(out), x @ w, atol=1e-6)
+    assert cli.main(["predict", str(path), str(tmp_path / "x.npy")]) == 0  # printed instead
+    assert "[[" in capsys.readouterr().out
+
+
+def test_predict_refuses_pickles_and_bad_inputs(tmp_path, capsys):
+    path, _ = _exported(tmp_path)
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.save(tmp_path / "f64.npy", np.ones((2, 3)))
+    np.savez(tmp_path / "x.npz", x=np.ones((2, 3), np.float32))
+    cases = {
+        "obj.npy": "cannot read the input .* as a .npy array",
+        "f64.npy": "dtype float64 but the exported program takes float32",
+        "x.npz": "is a .npz archive",
+        "absent.npy": "cannot read the input",
+    }
+    for name, words in cases.items():
+        assert cli.main(["predict", str(path), str(tmp_path / name)]) == 2, name
+        err = capsys.readouterr().err
+        assert err.startswith("jaxfound predict: error: ") and re.search(words, err), err
+
+
+def test_export_info_prints_the_manifest(tmp_path, capsys):
+    path, _ = _exported(tmp_path)
+    assert cli.main(["export-info", str(path)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["inputs"] == [{"shape": ["batch", 3], "dtype": "float32"}]
+    assert cli.main(["export-info", str(tmp_path / "nothing")]) == 2
+    assert "nothing.json cannot be read" in capsys.readouterr().err
+
+
+def test_predict_from_the_shell_without_flax(tmp_path):
+    """`python -m jaxfound.cli predict` in a fresh process imports no flax (checked by exit)."""
+    path, w = _exported(tmp_path)
+    np.save(tmp_path / "x.npy", np.ones((2, 3), np.float32))
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, JAX_PLATFORMS="cpu",
+               PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    code = ("import sys; from jaxfound.cli import main; rc = main(sys.argv[1:]); "
+            "assert 'flax' not in sys.modules and 'jaxfound.models' not in sys.modules; "
+            "raise SystemExit(rc)")
+    args = ["predict", str(path), str(tmp_path / "x.npy"), "--out", str(tmp_path / "y.npy")]
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), np.ones((2, 3)) @ w)

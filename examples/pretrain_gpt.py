@@ -50,10 +50,11 @@ CPU = dict(
     iters=2000, warmup=100, lr=1e-3, min_lr=1e-4, beta2=0.99, weight_decay=0.1,
     eval_interval=250, eval_iters=20,
 )
-#: the largest model found to train in about 10 minutes on the project's 2-core machine
-#: (see docs/models/gpt.md for how it was chosen).
-TEN_MIN = dict(CPU, block_size=128, batch_size=16, n_layer=4, n_head=4, n_embd=192,
-               iters=2500, lr=2e-3, min_lr=2e-4, eval_interval=500, eval_iters=20)
+#: about 10 minutes on the project's 2-core machine (~40 GFLOP/s on this model): three
+#: times the CPU recipe's compute, spent as ~1.7x the parameters (160 wide) and ~1.7x the
+#: tokens (context 128, 1800 steps); see docs/models/gpt.md.
+TEN_MIN = dict(CPU, block_size=128, n_embd=160, iters=1800, lr=1.5e-3, min_lr=1.5e-4,
+               eval_interval=300)
 RECIPES = {"cpu": CPU, "10min": TEN_MIN}
 
 

@@ -161,7 +161,10 @@ def axis_index(axis: int | str, d: int, coords: Sequence[str] | None = None) -> 
                 f"coordinate {axis!r} is a name; pass coords=(...) naming the point's axes"
             )
         if axis not in coords:
-            raise errors.ValidationError(f"unknown coordinate {axis!r}; coords are {tuple(coords)}")
+            raise errors.ValidationError(
+                f"axis={axis!r} is not one of coords={tuple(coords)}; pass one of these names "
+                "or an integer index."
+            )
         return list(coords).index(axis)
     i = int(axis)
     if not -d <= i < d:

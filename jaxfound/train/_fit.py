@@ -23,7 +23,12 @@ from jaxfound.train._callbacks import Callback, LambdaCallback
 from jaxfound.train._epoch import make_epoch
 from jaxfound.train._evaluate import evaluate
 from jaxfound.train._guard import all_finite, guard
-from jaxfound.train._inputs import check_fit_arguments, is_array_data, prepare_arrays
+from jaxfound.train._inputs import (
+    check_fit_arguments,
+    check_fit_loss,
+    is_array_data,
+    prepare_arrays,
+)
 from jaxfound.train._sampler import Sampler
 from jaxfound.train._state import TrainState
 from jaxfound.train._step import make_step
@@ -250,7 +255,6 @@ def fit(
             unroll=unroll,
             eval_batch_size=eval_batch_size,
         ),
-        validate=validate,
     )
     sampler = data if isinstance(data, Sampler) else None
     if data is None or sampler is not None:
@@ -280,6 +284,7 @@ def fit(
                 "data is a one-shot iterator but epochs > 1; pass a re-iterable (a list, or "
                 "an object whose __iter__ starts a new pass) or call fit once per epoch."
             )
+    check_fit_loss(state, loss, data, batch_size=batch_size, validate=validate)
     epochs = epochs or 1
     cbs = _as_callbacks(callbacks)
     if validation is not None:

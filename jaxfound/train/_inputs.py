@@ -13,7 +13,7 @@ from jaxfound import _validate, errors
 from jaxfound.losses import Loss
 from jaxfound.typing import Batch, Params
 
-__all__ = ["is_array_data", "prepare_arrays", "check_fit_arguments", "trace_loss", "batch_spec"]
+__all__ = ["is_array_data", "prepare_arrays", "check_fit_arguments", "check_fit_loss", "trace_loss", "batch_spec"]
 
 
 def is_array_data(data) -> bool:
@@ -67,14 +67,11 @@ def check_fit_arguments(
     data: Any,
     *,
     sizes: Mapping[str, Any],
-    validate: bool = True,
 ) -> None:
-    """The boundary checks of `jaxfound.train.fit`'s arguments, before any data is moved.
+    """The first boundary checks of `jaxfound.train.fit`: the state and the sizes.
 
-    Checks that ``state`` is a `TrainState` and every size (``epochs``, ``batch_size``…)
-    is ``None`` or a Python int >= 1; with ``validate``, every batch of a list of
-    batches is numeric and finite, and the loss is traced once (``jax.eval_shape``, no
-    compile) on the first batch's shapes: it must run and return ``(value, aux)``.
+    ``state`` must be a `TrainState`, every size (``epochs``, ``batch_size``…) ``None``
+    or a Python int >= 1, and a `Sampler`'s ``every`` an int >= 1.
     """
     from jaxfound.train._sampler import Sampler
     from jaxfound.train._state import TrainState
@@ -89,6 +86,19 @@ def check_fit_arguments(
             _validate.positive_int(value, name)
     if isinstance(data, Sampler):
         _validate.positive_int(data.every, "Sampler.every")
+
+
+def check_fit_loss(
+    state: Any, loss: Loss, data: Any, *, batch_size: int | None, validate: bool = True
+) -> None:
+    """The last boundary check of `jaxfound.train.fit`, once its arguments are consistent.
+
+    With ``validate``: every batch of a list of batches must be numeric and finite, and
+    the loss is traced once (``jax.eval_shape``, no compile) on the first batch's shapes
+    (`trace_loss`): it must run and return ``(value, aux)``.
+    """
+    from jaxfound.train._sampler import Sampler
+
     if not validate:
         return
     if data is None:
@@ -106,7 +116,7 @@ def check_fit_arguments(
                 model_state=state.model_state,
             )
     elif is_array_data(data):
-        spec = batch_spec(data, sizes.get("batch_size") or 32)
+        spec = batch_spec(data, batch_size or 32)
         if spec is not None:
             # on failure, the data checks first: their errors are the more specific ones
             trace_loss(

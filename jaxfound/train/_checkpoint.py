@@ -119,10 +119,14 @@ def _same_leaves(target: PyTree, restored: PyTree, source: str) -> None:
                 "reverse); build the target the same way as the saved state (same key= "
                 "argument)."
             )
-        if a is not None and np.shape(a) != np.shape(b):
+        shape_a, shape_b = (
+            np.shape(a) if a is not None else (),
+            np.shape(b) if b is not None else (),
+        )
+        if shape_a != shape_b:
             raise errors.CheckpointError(
-                f"{source}: leaf {where} has shape {np.shape(b)} in the file "
-                f"but {np.shape(a)} in the target."
+                f"{source}: leaf {where} has shape {shape_b} in the file "
+                f"but {shape_a} in the target."
             )
 
 
@@ -185,7 +189,5 @@ def latest_checkpoint(directory: str | os.PathLike) -> Path | None:
       >>> latest_checkpoint(d).name
       'ckpt_1000000000.jxf'
     """
-    files = [
-        f for f in Path(directory).glob("ckpt_*.jxf") if f.stem.split("_", 1)[1].isdigit()
-    ]
+    files = [f for f in Path(directory).glob("ckpt_*.jxf") if f.stem.split("_", 1)[1].isdigit()]
     return max(files, key=_step_of) if files else None

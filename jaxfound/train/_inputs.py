@@ -13,7 +13,14 @@ from jaxfound import _validate, errors
 from jaxfound.losses import Loss
 from jaxfound.typing import Batch, Params
 
-__all__ = ["is_array_data", "prepare_arrays", "check_fit_arguments", "check_fit_loss", "trace_loss", "batch_spec"]
+__all__ = [
+    "is_array_data",
+    "prepare_arrays",
+    "check_fit_arguments",
+    "check_fit_loss",
+    "trace_loss",
+    "batch_spec",
+]
 
 
 def is_array_data(data) -> bool:

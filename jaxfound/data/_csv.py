@@ -75,8 +75,8 @@ def load_csv(
             rows = [(i, r) for i, r in enumerate(csv.reader(f, delimiter=delimiter), 1) if r]
     except FileNotFoundError as e:
         raise errors.DataFormatError(
-            f"CSV file path {path!r} does not exist: {e}; check the path (relative paths "
-            f"start from {os.getcwd()!r})."
+            f"could not read CSV file {path!r}, it does not exist: {e}; check the path "
+            f"(relative paths start from {os.getcwd()!r})."
         ) from e
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise errors.DataFormatError(f"could not read CSV file {path!r}: {e}") from e

@@ -162,8 +162,8 @@ def axis_index(axis: int | str, d: int, coords: Sequence[str] | None = None) -> 
             )
         if axis not in coords:
             raise errors.ValidationError(
-                f"axis={axis!r} is not one of coords={tuple(coords)}; pass one of these names "
-                "or an integer index."
+                f"unknown coordinate axis={axis!r}: it is not one of coords={tuple(coords)}; "
+                "pass one of these names or an integer index."
             )
         return list(coords).index(axis)
     i = int(axis)

@@ -67,7 +67,7 @@ def bic(log_likelihood: Any, n_params: int, n_obs: int) -> Array:
       29.2103
     """
     n_params = _validate.whole_number(n_params, "n_params", 0)
-    n_obs = _validate.whole_number(n_obs, "n_obs", 1)
+    n_obs = _validate.hyperparameter(n_obs, "n_obs", low=0.0, open_low=True)
     return n_params * jnp.log(float(n_obs)) - 2.0 * jnp.asarray(log_likelihood)
 
 

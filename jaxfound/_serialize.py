@@ -9,8 +9,11 @@ Checkpoints (`jaxfound.train.save_checkpoint`) and fitted data states
     payload                        msgpack (``flax.serialization``): no pickle, ever
 
 and written atomically: to a temporary file in the same folder, flushed to disk,
-then renamed over the destination with ``os.replace``, so a crash or a failed
-write leaves any previous file untouched. Reading verifies the header, the
+then renamed over the destination with ``os.replace`` and the folder fsynced (so
+the rename itself survives a power loss), so a crash or a failed write leaves any
+previous file untouched. A temporary file is named ``.<name>.<pid>.<random>.tmp``;
+one left behind by a killed writer (a process no longer running) is removed by the
+next write into that folder. Reading verifies the header, the
 length and the checksum before the payload is decoded, and the msgpack decoder
 only builds dicts, lists, numbers, strings and plain-dtype NumPy arrays; a
 truncated, altered or foreign file (a zip/``.npz``, a pickle…) raises
@@ -29,7 +32,16 @@ from typing import Any
 from jaxfound import errors
 
 __all__ = [
-    "VERSION", "header", "pack", "unpack", "write", "write_bytes", "read", "encode", "decode",
+    "VERSION",
+    "header",
+    "pack",
+    "unpack",
+    "write",
+    "write_bytes",
+    "remove_orphans",
+    "read",
+    "encode",
+    "decode",
 ]
 
 VERSION = 2
@@ -126,6 +138,54 @@ def _write_all(f, blob: bytes) -> None:
     f.write(blob)
 
 
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (a permission error counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_orphans(folder: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files that killed writers left in ``folder``; return them.
+
+    A temporary file of `write` is ``.<name>.<pid>.<random>.tmp``; it is an orphan
+    when process ``<pid>`` no longer runs (a writer killed between creating and
+    renaming it). Files of running writers, this process's included, are kept.
+    """
+    removed = []
+    for f in Path(folder).glob(".*.tmp"):
+        parts = f.name[:-4].rsplit(".", 2)  # [".<name>", "<pid>", "<random>"]
+        if len(parts) != 3 or not parts[1].isdigit():
+            continue
+        pid = int(parts[1])
+        if pid == os.getpid() or _pid_alive(pid):
+            continue
+        try:
+            f.unlink()
+            removed.append(f)
+        except FileNotFoundError:  # another writer removed it first
+            pass
+    return removed
+
+
+def _fsync_dir(folder: Path) -> None:
+    """fsync a folder so a rename in it is on disk (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def write(path: str | os.PathLike, kind: str, payload: bytes) -> Path:
     """Atomically write ``payload`` as a ``kind`` file at ``path`` (see `write_bytes`)."""
     return write_bytes(path, pack(kind, payload))
@@ -134,21 +194,26 @@ def write(path: str | os.PathLike, kind: str, payload: bytes) -> Path:
 def write_bytes(path: str | os.PathLike, blob: bytes) -> Path:
     """Atomically write ``blob`` to ``path`` as it is (folders are created).
 
-    The bytes go to a temporary file in the destination folder, are flushed and
-    fsynced, and the temporary file is renamed over ``path`` with ``os.replace``;
-    if anything fails the temporary file is removed and an existing ``path`` is
-    left as it was. `write` frames a payload first; `jaxfound.export.save` writes
-    its files through this directly.
+    The bytes go to a temporary file ``.<name>.<pid>.<random>.tmp`` in the destination
+    folder, are flushed and fsynced, the temporary file is renamed over ``path`` with
+    ``os.replace`` and the folder is fsynced; if anything fails the temporary file is
+    removed and an existing ``path`` is left as it was. Orphaned temporary files of
+    killed writers in the folder are removed first (`remove_orphans`). `write` frames a
+    payload first; `jaxfound.export.save` writes its files through this directly.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    remove_orphans(path.parent)
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(fd, "wb") as f:
             _write_all(f, blob)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -164,7 +229,11 @@ def read(path: str | os.PathLike, kind: str, *, writer: str) -> bytes:
     try:
         blob = Path(path).read_bytes()
     except OSError as e:
-        raise errors.CheckpointError(f"cannot read {os.fspath(path)}: {e}") from e
+        raise errors.CheckpointError(
+            f"cannot read {os.fspath(path)}: {e}; check the path (for checkpoints, "
+            f"jaxfound.train.latest_checkpoint(folder) finds the newest), or write the file "
+            f"first with `{writer}`."
+        ) from e
     return unpack(blob, kind, os.fspath(path), writer=writer)
 
 

@@ -388,26 +388,30 @@ def any_array(x, name: str, *, finite: bool = True) -> jax.Array:
     return jnp.asarray(arr)
 
 
-def prediction_pair(y_true, y_pred, *, allow_scores: bool = False):
+def prediction_pair(
+    y_true, y_pred, *, allow_scores: bool = False, names: tuple[str, str] = ("y_true", "y_pred")
+):
     """``y_true`` and ``y_pred`` as arrays of matching shape, at least one example.
 
     With ``allow_scores`` ``y_pred`` may carry one extra trailing axis (class scores).
+    ``names`` are the two arguments' names in messages.
     """
-    y_true = any_array(y_true, "y_true")
-    y_pred = any_array(y_pred, "y_pred")
+    t, p = names
+    y_true = any_array(y_true, t)
+    y_pred = any_array(y_pred, p)
     if y_true.ndim == 0:
-        raise errors.ShapeError("y_true is a scalar; pass one value per example, shape (n,).")
+        raise errors.ShapeError(f"{t} is a scalar; pass one value per example, shape (n,).")
     ok = y_pred.shape == y_true.shape or (
         allow_scores and y_pred.ndim == y_true.ndim + 1 and y_pred.shape[:-1] == y_true.shape
     )
     if not ok:
         extra = " or (n, n_classes) scores" if allow_scores else ""
         raise errors.ShapeError(
-            f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}; y_pred must "
+            f"{t} has shape {y_true.shape} but {p} has shape {y_pred.shape}; {p} must "
             f"have the same shape{extra} (one prediction per example)."
         )
     if y_true.shape[0] == 0:
-        raise errors.EmptyDataError("y_true and y_pred are empty; pass at least one example.")
+        raise errors.EmptyDataError(f"{t} and {p} are empty; pass at least one example.")
     return y_true, y_pred
 
 

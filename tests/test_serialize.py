@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 
 import jax
@@ -194,3 +195,37 @@ def test_a_failed_rename_leaves_the_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert load_state(p)["w"].tolist() == [1.0, 1.0]
     assert [x.name for x in tmp_path.iterdir()] == ["s.jxf"]
+
+
+def test_write_removes_orphans_of_dead_writers_only(tmp_path):
+    import subprocess
+    import sys
+
+    from jaxfound import _serialize
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_pid = int(dead.stdout)  # that process has exited
+    orphan = tmp_path / f".ckpt_1.jxf.{dead_pid}.abc123.tmp"
+    live = tmp_path / f".ckpt_2.jxf.{os.getpid()}.def456.tmp"  # this process: kept
+    other = tmp_path / ".notes.tmp"  # not ours: kept
+    for f in (orphan, live, other):
+        f.write_bytes(b"x" * 10)
+    _serialize.write(tmp_path / "ckpt_3.jxf", "CKPT", b"payload")
+    assert not orphan.exists() and live.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "ckpt_3.jxf"
+    ]
+
+
+def test_write_fsyncs_the_folder_after_the_rename(tmp_path, monkeypatch):
+    from jaxfound import _serialize
+
+    calls = []
+    real_replace, real_fsync_dir = os.replace, _serialize._fsync_dir
+    monkeypatch.setattr(_serialize.os, "replace", lambda a, b: (calls.append("replace"),
+                                                                real_replace(a, b)))
+    monkeypatch.setattr(_serialize, "_fsync_dir", lambda d: (calls.append(("fsync", d)),
+                                                             real_fsync_dir(d)))
+    _serialize.write(tmp_path / "f.jxf", "CKPT", b"abc")
+    assert calls == ["replace", ("fsync", tmp_path)]

@@ -73,6 +73,11 @@ def load_csv(
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = [(i, r) for i, r in enumerate(csv.reader(f, delimiter=delimiter), 1) if r]
+    except FileNotFoundError as e:
+        raise errors.DataFormatError(
+            f"could not read CSV file {path!r}, it does not exist: {e}; check the path "
+            f"(relative paths start from {os.getcwd()!r})."
+        ) from e
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise errors.DataFormatError(f"could not read CSV file {path!r}: {e}") from e
     if not rows:

@@ -41,7 +41,7 @@ def check_not_all_missing(x, inf_is_missing: bool = True) -> None:
     empty = np.flatnonzero(miss.reshape(a.shape[0], -1).all(axis=0))
     if empty.size:
         raise errors.EmptyDataError(
-            f"column(s) {empty.tolist()} have no observed values (all missing), so nothing can "
+            f"x column(s) {empty.tolist()} have no observed values (all missing), so nothing can "
             "be learnt from them; drop those columns or impute with strategy='constant'."
         )
 

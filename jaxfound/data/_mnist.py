@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Sequence
@@ -13,7 +14,7 @@ import numpy as np
 from jaxfound import errors
 from jaxfound.data._idx import read_idx
 
-__all__ = ["load_mnist", "MNIST_FILES", "MNIST_MIRRORS"]
+__all__ = ["load_mnist", "MNIST_FILES", "MNIST_MIRRORS", "DOWNLOAD_TIMEOUT"]
 
 #: file name -> sha256 of the canonical gzip file.
 MNIST_FILES = {
@@ -22,6 +23,9 @@ MNIST_FILES = {
     "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
+#: seconds a download may wait for the server before the next mirror is tried.
+DOWNLOAD_TIMEOUT = 60.0
+
 MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -41,23 +45,58 @@ def _default_cache() -> Path:
     return Path(root) / "mnist"
 
 
+def _check_mirrors(mirrors: Sequence[str]) -> list[str]:
+    """Only ``https://`` mirrors (or a ``file://`` URL of a local folder, given explicitly)."""
+    if isinstance(mirrors, (str, bytes)):
+        raise errors.ValidationError(
+            f"mirrors={mirrors!r} must be a sequence of base URLs, not one string; pass "
+            "mirrors=(url,)."
+        )
+    out = []
+    for i, base in enumerate(mirrors):
+        scheme = urllib.parse.urlsplit(str(base)).scheme.lower()
+        if scheme not in ("https", "file"):
+            raise errors.ValidationError(
+                f"mirrors[{i}]={base!r} is not an https:// URL; downloads only use https (a "
+                "local copy can be given as file:///path/to/folder/ or, better, as "
+                "load_mnist(path=folder))."
+            )
+        out.append(str(base) if str(base).endswith("/") else str(base) + "/")
+    return out
+
+
+def _download(url: str, dest: Path) -> None:
+    """Copy ``url`` to ``dest`` with a timeout (a seam for tests)."""
+    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as r, open(dest, "wb") as f:
+        for chunk in iter(lambda: r.read(1 << 20), b""):
+            f.write(chunk)
+
+
 def _fetch(name: str, cache: Path, mirrors) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     target = cache / name
-    last = None
+    last: Exception | None = None
     for base in mirrors:
         tmp = target.with_suffix(".part")
         try:
-            urllib.request.urlretrieve(base + name, tmp)
-        except OSError as e:  # network errors, HTTP errors
+            _download(base + name, tmp)
+        except OSError as e:  # network errors, HTTP errors, timeouts
+            tmp.unlink(missing_ok=True)
             last = e
             continue
         if _sha256(tmp) != MNIST_FILES[name]:
             tmp.unlink(missing_ok=True)
-            last = errors.ChecksumError(f"{base + name} did not match its sha256")
+            last = errors.ChecksumError(
+                f"{base + name} does not match its published sha256 ({MNIST_FILES[name][:12]}…)"
+            )
             continue
         tmp.replace(target)  # atomic: a half-written file never sits under the real name
         return target
+    if isinstance(last, errors.ChecksumError):
+        raise errors.ChecksumError(
+            f"{last}; the mirrors serve a different file: download the four MNIST files by "
+            "hand from a trusted source and pass their folder as load_mnist(path=...)."
+        )
     raise errors.DataFormatError(
         f"could not download {name} from any mirror ({last}); download the four MNIST "
         f"files by hand and pass their folder as load_mnist(path=...)."
@@ -86,17 +125,21 @@ def load_mnist(
       cache_dir: override the cache folder.
       verify: check each file's sha256 against `MNIST_FILES`.
       normalize: scale pixels to ``[0, 1]`` float32.
-      mirrors: base URLs tried in order.
+      mirrors: base URLs tried in order: ``https://`` only (a ``file://`` URL of a
+        local folder is accepted when passed explicitly). Each download times out
+        after `DOWNLOAD_TIMEOUT` seconds.
 
     Raises:
+      ValidationError: a mirror is not an ``https://`` (or explicit ``file://``) URL.
       DataFormatError: a file is missing, corrupt, or cannot be downloaded.
-      ChecksumError: a file does not match its published checksum.
+      ChecksumError: a file (cached or downloaded) does not match its published checksum.
 
     Examples:
       >>> x_tr, y_tr, x_te, y_te = load_mnist("../shared/data/mnist")  # doctest: +SKIP
       >>> x_tr.shape, y_te[:3]  # doctest: +SKIP
       ((60000, 28, 28), array([7, 2, 1], dtype=int32))
     """
+    mirrors = _check_mirrors(mirrors)
     folder = Path(path) if path is not None else Path(cache_dir or _default_cache())
     files = {}
     for name, digest in MNIST_FILES.items():

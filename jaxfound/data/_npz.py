@@ -46,13 +46,33 @@ def load_npz(
                     f"{path!r} has no entries {missing}; it holds {list(f.files)}."
                 )
             return {k: f[k] for k in names}
+    except FileNotFoundError as e:
+        raise errors.DataFormatError(
+            f"{path!r} does not exist: {e}; check the path (relative paths start from "
+            f"{os.getcwd()!r}) or write the file first with save_npz."
+        ) from e
     except ValueError as e:  # numpy refuses object arrays without allow_pickle
+        if not _is_npz(path):
+            raise errors.DataFormatError(
+                f"{path!r} is not an .npz archive (it does not start with a zip header); pass "
+                "a file written by save_npz / numpy.savez, or read other formats with load_csv."
+            ) from e
         raise errors.DataFormatError(
             f"{path!r} holds object arrays that need pickle ({e}); jaxfound never unpickles "
             "data files — re-save them as numeric or fixed-width string arrays."
         ) from e
     except (OSError, zipfile.BadZipFile, EOFError) as e:
         raise errors.DataFormatError(f"could not read {path!r} as .npz: {e}") from e
+
+
+def _is_npz(path: str) -> bool:
+    """Whether ``path`` starts like a zip archive (an ``.npz``) or a ``.npy`` file."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError:
+        return False
+    return head.startswith(b"PK\x03\x04") or head.startswith(b"\x93NUMPY")
 
 
 def save_npz(path: str | os.PathLike, arrays: dict, *, compress: bool = True) -> None:

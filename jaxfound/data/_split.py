@@ -74,6 +74,7 @@ def split_indices(
     sizes: Sequence[float | int],
     *,
     stratify: ArrayLike | None = None,
+    names: Sequence[str] | None = None,
 ) -> list[np.ndarray]:
     """Partition ``range(n_samples)`` into ``len(sizes) + 1`` shuffled index sets.
 
@@ -87,6 +88,7 @@ def split_indices(
       n_samples: number of rows.
       sizes: sizes of all parts but the last.
       stratify: optional labels ``(n_samples,)``.
+      names: the sizes' argument names for error messages (default ``sizes[i]``).
 
     Returns:
       A list of ``int64`` index arrays that together hold every row exactly once.
@@ -97,11 +99,13 @@ def split_indices(
       >>> len(test), len(val), len(train), sorted([*test, *val, *train]) == list(range(10))
       (2, 3, 5, True)
     """
-    counts = [_as_count(s, n_samples, f"sizes[{i}]") for i, s in enumerate(sizes)]
+    labels = list(names) if names is not None else [f"sizes[{i}]" for i in range(len(sizes))]
+    counts = [_as_count(s, n_samples, name) for s, name in zip(sizes, labels)]
     if any(c <= 0 for c in counts) or sum(counts) >= n_samples:
+        given = ", ".join(f"{name}={s!r} ({c} rows)" for name, s, c in zip(labels, sizes, counts))
         raise errors.ValidationError(
-            f"sizes={list(sizes)} give {counts} rows of {n_samples}; every part needs at least "
-            "one row and the last (remaining) part too: choose smaller sizes or more data."
+            f"{given} of {n_samples}: every part needs at least one row and the last "
+            "(remaining) part too: choose smaller sizes or more data."
         )
     rng = _rng(key)
     if stratify is None:
@@ -184,7 +188,7 @@ def train_test_split(
       (7, 3)
     """
     n = _check_arrays(arrays, "train_test_split")
-    test, train = split_indices(key, n, [test_size], stratify=stratify)
+    test, train = split_indices(key, n, [test_size], stratify=stratify, names=["test_size"])
     return _take(arrays, (train, test))
 
 
@@ -215,5 +219,7 @@ def train_val_test_split(
       (5, 2, 3)
     """
     n = _check_arrays(arrays, "train_val_test_split")
-    test, val, train = split_indices(key, n, [test_size, val_size], stratify=stratify)
+    test, val, train = split_indices(
+        key, n, [test_size, val_size], stratify=stratify, names=["test_size", "val_size"]
+    )
     return _take(arrays, (train, val, test))

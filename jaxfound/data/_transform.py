@@ -92,10 +92,16 @@ def pipeline(*steps: Transform) -> Transform:
 def _check_state(state, n: int) -> None:
     if state is None:
         raise errors.NotFittedError("this pipeline has no state; call fit(x) first.")
-    if not isinstance(state, tuple) or len(state) != n:
+    if type(state) is not tuple or len(state) != n:
+        got = type(state).__name__ + (f" of length {len(state)}" if type(state) is tuple else "")
+        hint = (
+            " (one step's state: pass the whole tuple that pipeline.fit returned)"
+            if type(state) is not tuple and isinstance(state, tuple)
+            else ""
+        )
         raise errors.ValidationError(
-            f"pipeline state must be the tuple of its {n} steps' states (from fit), got "
-            f"{type(state).__name__}."
+            f"state must be the tuple of the pipeline's {n} steps' states (what "
+            f"pipeline.fit returns), got a {got}{hint}."
         )
 
 
@@ -123,7 +129,10 @@ def float_input(x, name: str = "x", *, fitting: bool = False):
     if arr.ndim == 0:
         raise errors.ShapeError(f"{name} is a scalar; pass an array of shape (n,) or (n, d).")
     if fitting and arr.shape[0] == 0:
-        raise errors.EmptyDataError(f"cannot fit on {name} with 0 rows.")
+        raise errors.EmptyDataError(
+            f"cannot fit on {name} with 0 rows; pass at least one row (check that an earlier "
+            "filter such as drop_missing or a split did not remove them all)."
+        )
     if not jnp.issubdtype(arr.dtype, jnp.floating):
         arr = jnp.asarray(arr, dtype=jnp.result_type(float))
     return jnp.asarray(arr)

@@ -7,10 +7,22 @@ from collections.abc import Callable, Sequence
 import flax.linen as nn
 import jax
 
+from jaxfound import _validate, errors
 from jaxfound.models._dropout import Dropout
 from jaxfound.typing import Array
 
 __all__ = ["MLP"]
+
+
+def _check_features(features) -> None:
+    """``features`` must be a non-empty sequence of positive ints (checked at trace time)."""
+    if isinstance(features, (str, bytes)) or not isinstance(features, Sequence) or not features:
+        raise errors.ValidationError(
+            f"MLP features={features!r} must be a non-empty sequence of layer widths, the last "
+            "one the output width; e.g. MLP(features=(64, 64, 10))."
+        )
+    for i, width in enumerate(features):
+        _validate.positive_int(width, f"MLP features[{i}]")
 
 
 class MLP(nn.Module):
@@ -50,6 +62,7 @@ class MLP(nn.Module):
 
     @nn.compact
     def __call__(self, x: Array, deterministic: bool = True) -> Array:
+        _check_features(self.features)
         if self.flatten and x.ndim > 2:
             x = x.reshape((x.shape[0], -1))
         for width in self.features[:-1]:

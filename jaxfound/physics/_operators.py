@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
+from flax.errors import ScopeParamShapeError
 from jax.experimental import jet
 
 from jaxfound import errors
@@ -92,7 +93,15 @@ def field(
     def u(params: Params, x: Array) -> Array:
         p = params[params_key] if params_key is not None else params
         z = x if input_transform is None else input_transform(x)
-        out = apply(p, z, None)
+        try:
+            out = apply(p, z, None)
+        except ScopeParamShapeError as e:
+            raise errors.ShapeError(
+                f"the point x has shape {tuple(jnp.shape(z))}, which the network's parameters "
+                f"do not fit ({str(e).splitlines()[0][:200]}); pass points with as many "
+                "coordinates as the network was initialised with (e.g. net.init(key, "
+                "jnp.zeros((1, d))) for d-dimensional points)."
+            ) from e
         if scalar and jnp.ndim(out) == 1 and jnp.shape(out)[0] == 1:
             out = out[0]
         if output_transform is not None:
@@ -152,7 +161,10 @@ def axis_index(axis: int | str, d: int, coords: Sequence[str] | None = None) -> 
                 f"coordinate {axis!r} is a name; pass coords=(...) naming the point's axes"
             )
         if axis not in coords:
-            raise errors.ValidationError(f"unknown coordinate {axis!r}; coords are {tuple(coords)}")
+            raise errors.ValidationError(
+                f"unknown coordinate axis={axis!r}: it is not one of coords={tuple(coords)}; "
+                "pass one of these names or an integer index."
+            )
         return list(coords).index(axis)
     i = int(axis)
     if not -d <= i < d:

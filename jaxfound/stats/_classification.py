@@ -60,13 +60,18 @@ def accuracy(
     $$
 
     Args:
-      y_true: integer labels, shape ``(n,)``.
-      y_pred: predicted labels ``(n,)`` or class scores/probabilities ``(n, k)``
-        (then the arg-max is the prediction).
+      y_true: integer labels, shape ``(n,)``: class indices ``>= 0`` (and ``< k`` with
+        scores), checked when concrete.
+      y_pred: predicted labels ``(n,)`` (integers ``>= 0``) or class scores/probabilities
+        ``(n, k)`` (then the arg-max is the prediction).
       sample_weight: optional ``(n,)`` weights (default: all 1).
 
     Returns:
       A scalar in ``[0, 1]``. Jittable.
+
+    Raises:
+      LabelError: a concrete integer label is negative, or ``>= k`` against ``(n, k)``
+        scores.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -74,6 +79,12 @@ def accuracy(
       0.666...
     """
     y_true, y_pred = _validate.prediction_pair(y_true, y_pred, allow_scores=True)
+    scores = y_pred.ndim == y_true.ndim + 1
+    # integer labels must be class indices (a -1/-1 pair is not a correct prediction)
+    if jnp.issubdtype(y_true.dtype, jnp.integer):
+        _validate.labels_in_range(y_true, "y_true", y_pred.shape[-1] if scores else None)
+    if not scores and jnp.issubdtype(y_pred.dtype, jnp.integer):
+        _validate.labels_in_range(y_pred, "y_pred")
     y_pred = _as_labels(y_true, y_pred)
     correct = (y_pred == y_true).astype(jnp.result_type(float))
     if sample_weight is None:

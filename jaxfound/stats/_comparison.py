@@ -73,8 +73,12 @@ def mcnemar(
       >>> round(float(mcnemar(y, a, b).pvalue), 4)
       0.0039
     """
-    y_true, pred_a = _validate.prediction_pair(y_true, pred_a, allow_scores=True)
-    y_true, pred_b = _validate.prediction_pair(y_true, pred_b, allow_scores=True)
+    y_true, pred_a = _validate.prediction_pair(
+        y_true, pred_a, allow_scores=True, names=("y_true", "pred_a")
+    )
+    y_true, pred_b = _validate.prediction_pair(
+        y_true, pred_b, allow_scores=True, names=("y_true", "pred_b")
+    )
     ok_a = _as_labels(y_true, pred_a) == y_true
     ok_b = _as_labels(y_true, pred_b) == y_true
     b = jnp.sum(ok_a & ~ok_b).astype(jnp.result_type(float))

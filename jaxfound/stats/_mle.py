@@ -13,7 +13,7 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
-from jaxfound import errors
+from jaxfound import _validate, errors
 from jaxfound.typing import Array, PyTree
 
 __all__ = ["MLEResult", "fit_mle", "aic", "bic"]
@@ -55,6 +55,7 @@ def aic(log_likelihood: Any, n_params: int) -> Array:
       >>> float(aic(-10.0, 2))
       24.0
     """
+    n_params = _validate.whole_number(n_params, "n_params", 0)
     return 2.0 * n_params - 2.0 * jnp.asarray(log_likelihood)
 
 
@@ -65,6 +66,8 @@ def bic(log_likelihood: Any, n_params: int, n_obs: int) -> Array:
       >>> round(float(bic(-10.0, 2, 100)), 4)
       29.2103
     """
+    n_params = _validate.whole_number(n_params, "n_params", 0)
+    n_obs = _validate.hyperparameter(n_obs, "n_obs", low=0.0, open_low=True)
     return n_params * jnp.log(float(n_obs)) - 2.0 * jnp.asarray(log_likelihood)
 
 

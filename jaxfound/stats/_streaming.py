@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxfound import _validate
 from jaxfound.stats._classification import (
     confusion_matrix,
     precision_recall_f1_from_confusion,
@@ -108,7 +109,7 @@ def streaming_confusion_matrix(
       >>> cm.compute(s).tolist()
       [[0.0, 1.0], [0.0, 1.0]]
     """
-    n_classes = int(n_classes)
+    n_classes = _validate.positive_int(n_classes, "n_classes")
 
     def init():
         return jnp.zeros((n_classes, n_classes))

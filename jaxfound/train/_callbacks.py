@@ -11,7 +11,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from jaxfound import errors
+from jaxfound import _validate, errors
 from jaxfound.train._state import TrainState
 
 __all__ = ["Callback", "EarlyStopping", "TimeLimit", "Checkpoint", "LambdaCallback", "METRIC_MODES"]
@@ -187,8 +187,7 @@ class Checkpoint(Callback):
 
     def __init__(self, directory: str | os.PathLike, every: int = 1, keep: int = 3):
         for name, value in (("every", every), ("keep", keep)):
-            if value < 1:
-                raise errors.ValidationError(f"Checkpoint {name} must be at least 1, got {value}.")
+            _validate.positive_int(value, f"Checkpoint {name}")
         self.directory, self.every, self.keep = os.fspath(directory), every, keep
         self.saved: list[str] = []
 

@@ -11,10 +11,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxfound import errors
+from jaxfound import _validate, errors
 from jaxfound.data._batches import num_examples
 from jaxfound.losses import Loss, as_loss
-from jaxfound.train._inputs import is_array_data, prepare_arrays
+from jaxfound.train._inputs import batch_spec, is_array_data, prepare_arrays, trace_loss
 from jaxfound.train._state import TrainState
 from jaxfound.typing import Batch, Params
 
@@ -93,7 +93,8 @@ def evaluate(
       ``{"loss": …, **aux}`` as Python floats.
 
     Raises:
-      ValidationError: a stateful loss without model state.
+      ValidationError: a stateful loss without model state, ``batch_size`` not an int
+        >= 1, or a loss that fails on the data or does not return ``(value, aux)``.
       EmptyDataError: an iterable with no batches.
 
     Examples:
@@ -103,6 +104,7 @@ def evaluate(
       {'loss': 0.0}
     """
     loss = as_loss(loss)
+    _validate.positive_int(batch_size, "batch_size")
     if isinstance(params_or_state, TrainState):
         params, model_state = params_or_state.params, params_or_state.model_state
     else:
@@ -116,6 +118,8 @@ def evaluate(
         data = prepare_arrays(data, "data", loss=loss, params=params, validate=validate)
         n = num_examples(data)
         bs = min(batch_size, n)
+        if validate:
+            trace_loss(loss, params, batch_spec(data, bs), "data", model_state=model_state)
         n_full = n // bs
         parts = [
             (

@@ -23,7 +23,12 @@ from jaxfound.train._callbacks import Callback, LambdaCallback
 from jaxfound.train._epoch import make_epoch
 from jaxfound.train._evaluate import evaluate
 from jaxfound.train._guard import all_finite, guard
-from jaxfound.train._inputs import is_array_data, prepare_arrays
+from jaxfound.train._inputs import (
+    check_fit_arguments,
+    check_fit_loss,
+    is_array_data,
+    prepare_arrays,
+)
 from jaxfound.train._sampler import Sampler
 from jaxfound.train._state import TrainState
 from jaxfound.train._step import make_step
@@ -124,11 +129,6 @@ def _reject(name: str, value: Any, why: str) -> None:
         raise errors.ValidationError(f"{name}={value!r} is not used {why}; remove it.")
 
 
-def _positive(name: str, value: int | None) -> None:
-    if value is not None and value < 1:
-        raise errors.ValidationError(f"{name} must be at least 1, got {value}.")
-
-
 def _chunks(total: int, size: int) -> list[int]:
     return [size] * (total // size) + ([total % size] if total % size else [])
 
@@ -215,7 +215,8 @@ def fit(
         (a stateful loss threads ``state.model_state``).
       data: see above.
       epochs: passes over array data or an iterable (default 1).
-      batch_size: rows per step (array data; default 32).
+      batch_size: rows per step (array data; default 32). A ``batch_size`` larger than
+        the number of rows ``n`` is clamped to ``n`` (one full-batch step per epoch).
       steps: total steps (``data`` is ``None`` or a `Sampler`).
       steps_per_call: steps fused into one compiled call (progress granularity).
       validation: held-out arrays, evaluated after each epoch (chunk) in
@@ -249,15 +250,19 @@ def fit(
       3.0
     """
     loss = as_loss(loss)
-    for name, value in [
-        ("epochs", epochs),
-        ("batch_size", batch_size),
-        ("steps", steps),
-        ("steps_per_call", steps_per_call),
-        ("unroll", unroll),
-        ("eval_batch_size", eval_batch_size),
-    ]:
-        _positive(name, value)
+    check_fit_arguments(
+        state,
+        loss,
+        data,
+        sizes=dict(
+            epochs=epochs,
+            batch_size=batch_size,
+            steps=steps,
+            steps_per_call=steps_per_call,
+            unroll=unroll,
+            eval_batch_size=eval_batch_size,
+        ),
+    )
     sampler = data if isinstance(data, Sampler) else None
     if data is None or sampler is not None:
         kind = "sampler" if sampler is not None else "none"
@@ -286,6 +291,7 @@ def fit(
                 "data is a one-shot iterator but epochs > 1; pass a re-iterable (a list, or "
                 "an object whose __iter__ starts a new pass) or call fit once per epoch."
             )
+    check_fit_loss(state, loss, data, batch_size=batch_size, validate=validate)
     epochs = epochs or 1
     cbs = _as_callbacks(callbacks)
     if validation is not None:
@@ -300,7 +306,6 @@ def fit(
         unroll=unroll,
     )
     if sampler is not None:
-        _positive("Sampler.every", sampler.every)
         if validate and sampler.init is not None and loss.check is not None:
             loss.check(state.params, sampler.init, "data.init")
 

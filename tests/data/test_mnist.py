@@ -87,6 +87,32 @@ def test_download_into_cache_verifies_checksums(tmp_path):
     bad.mkdir()
     for name in MNIST_FILES:
         (bad / name).write_bytes(b"wrong")
-    with pytest.raises(errors.DataFormatError, match="could not download"):
+    with pytest.raises(errors.ChecksumError, match="sha256"):
         load_mnist(cache_dir=tmp_path / "c2", mirrors=(bad.as_uri() + "/",))
     assert not any((tmp_path / "c2").glob("*.gz"))
+
+
+@pytest.mark.parametrize("url", ["http://example.com/mnist/", "ftp://example.com/", "mnist/"])
+def test_non_https_mirrors_are_refused_before_any_download(tmp_path, url, monkeypatch):
+    from jaxfound.data import _mnist
+
+    monkeypatch.setattr(_mnist, "_download", lambda *a: pytest.fail("downloaded"))
+    with pytest.raises(errors.ValidationError, match=r"mirrors\[0\].*https"):
+        load_mnist(cache_dir=tmp_path, mirrors=(url,))
+    with pytest.raises(errors.ValidationError, match="mirrors"):
+        load_mnist(cache_dir=tmp_path, mirrors="https://example.com/")
+
+
+def test_downloads_use_a_timeout(tmp_path, monkeypatch):
+    from jaxfound.data import _mnist
+
+    seen = []
+
+    def fake_urlopen(url, timeout=None):
+        seen.append(timeout)
+        raise OSError("offline")
+
+    monkeypatch.setattr(_mnist.urllib.request, "urlopen", fake_urlopen)
+    with pytest.raises(errors.DataFormatError, match="could not download"):
+        load_mnist(cache_dir=tmp_path, mirrors=("https://example.invalid/",))
+    assert seen and all(t == _mnist.DOWNLOAD_TIMEOUT for t in seen)

@@ -86,3 +86,41 @@ def test_checkpoint_callback_keeps_last_n(tmp_path):
     assert files == ["ckpt_000000012.jxf", "ckpt_000000016.jxf"]
     restored = restore_checkpoint(latest_checkpoint(tmp_path), state)
     assert leaves_equal(restored.params, state.params)
+
+
+def test_latest_checkpoint_sorts_steps_as_numbers(tmp_path):
+    for step in ("000000001", "999999999", "1000000000", "notastep"):
+        (tmp_path / f"ckpt_{step}.jxf").write_bytes(b"")
+    assert latest_checkpoint(tmp_path).name == "ckpt_1000000000.jxf"
+    assert latest_checkpoint(tmp_path / "missing") is None
+
+
+def test_restore_with_a_key_on_one_side_only_is_a_checkpoint_error(tmp_path):
+    with_key = make_state()
+    without = TrainState.create(with_key.params, optax.adam(1e-3))
+    a, b = tmp_path / "a.jxf", tmp_path / "b.jxf"
+    save_checkpoint(a, with_key)
+    save_checkpoint(b, without)
+    with pytest.raises(errors.CheckpointError, match=r"\.key.*same key="):
+        restore_checkpoint(a, without)
+    with pytest.raises(errors.CheckpointError, match=r"\.key.*same key="):
+        restore_checkpoint(b, with_key)
+
+
+def test_restore_casts_within_a_kind_and_refuses_across_kinds(tmp_path):
+    p = tmp_path / "w.jxf"
+    save_checkpoint(p, {"w": np.array([1.5, 2.0], np.float32), "n": np.array([3], np.int64)})
+    out = restore_checkpoint(p, {"w": np.zeros(2, np.float64), "n": np.zeros(1, np.int32)})
+    assert out["w"].dtype == np.float64 and out["w"].tolist() == [1.5, 2.0]
+    assert out["n"].dtype == np.int32 and out["n"].tolist() == [3]
+    with pytest.raises(errors.CheckpointError, match=r"\['w'\].*float32.*int32"):
+        restore_checkpoint(p, {"w": np.zeros(2, np.int32), "n": np.zeros(1, np.int32)})
+    big = tmp_path / "big.jxf"
+    save_checkpoint(big, {"n": np.array([2**40], np.int64)})
+    with pytest.raises(errors.CheckpointError, match="cannot"):
+        restore_checkpoint(big, {"n": np.zeros(1, np.int32)})
+
+
+def test_missing_checkpoint_names_the_fix(tmp_path):
+    with pytest.raises(errors.CheckpointError, match="check the path.*latest_checkpoint"):
+        restore_checkpoint(tmp_path / "nope.jxf", make_state())

@@ -23,13 +23,17 @@ def _masks(X, y, k=5):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["breast_cancer", "wine"])
-def test_forest_accuracy_within_one_point_of_sklearn(name):
+# breast cancer (569 x 30) with 50 trees: 100 took 52 s to fit the 10 forests on 2 cores, 50
+# take 21 s. The bar stays 1 point of 5-fold CV accuracy against scikit-learn with the same
+# number of trees; measured gaps (ours - sklearn): 0.02 (100 trees), 0.41 (50), 0.38 (30).
+# Wine (178 x 13) is cheap and keeps 100 trees.
+@pytest.mark.parametrize(("name", "T"), [("breast_cancer", 50), ("wine", 100)])
+def test_forest_accuracy_within_one_point_of_sklearn(name, T):
     X, y = getattr(sk_datasets, f"load_{name}")(return_X_y=True)
-    T, depth = 100, 8
+    depth = 8
     masks = _masks(X, y)
     est = trees.forest_classifier(n_estimators=T, max_depth=depth)
-    # 5 folds x 2 seeds = 10 forests of 100 trees, one compiled call
+    # 5 folds x 2 seeds = 10 forests of T trees, one compiled call
     fit = jax.vmap(
         jax.vmap(lambda w, k: est.fit(X, y, sample_weight=w, key=k), (None, 0)), (0, None)
     )

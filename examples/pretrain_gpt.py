@@ -2,7 +2,8 @@
 
 Run:  python examples/pretrain_gpt.py [--data PATH]              # nanoGPT's CPU recipe
       python examples/pretrain_gpt.py --recipe 10min              # about 10 minutes here
-      python examples/pretrain_gpt.py --iters 20 --n-layer 1 ...  # any field overridden
+      python examples/pretrain_gpt.py --smoke                     # seconds, tiny model
+      python examples/pretrain_gpt.py --iters 500 --n-layer 2 ... # any field overridden
 
 ``--data`` defaults to ``shared/data/text/tinyshakespeare/input.txt`` next to the
 repository's folder. The default recipe is nanoGPT's README CPU run (``--device=cpu
@@ -55,7 +56,10 @@ CPU = dict(
 #: tokens (context 128, 1800 steps); see docs/models/gpt.md.
 TEN_MIN = dict(CPU, block_size=128, n_embd=160, iters=1800, lr=1.5e-3, min_lr=1.5e-4,
                eval_interval=300)
-RECIPES = {"cpu": CPU, "10min": TEN_MIN}
+#: seconds: a tiny model for a smoke run (``--smoke``)
+SMOKE = dict(CPU, block_size=16, n_layer=1, n_head=2, n_embd=32, iters=60, warmup=5,
+             eval_interval=20, eval_iters=2)
+RECIPES = {"cpu": CPU, "10min": TEN_MIN, "smoke": SMOKE}
 
 
 def _flag(s: str) -> bool:
@@ -76,7 +80,10 @@ def main(argv=None) -> dict:
     p.add_argument("--top-k", type=int, default=200)
     p.add_argument("--out", default="runs/pretrain_gpt")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--smoke", action="store_true", help="--recipe smoke, 40-character sample")
     a = p.parse_args(argv)
+    if a.smoke:
+        a.recipe, a.sample_chars = "smoke", 40
     r = {k: (getattr(a, k) if getattr(a, k) is not None else v)
          for k, v in RECIPES[a.recipe].items()}
 

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 import jax
 import jax.numpy as jnp
 
-from jaxfound import errors
+from jaxfound import _validate, errors
 from jaxfound.physics._constraint import Constraint
 from jaxfound.typing import Array, Params
 
@@ -174,6 +174,7 @@ def causal(
       >>> round(float(c.loss(None, pts)), 4)      # (0 + exp(-0) * 1) / 2
       0.5
     """
+    n_slabs = _validate.positive_int(n_slabs, "n_slabs")
     t0, t1 = float(t_range[0]), float(t_range[1])
     if not t1 > t0:
         raise errors.ValidationError(f"t_range must have t1 > t0, got {t_range}")

@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxfound import errors
 from jaxfound.physics._operators import Field, _parse, derivatives
@@ -96,6 +97,31 @@ def coefficient(c, params: Params, x: Array | None = None):
     if callable(c):
         return c(x)
     return c
+
+
+def check_coefficients(**coefficients) -> None:
+    """Each coefficient must be a number, a numeric array, a callable or a `Trainable`.
+
+    Raises:
+      ValidationError: naming the coefficient, e.g. ``nu="viscous"``.
+
+    Examples:
+      >>> check_coefficients(nu=0.01, source=lambda x: x[0])
+    """
+    for name, c in coefficients.items():
+        if isinstance(c, Trainable) or callable(c):
+            continue
+        dtype = getattr(c, "dtype", None)  # arrays and tracers
+        if dtype is None and not isinstance(c, (str, bytes, bool)) and c is not None:
+            try:
+                dtype = np.asarray(c).dtype
+            except Exception:  # noqa: BLE001 - anything NumPy cannot make an array of
+                dtype = None
+        if dtype is None or np.dtype(dtype).kind not in "iufc":
+            raise errors.ValidationError(
+                f"{name}={c!r} is not a coefficient: pass a number, a numeric array, a "
+                f"function of the point x, or jaxfound.physics.trainable('{name}')."
+            )
 
 
 def _is_zero(c) -> bool:
@@ -186,6 +212,7 @@ def burgers(
         )
     ix = 1 - it
 
+    check_coefficients(nu=nu)
     def residual(u, params, x):
         _scalar(u, params, x, "burgers")
         f = lambda y: u(params, y)  # noqa: E731
@@ -211,6 +238,7 @@ def poisson(source=0.0, coords: Sequence[str] = ("x", "y")) -> PDE:
     """
     coords = tuple(coords)
 
+    check_coefficients(source=source)
     def residual(u, params, x):
         _scalar(u, params, x, "poisson")
         lap = taylor2(lambda y: u(params, y), x, _units(x, range(len(coords))))[2]
@@ -233,6 +261,7 @@ def heat(kappa, coords: Sequence[str] = ("x", "t"), source=0.0, time: str = "t")
     """
     coords, space, it = _axes(coords, time)
 
+    check_coefficients(kappa=kappa, source=source)
     def residual(u, params, x):
         _scalar(u, params, x, "heat")
         k = coefficient(kappa, params, x)
@@ -258,6 +287,7 @@ def wave(c, coords: Sequence[str] = ("x", "t"), source=0.0, time: str = "t") -> 
     """
     coords, space, it = _axes(coords, time)
 
+    check_coefficients(c=c, source=source)
     def residual(u, params, x):
         _scalar(u, params, x, "wave")
         cc = coefficient(c, params, x)
@@ -282,6 +312,7 @@ def allen_cahn(
     """
     coords, space, it = _axes(coords, time)
 
+    check_coefficients(diffusion=diffusion, reaction=reaction)
     def residual(u, params, x):
         _scalar(u, params, x, "allen_cahn")
         dd = coefficient(diffusion, params, x)
@@ -304,6 +335,7 @@ def helmholtz(k, source=0.0, coords: Sequence[str] = ("x", "y")) -> PDE:
     """
     coords = tuple(coords)
 
+    check_coefficients(k=k, source=source)
     def residual(u, params, x):
         _scalar(u, params, x, "helmholtz")
         kk = coefficient(k, params, x)
@@ -334,6 +366,7 @@ def black_scholes(sigma, rate, dividend=0.0, coords: Sequence[str] = ("S", "t"))
     if len(coords) != 2:
         raise errors.ValidationError(f"black_scholes needs coords (S, t), got {coords}")
 
+    check_coefficients(sigma=sigma, rate=rate, dividend=dividend)
     def residual(u, params, x):
         _scalar(u, params, x, "black_scholes")
         sg = coefficient(sigma, params, x)
@@ -367,6 +400,7 @@ def damped_oscillator(
             f"damped_oscillator is an ODE in time: coords=('t',), got {coords}"
         )
 
+    check_coefficients(mass=mass, damping=damping, stiffness=stiffness, force=force)
     def residual(u, params, x):
         _scalar(u, params, x, "damped_oscillator")
         m = coefficient(mass, params, x)
@@ -434,6 +468,12 @@ def pde(
       >>> bool(jnp.abs(kdv(soliton, None, jnp.array([0.3, 0.1]))) < 1e-5)
       True
     """
+
+    if isinstance(coords, str) or not coords or not all(isinstance(c, str) for c in coords):
+        raise errors.ValidationError(
+            f"coords={coords!r} must name the point's coordinates in column order, e.g. "
+            'coords=("x", "t").'
+        )
 
     def wrap(fn):
         coords_t = tuple(coords)

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 from jax import lax
 from jax.typing import DTypeLike
 
+from jaxfound import errors
 from jaxfound.typing import PyTree
 
 __all__ = ["enable_float64", "cast"]
@@ -57,6 +58,12 @@ def cast(tree: PyTree, dtype: DTypeLike = jnp.float64) -> PyTree:
       >>> out["w"].dtype, out["n"].dtype == jnp.asarray(3).dtype, out["n"].weak_type
       (dtype('float16'), True, False)
     """
+
+    if not jnp.issubdtype(jnp.dtype(dtype), jnp.floating):
+        raise errors.ValidationError(
+            f"dtype={dtype!r} is not a floating dtype; cast casts the floating leaves, so "
+            "pass jnp.float64, jnp.float32 or jnp.float16 (integer leaves keep their dtype)."
+        )
 
     def f(x):
         x = jnp.asarray(x)

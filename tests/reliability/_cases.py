@@ -659,3 +659,14 @@ table(
     weighted_sum_weights=lambda: jf.losses.weighted_sum({"a": MSE}, weights={"b": 1.0}),
 )
 table(V, "terms", weighted_sum_empty=lambda: jf.losses.weighted_sum({}))
+# the four faults the first barrage found and left open (now fixed)
+table(V, "nu", burgers_nu_str=lambda: P.burgers("viscous"))
+table(V, "kappa", heat_kappa_none=lambda: P.heat(None))
+table(V, "coords", pde_coords_empty=lambda: P.pde(lambda d: d["u"], coords=()))
+table(
+    V,
+    "n_slabs",
+    causal_slabs=lambda: P.causal(P.dirichlet(lambda p, x: x[1], 0.0), t_range=(0.0, 1.0),
+                                  n_slabs=0),
+)
+table(V, "dtype", cast_int=lambda: P.cast({"w": jnp.ones(2)}, jnp.int32))

@@ -69,7 +69,7 @@ def model_flops_per_iter(vocab: int) -> float:
 # ----------------------------------------------------------------------------- workers
 
 
-def _corpus(path: str):
+def _corpus(path: str, n_windows: int):
     import numpy as np
 
     import jaxfound as jf
@@ -79,13 +79,9 @@ def _corpus(path: str):
     ids = np.asarray(tok.encode(text), np.int32)
     train, val = jf.data.split_tokens(ids, 0.1)
     rng = np.random.default_rng(1)
-    starts = rng.integers(0, len(val) - R["block"] - 1, size=eval_windows(ARGS))
+    starts = rng.integers(0, len(val) - R["block"] - 1, size=n_windows)
     held = val[starts[:, None] + np.arange(R["block"] + 1)]
     return tok.vocab_size, train, (held[:, :-1], held[:, 1:])
-
-
-def eval_windows(a) -> int:
-    return a.eval_iters * R["batch"]
 
 
 def _optimizer(steps: int):
@@ -102,7 +98,7 @@ def worker_jaxfound(a) -> dict:
     import jaxfound as jf
     from jaxfound.models.gpt import GPT, GPTConfig, lm_loss
 
-    vocab, train, held = _corpus(a.data)
+    vocab, train, held = _corpus(a.data, a.eval_iters * R["batch"])
     cfg = GPTConfig(vocab_size=vocab, block_size=R["block"], n_layer=R["layers"],
                     n_head=R["heads"], n_embd=R["width"], bias=False)
     model = GPT(cfg)
@@ -171,7 +167,7 @@ def worker_flax(a, attention: str) -> dict:
     import numpy as np
     import optax
 
-    vocab, train, held = _corpus(a.data)
+    vocab, train, held = _corpus(a.data, a.eval_iters * R["batch"])
     model = _hand_model(vocab, attention)
     params = model.init(jax.random.key(0), jnp.zeros((1, R["block"]), jnp.int32))
     # the optimiser by hand from optax, as nanoGPT's: decay on tensors with ndim >= 2
@@ -292,7 +288,6 @@ def run_worker(a, name: str, iters: int, score: bool) -> dict:
 
 
 def main(argv=None) -> dict | None:
-    global ARGS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     ap.add_argument("--nanogpt", default=str(DEFAULT_NANOGPT))
@@ -306,7 +301,6 @@ def main(argv=None) -> dict | None:
     ap.add_argument("--total", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--score", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
-    ARGS = a
     if a.worker:
         fn = {"jaxfound": worker_jaxfound,
               "flax_dpa": lambda a: worker_flax(a, "dpa"),
@@ -377,9 +371,6 @@ def main(argv=None) -> dict | None:
                 res[key] = round(jf_["tokens_per_s"] / summary[peer]["tokens_per_s"], 3)
     print("RESULT " + " ".join(f"{k}={v}" for k, v in res.items()))
     return res
-
-
-ARGS: argparse.Namespace
 
 
 if __name__ == "__main__":

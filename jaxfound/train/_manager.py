@@ -387,9 +387,20 @@ def _rebuild(target: PyTree, plain: PyTree) -> PyTree:
     flat_t, treedef = jax.tree_util.tree_flatten(target)
     flat_p = jax.tree_util.tree_leaves(plain)
     leaves = [
-        jax.random.wrap_key_data(jnp.asarray(p), impl=jax.random.key_impl(t))
+        jax.random.wrap_key_data(_like(t, p), impl=jax.random.key_impl(t))
         if _is_key(t)
-        else jnp.asarray(p)
+        else _like(t, p)
         for t, p in zip(flat_t, flat_p)
     ]
     return jax.tree_util.tree_unflatten(treedef, leaves)
+
+
+def _like(target, restored) -> jax.Array:
+    """``restored`` as a jax array, uncommitted where ``target`` is (or is not an array).
+
+    Orbax returns arrays committed to a device; jit compiles a committed argument
+    separately from an uncommitted one, so a resumed run would compile its chunk again.
+    """
+    committed = isinstance(target, jax.Array) and target.committed
+    single = not isinstance(restored, jax.Array) or len(restored.sharding.device_set) == 1
+    return jnp.asarray(restored if committed or not single else np.asarray(restored))

@@ -69,9 +69,11 @@ def test_array_data_with_dropout_resumes_bit_identical(tmp_path):
         model, lambda y, out: optax.losses.softmax_cross_entropy_with_integer_labels(out, y)
     )
 
+    tx = optax.adam(1e-2)
+
     def make_state():
         params = model.init(jax.random.key(0), x[:1])
-        return TrainState.create(params, optax.adam(1e-2), key=jax.random.key(1))
+        return TrainState.create(params, tx, key=jax.random.key(1))
 
     def run(state, mgr, resume, cbs):
         return jf.train.fit(state, loss, (x, y), epochs=5, batch_size=16, steps_per_call=3,
@@ -90,8 +92,10 @@ def test_data_none_steps_resume_bit_identical(tmp_path):
         noise = jax.random.normal(key, (4,))
         return jnp.sum((p["w"] - noise) ** 2), {}
 
+    tx = optax.adam(1e-2)
+
     def make_state():
-        return TrainState.create({"w": jnp.zeros(4)}, optax.adam(1e-2), key=jax.random.key(3))
+        return TrainState.create({"w": jnp.zeros(4)}, tx, key=jax.random.key(3))
 
     def run(state, mgr, resume, cbs):
         return jf.train.fit(state, loss, None, steps=50, steps_per_call=10, callbacks=cbs,
@@ -100,6 +104,7 @@ def test_data_none_steps_resume_bit_identical(tmp_path):
     check_resume(tmp_path, make_state, run, k=1)
 
 
+@pytest.mark.slow
 def test_tiny_gpt_with_window_sampler_resumes_bit_identical(tmp_path):
     from jaxfound.models.gpt import GPT, GPTConfig, adamw, lm_loss
 
@@ -107,10 +112,11 @@ def test_tiny_gpt_with_window_sampler_resumes_bit_identical(tmp_path):
     cfg = GPTConfig(vocab_size=7, block_size=8, n_layer=1, n_head=2, n_embd=16, dropout=0.1)
     model = GPT(cfg)
 
+    tx = adamw(3e-3, steps=30, warmup_steps=5)  # one tx (static): one compile for all runs
+
     def make_state():
         params = model.init(jax.random.key(0), jnp.zeros((1, 8), jnp.int32))
-        return TrainState.create(params, adamw(3e-3, steps=30, warmup_steps=5),
-                                 key=jax.random.key(2))
+        return TrainState.create(params, tx, key=jax.random.key(2))
 
     sampler = jf.train.Sampler(lambda k, p, b, i: jf.data.sample_windows(k, tokens, 4, 8))
     loss = lm_loss(model)  # one object: the compiled chunk is reused by all three runs
@@ -130,8 +136,10 @@ def test_sampler_batch_that_persists_between_refreshes_is_restored(tmp_path):
     def loss(p, b, key):
         return jnp.mean((p - b) ** 2), {}
 
+    tx = optax.sgd(0.1)
+
     def make_state():
-        return TrainState.create(jnp.zeros(()), optax.sgd(0.1), key=jax.random.key(5))
+        return TrainState.create(jnp.zeros(()), tx, key=jax.random.key(5))
 
     sampler = jf.train.Sampler(sample, every=7)
 

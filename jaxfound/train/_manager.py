@@ -269,7 +269,14 @@ class CheckpointManager:
 
     def best_step(self) -> int | None:
         """The step best by ``best=`` (``None`` without ``best=`` or checkpoints)."""
-        return self._mgr.best_step() if self.best else None
+        if self.best is None:
+            return None
+        scored = []
+        for s in self.all_steps():
+            value = self.meta(s).get("metrics", {}).get(self.best)
+            if value is not None:
+                scored.append((value if self.best_mode == "min" else -value, s))
+        return min(scored)[1] if scored else None
 
     def _step(self, step: int | None) -> int:
         steps = self.all_steps()

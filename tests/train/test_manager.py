@@ -59,9 +59,10 @@ def test_no_checkpoint_and_another_structure_are_clear_errors(tmp_path):
         mgr.restore(target=nokey)
 
 
+@pytest.mark.parametrize("fingerprints", [True, False])
 @pytest.mark.parametrize("damage", ["truncate", "flip"])
-def test_a_truncated_or_damaged_checkpoint_is_refused(tmp_path, damage):
-    mgr = CheckpointManager(tmp_path, async_save=False)
+def test_a_truncated_or_damaged_checkpoint_is_refused(tmp_path, damage, fingerprints):
+    mgr = CheckpointManager(tmp_path, async_save=False, fingerprints=fingerprints)
     big = TrainState.create({"w": jnp.linspace(0.0, 1.0, 4096)}, TX, key=jax.random.key(0))
     mgr.save(big)
     files = [p for p in (tmp_path / "0" / "state").rglob("*") if p.is_file() and p.parent.name == "d"]

@@ -23,13 +23,13 @@ from jaxfound.train._callbacks import Callback, LambdaCallback
 from jaxfound.train._epoch import make_epoch
 from jaxfound.train._evaluate import evaluate
 from jaxfound.train._guard import all_finite, guard
-from jaxfound.train._manager import CheckpointManager
 from jaxfound.train._inputs import (
     check_fit_arguments,
     check_fit_loss,
     is_array_data,
     prepare_arrays,
 )
+from jaxfound.train._manager import CheckpointManager
 from jaxfound.train._sampler import Sampler
 from jaxfound.train._state import TrainState
 from jaxfound.train._step import make_step

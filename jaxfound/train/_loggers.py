@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
+from typing import Any
 
 from jaxfound import errors
 from jaxfound.train._callbacks import Callback
@@ -91,7 +92,7 @@ class TensorBoardLogger(Callback):
 
     def __init__(self, logdir: str | os.PathLike):
         self.logdir = os.fspath(logdir)
-        self.writer = None
+        self.writer: Any = None
 
     def on_train_begin(self, state) -> None:
         try:

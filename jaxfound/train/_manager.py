@@ -181,7 +181,8 @@ class CheckpointManager:
         from jaxfound import _validate
         from jaxfound.train._callbacks import _mode_of
 
-        for name, value in (("max_to_keep", max_to_keep), ("every", every), ("keep_best", keep_best)):
+        sizes = (("max_to_keep", max_to_keep), ("every", every), ("keep_best", keep_best))
+        for name, value in sizes:
             _validate.positive_int(value, f"CheckpointManager {name}")
         self.directory = Path(directory).absolute()
         if read_only and not self.directory.is_dir():
@@ -399,7 +400,8 @@ class CheckpointManager:
                     f"  {k}: checkpoint {b[0] if b else 'missing'} {b[1] if b else ''}"
                     f" vs target {a[0] if a else 'missing'} {a[1] if a else ''}"
                 )
-        shown = "\n".join(lines[:12]) + (f"\n  ... {len(lines) - 12} more" if len(lines) > 12 else "")
+        more = f"\n  ... {len(lines) - 12} more" if len(lines) > 12 else ""
+        shown = "\n".join(lines[:12]) + more
         return errors.CheckpointMismatchError(
             f"checkpoint {step} in {self.directory} does not match the target "
             f"({len(lines)} leaves differ):\n{shown}\nBuild the target the same way as the "
@@ -409,7 +411,7 @@ class CheckpointManager:
 
 
 def _rebuild(target: PyTree, plain: PyTree) -> PyTree:
-    """``plain`` (dicts of arrays, keys as key data) in the structure and key types of ``target``."""
+    """``plain`` (dicts of arrays, keys as key data) in ``target``'s structure and key types."""
     if isinstance(target, TrainState):
         fields = {f: _rebuild(getattr(target, f), plain[f]) for f in _STATE_FIELDS}
         return target.replace(**fields)

@@ -65,7 +65,8 @@ def test_a_truncated_or_damaged_checkpoint_is_refused(tmp_path, damage, fingerpr
     mgr = CheckpointManager(tmp_path, async_save=False, fingerprints=fingerprints)
     big = TrainState.create({"w": jnp.linspace(0.0, 1.0, 4096)}, TX, key=jax.random.key(0))
     mgr.save(big)
-    files = [p for p in (tmp_path / "0" / "state").rglob("*") if p.is_file() and p.parent.name == "d"]
+    files = [p for p in (tmp_path / "0" / "state").rglob("*")
+             if p.is_file() and p.parent.name == "d"]
     assert files
     for f in files:
         blob = bytearray(f.read_bytes())

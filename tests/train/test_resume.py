@@ -6,11 +6,11 @@ import numpy as np
 import optax
 import pytest
 
-pytestmark = pytest.mark.filterwarnings("ignore")
-
 import jaxfound as jf
 from jaxfound import errors
 from jaxfound.train import CheckpointManager, TrainState
+
+pytestmark = pytest.mark.filterwarnings("ignore")
 
 
 class Interrupt(Exception):
@@ -60,6 +60,7 @@ def check_resume(tmp_path, make_state, run, k):
     return mgr
 
 
+@pytest.mark.slow
 def test_array_data_with_dropout_resumes_bit_identical(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(96, 5)).astype(np.float32)

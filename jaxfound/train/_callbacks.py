@@ -188,7 +188,7 @@ class Checkpoint(Callback):
         checkpoint right after writing it).
     """
 
-    def __init__(self, directory, every: int = 1, keep: int = 3):
+    def __init__(self, directory: str | os.PathLike | Any, every: int = 1, keep: int = 3):
         for name, value in (("every", every), ("keep", keep)):
             _validate.positive_int(value, f"Checkpoint {name}")
         self.every, self.keep = every, keep

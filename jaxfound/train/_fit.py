@@ -418,6 +418,11 @@ def fit(
     first = 0
     if resume and checkpoint is None:
         raise errors.ValidationError("resume=True needs checkpoint=CheckpointManager(...).")
+    if checkpoint is not None and not isinstance(checkpoint, CheckpointManager):
+        raise errors.ValidationError(
+            f"checkpoint must be a jaxfound.train.CheckpointManager, got "
+            f"{type(checkpoint).__name__}; pass checkpoint=CheckpointManager('runs/ckpt')."
+        )
     if resume and checkpoint is not None and checkpoint.latest_step() is not None:
         carry, history, first = _resume(checkpoint, carry, kind, len(plan))
         state = carry[0] if sampler is not None else carry

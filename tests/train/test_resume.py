@@ -169,3 +169,5 @@ def test_resume_without_a_checkpoint_starts_fresh_and_checks_the_run_kind(tmp_pa
                      resume=True, progress=False)
     with pytest.raises(errors.ValidationError, match="checkpoint="):
         jf.train.fit(state, loss, None, steps=2, resume=True, progress=False)
+    with pytest.raises(errors.ValidationError, match="CheckpointManager"):
+        jf.train.fit(state, loss, None, steps=2, checkpoint=str(tmp_path), progress=False)

@@ -3,7 +3,9 @@
 * ``jaxfound demo`` trains an MLP on the embedded digits set;
 * ``jaxfound predict EXPORTED INPUT.npy [--out OUT.npy]`` runs a program written by
   `jaxfound.export.save` on a ``.npy`` file (read without pickle);
-* ``jaxfound export-info EXPORTED`` prints its manifest.
+* ``jaxfound export-info EXPORTED`` prints its manifest;
+* ``jaxfound checkpoints DIR`` lists the finished checkpoints of a
+  `jaxfound.train.CheckpointManager` directory: step, epoch, metrics, size on disk.
 
 ``predict`` and ``export-info`` import only `jaxfound.export` (no flax, no model code).
 Bad input ends the command with status 2 and the `jaxfound.errors` message on stderr.
@@ -143,6 +145,37 @@ def export_info(exported: str) -> dict:
     return manifest
 
 
+def checkpoints(directory: str) -> list[dict]:
+    """Print one line per finished checkpoint in ``directory`` and return them as dicts.
+
+    Each has ``step``, ``epoch`` (when ``fit`` wrote it), ``metrics`` (the epoch's logs)
+    and ``bytes`` (the step directory's size). Unfinished saves are not listed.
+
+    Raises:
+      CheckpointNotFoundError: ``directory`` is not a directory.
+    """
+    from pathlib import Path
+
+    from jaxfound.train import CheckpointManager
+
+    mgr = CheckpointManager(directory, read_only=True)
+    rows = []
+    for step in mgr.all_steps():
+        meta = mgr.meta(step)
+        where = Path(directory) / str(step)
+        size = sum(f.stat().st_size for f in where.rglob("*") if f.is_file())
+        rows.append(
+            {"step": step, "epoch": meta.get("epoch"), "metrics": meta.get("metrics", {}),
+             "bytes": size}
+        )
+    print(f"{directory}: {len(rows)} checkpoint(s)")
+    for r in rows:
+        shown = "  ".join(f"{k}={v:.5g}" for k, v in r["metrics"].items() if k != "time")
+        epoch = "" if r["epoch"] is None else f"epoch {r['epoch']:<5d} "
+        print(f"step {r['step']:<9d} {epoch}{r['bytes'] / 1e6:9.3f} MB  {shown}")
+    return rows
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="jaxfound")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -156,6 +189,8 @@ def main(argv=None) -> int:
     r.add_argument("--out", help="write the output here (.npy) instead of printing it")
     i = sub.add_parser("export-info", help="print the manifest of an exported model")
     i.add_argument("exported", help="a program written by jaxfound.export.save")
+    c = sub.add_parser("checkpoints", help="list the checkpoints in a directory")
+    c.add_argument("directory", help="a directory written by jaxfound.train.CheckpointManager")
     a = p.parse_args(argv)
     if a.cmd == "demo":
         demo(a.out, a.epochs, a.seed)
@@ -165,6 +200,8 @@ def main(argv=None) -> int:
     try:
         if a.cmd == "predict":
             predict(a.exported, a.inputs, a.out)
+        elif a.cmd == "checkpoints":
+            checkpoints(a.directory)
         else:
             export_info(a.exported)
     except JaxfoundError as e:

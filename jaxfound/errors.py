@@ -26,6 +26,9 @@ __all__ = [
     "TrainingDivergedError",
     "GeometryError",
     "CheckpointError",
+    "CheckpointNotFoundError",
+    "CheckpointMismatchError",
+    "CheckpointCorruptError",
     "PlatformError",
 ]
 
@@ -98,6 +101,18 @@ class GeometryError(ValidationError):
 
 class CheckpointError(JaxfoundError, OSError):
     """A checkpoint is missing, corrupt, or does not match the target structure."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """A checkpoint directory holds no finished checkpoint (or not the step asked for)."""
+
+
+class CheckpointMismatchError(CheckpointError):
+    """A checkpoint's leaves (paths, shapes or dtypes) differ from the restore target's."""
+
+
+class CheckpointCorruptError(CheckpointError):
+    """A checkpoint is truncated, damaged or fails its fingerprint check."""
 
 
 class PlatformError(ValidationError):

@@ -77,3 +77,23 @@ def test_predict_from_the_shell_without_flax(tmp_path):
                          env=env, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), np.ones((2, 3)) @ w)
+
+
+def test_checkpoints_lists_steps_metrics_and_sizes(tmp_path, capsys):
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    import jaxfound as jf
+
+    state = jf.train.TrainState.create(jnp.zeros(3), optax.sgd(0.1), key=jax.random.key(0))
+    mgr = jf.train.CheckpointManager(tmp_path / "ck", max_to_keep=2)
+    jf.train.fit(state, lambda p, b, k: (jnp.sum((p - 1.0) ** 2), {}), None, steps=6,
+                 steps_per_call=2, checkpoint=mgr, progress=False)
+    assert cli.main(["checkpoints", str(tmp_path / "ck")]) == 0
+    out = capsys.readouterr().out
+    assert "2 checkpoint(s)" in out
+    assert re.search(r"step 4 +epoch 2 +\d+\.\d+ MB  loss=", out)
+    assert re.search(r"step 6 +epoch 3 ", out)
+    assert cli.main(["checkpoints", str(tmp_path / "nope")]) == 2
+    assert "not a directory" in capsys.readouterr().err

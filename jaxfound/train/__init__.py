@@ -13,6 +13,8 @@ from jaxfound.train._epoch import make_epoch
 from jaxfound.train._evaluate import evaluate
 from jaxfound.train._fit import DEFAULT_STEPS_PER_CALL, SHUFFLE_STREAM, History, fit
 from jaxfound.train._guard import all_finite, guard
+from jaxfound.train._loggers import CSVLogger, TensorBoardLogger
+from jaxfound.train._manager import CheckpointManager, Restored, fingerprint
 from jaxfound.train._plot import plot_history
 from jaxfound.train._sampler import SAMPLE_STREAM, Sampler
 from jaxfound.train._state import TrainState
@@ -21,6 +23,11 @@ from jaxfound.train._step import Step, make_step
 __all__ = [
     "Callback",
     "Checkpoint",
+    "CheckpointManager",
+    "CSVLogger",
+    "Restored",
+    "TensorBoardLogger",
+    "fingerprint",
     "DEFAULT_STEPS_PER_CALL",
     "EarlyStopping",
     "History",

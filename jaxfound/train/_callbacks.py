@@ -172,34 +172,44 @@ class TimeLimit(Callback):
 class Checkpoint(Callback):
     """Save the state every ``every`` epochs into ``directory``, keeping the last ``keep``.
 
-    Files are ``ckpt_<step>.jxf`` written atomically by
-    `jaxfound.train.save_checkpoint` (a crash never leaves a half file).
+    A thin callback over `jaxfound.train.CheckpointManager` (Orbax: atomic step
+    directories, asynchronous writes, waited for when training ends), saving the state
+    with the epoch's logs as metrics. To resume a run, pass the manager to
+    ``fit(..., checkpoint=manager, resume=True)`` instead: it also saves the history and
+    the data position.
 
     Args:
-      directory: where the files go.
+      directory: where the checkpoints go, or a `CheckpointManager` to save through.
       every: epochs between saves (at least 1).
-      keep: how many of the newest files to keep (at least 1).
+      keep: how many of the newest checkpoints to keep (at least 1).
 
     Raises:
       ValidationError: ``every < 1`` or ``keep < 1`` (``keep=0`` would delete every
         checkpoint right after writing it).
     """
 
-    def __init__(self, directory: str | os.PathLike, every: int = 1, keep: int = 3):
+    def __init__(self, directory: str | os.PathLike | Any, every: int = 1, keep: int = 3):
         for name, value in (("every", every), ("keep", keep)):
             _validate.positive_int(value, f"Checkpoint {name}")
-        self.directory, self.every, self.keep = os.fspath(directory), every, keep
-        self.saved: list[str] = []
+        self.every, self.keep = every, keep
+        self.directory = directory if hasattr(directory, "save") else os.fspath(directory)
+        self.manager: Any = None
+
+    def on_train_begin(self, state):
+        from jaxfound.train._manager import CheckpointManager
+
+        if self.manager is None:
+            d = self.directory
+            self.manager = d if hasattr(d, "save") else CheckpointManager(d, max_to_keep=self.keep)
 
     def on_epoch_end(self, epoch, state, logs):
-        from jaxfound.train._checkpoint import save_checkpoint
-
+        if self.manager is None:
+            self.on_train_begin(state)
         if (epoch + 1) % self.every == 0:
-            path = os.path.join(self.directory, f"ckpt_{int(state.step):09d}.jxf")
-            save_checkpoint(path, state)
-            self.saved.append(path)
-            while len(self.saved) > self.keep:
-                old = self.saved.pop(0)
-                if os.path.exists(old):
-                    os.remove(old)
+            self.manager.save(state, metrics=logs, meta={"epoch": epoch + 1}, force=True)
         return False
+
+    def on_train_end(self, state):
+        if self.manager is not None:
+            self.manager.wait()
+        return None

@@ -29,6 +29,7 @@ from jaxfound.train._inputs import (
     is_array_data,
     prepare_arrays,
 )
+from jaxfound.train._manager import CheckpointManager
 from jaxfound.train._sampler import Sampler
 from jaxfound.train._state import TrainState
 from jaxfound.train._step import make_step
@@ -95,6 +96,38 @@ def _finite(auxs, carry):
 @partial(jax.jit, static_argnames=("n",))
 def _permutation(key, epoch, *, n):
     return jax.random.permutation(jax.random.fold_in(key, epoch), n).astype(jnp.int32)
+
+
+def _save(manager, carry, sampler, epoch, kind, logs, history) -> None:
+    """Checkpoint the carry after ``epoch``: the state, a Sampler's batch, the history."""
+    state, extra = (carry[0], {"batch": carry[1], "need": carry[2]}) if sampler else (carry, None)
+    meta = {"epoch": epoch + 1, "kind": kind, "history": {k: list(v) for k, v in history.items()}}
+    manager.save(state, metrics=logs, meta=meta, extra=extra, force=True)
+
+
+def _resume(manager, carry, kind: str, n_epochs: int) -> tuple[Any, History, int]:
+    """The carry, history and next epoch restored from ``manager``'s newest checkpoint."""
+    sampled = isinstance(carry, tuple)
+    state, extra = (carry[0], {"batch": carry[1], "need": carry[2]}) if sampled else (carry, None)
+    got = manager.restore(target=state, extra=extra)
+    meta = got.meta
+    if meta.get("kind") != kind or not isinstance(meta.get("epoch"), int):
+        raise errors.ValidationError(
+            f"checkpoint {got.step} in {manager.directory} was not written by fit on "
+            f"{kind!r} data (it says kind={meta.get('kind')!r}); resume with the data kind "
+            "and arguments of the run that wrote it, or pass resume=False."
+        )
+    if meta["epoch"] > n_epochs:
+        raise errors.ValidationError(
+            f"checkpoint {got.step} is after epoch (chunk) {meta['epoch']} but this fit "
+            f"call plans only {n_epochs}; resume with the same epochs=/steps= as the run."
+        )
+    if sampled:
+        carry = (got.state, got.extra["batch"], got.extra["need"])
+    else:
+        carry = got.state
+    history = {k: [float(v) for v in vs] for k, vs in meta["history"].items()}
+    return carry, history, meta["epoch"]
 
 
 def _as_callbacks(callbacks: Sequence) -> list[Callback]:
@@ -167,6 +200,8 @@ def fit(
     progress: bool = True,
     validate: bool = True,
     unroll: int = 1,
+    checkpoint: CheckpointManager | None = None,
+    resume: bool = False,
 ) -> tuple[TrainState, History]:
     r"""Train ``state`` on ``loss`` and return ``(state, history)``: the one training loop.
 
@@ -197,6 +232,17 @@ def fit(
     prefixed ``val_``, and ``best_val_loss``, the lowest ``val_loss`` so far), then
     callbacks (`EarlyStopping`, `TimeLimit`, `Checkpoint`, or
     any ``fn(epoch, state, logs)``; a truthy return stops training).
+
+    **Checkpoints and resuming**: with ``checkpoint=`` (a `CheckpointManager`) the
+    carry (state, and a `Sampler`'s batch) is saved after every ``checkpoint.every``-th
+    epoch (chunk) and after the last one, with the history and the position in the
+    plan. ``resume=True`` restores the newest finished checkpoint (none: a fresh
+    start) and goes on from the next epoch (chunk) with the same data order (epoch
+    $e$'s order is a function of the shuffle key and $e$ only), the same keys (they
+    come from the restored ``state.key``) and the history so far: called with the
+    same arguments, a resumed run ends bit-identical to an uninterrupted one.
+    Callbacks' own state (`EarlyStopping`'s patience count) starts afresh; the
+    ``epoch`` they get continues the run's numbering.
 
     **Randomness is explicit**: ``state.key`` drives the per-step keys (dropout…) and
     the `Sampler`'s keys. Shuffling array data uses ``key`` or, without it,
@@ -229,6 +275,8 @@ def fit(
       progress: show a ``tqdm`` progress bar.
       validate: run boundary checks on the data first.
       unroll: ``lax.scan``'s ``unroll`` for the compiled chunks.
+      checkpoint: a `CheckpointManager` to save into (see above).
+      resume: restore the newest checkpoint of ``checkpoint`` and go on from there.
 
     Returns:
       The trained state and the history ``{name: [value per epoch]}`` with the mean
@@ -236,7 +284,9 @@ def fit(
       and ``"time"`` (seconds of the epoch, validation included).
 
     Raises:
-      ValidationError: bad or inapplicable arguments, or no key to shuffle with.
+      ValidationError: bad or inapplicable arguments, or no key to shuffle with, or
+        ``resume=True`` on a checkpoint written by another kind of run.
+      CheckpointError: the checkpoint to resume from does not fit ``state`` or is damaged.
       TrainingDivergedError: the loss or the state became NaN/inf; ``.state`` is the
         last finite `TrainState` (at the bad step) and ``.history`` the history so far.
 
@@ -365,10 +415,25 @@ def fit(
     # caller's state (and the params it shares with user variables) stays valid.
     state = jax.tree_util.tree_map(jnp.copy, state)
     carry: Any = sampler.start(state) if sampler is not None else state
+    first = 0
+    if resume and checkpoint is None:
+        raise errors.ValidationError("resume=True needs checkpoint=CheckpointManager(...).")
+    if checkpoint is not None and not isinstance(checkpoint, CheckpointManager):
+        raise errors.ValidationError(
+            f"checkpoint must be a jaxfound.train.CheckpointManager, got "
+            f"{type(checkpoint).__name__}; pass checkpoint=CheckpointManager('runs/ckpt')."
+        )
+    if resume and checkpoint is not None and checkpoint.latest_step() is not None:
+        carry, history, first = _resume(checkpoint, carry, kind, len(plan))
+        state = carry[0] if sampler is not None else carry
+        if bar is not None:
+            bar.update(int(state.step))
     for cb in cbs:
         cb.on_train_begin(state)
     try:
         for epoch, chunks in enumerate(plan):
+            if epoch < first:
+                continue
             t0 = time.perf_counter()
             auxs = []
             if kind == "iterable":
@@ -411,14 +476,21 @@ def fit(
                 history.setdefault(k, []).append(v)
             if bar is not None:
                 bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k != "time"})
+            saved = checkpoint is not None and (epoch + 1) % checkpoint.every == 0
+            if saved:
+                _save(checkpoint, carry, sampler, epoch, kind, logs, history)
             stop = False
             for cb in cbs:
                 stop = bool(cb.on_epoch_end(epoch, state, logs)) or stop
+            if checkpoint is not None and not saved and (stop or epoch == len(plan) - 1):
+                _save(checkpoint, carry, sampler, epoch, kind, logs, history)
             if stop:
                 break
     finally:
         if bar is not None:
             bar.close()
+        if checkpoint is not None:
+            checkpoint.wait()
     for cb in cbs:
         replacement = cb.on_train_end(state)
         if replacement is not None:

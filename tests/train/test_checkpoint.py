@@ -82,10 +82,11 @@ def test_checkpoint_callback_keeps_last_n(tmp_path):
         callbacks=[Checkpoint(tmp_path, keep=2)],
         progress=False,
     )
-    files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == ["ckpt_000000012.jxf", "ckpt_000000016.jxf"]
-    restored = restore_checkpoint(latest_checkpoint(tmp_path), state)
-    assert leaves_equal(restored.params, state.params)
+    mgr = jf.train.CheckpointManager(tmp_path)
+    assert mgr.all_steps() == [12, 16]
+    restored = mgr.restore(target=state)
+    assert leaves_equal(restored.state.params, state.params)
+    assert restored.meta["metrics"]["loss"] > 0 and restored.meta["epoch"] == 4
 
 
 def test_latest_checkpoint_sorts_steps_as_numbers(tmp_path):

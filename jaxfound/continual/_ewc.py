@@ -211,7 +211,7 @@ def ewc_penalty(params: Params, anchor: Params, fisher: Params, lam: float) -> A
     """
     lam = _validate.hyperparameter(lam, "lam", low=0.0)
     sq = jax.tree.map(lambda p, a, f: jnp.sum(f * (p - a) ** 2), params, anchor, fisher)
-    return 0.5 * lam * sum(jax.tree_util.tree_leaves(sq))
+    return jnp.asarray(0.5 * lam * sum(jax.tree_util.tree_leaves(sq)))
 
 
 def ewc_loss(lam: float) -> Loss:

@@ -45,7 +45,8 @@ def distillation(
       0.6931
     """
     temperature = _validate.hyperparameter(temperature, "temperature", low=0.0, open_low=True)
-    target = jax.nn.softmax(masked_logits(jax.lax.stop_gradient(teacher_logits), mask) / temperature)
+    teacher = jax.lax.stop_gradient(teacher_logits)
+    target = jax.nn.softmax(masked_logits(teacher, mask) / temperature)
     logp = jax.nn.log_softmax(masked_logits(logits, mask) / temperature)
     return -(temperature**2) * jnp.sum(jnp.where(target > 0, target * logp, 0.0), axis=-1)
 

@@ -29,7 +29,7 @@ def _matrix(R, name: str = "R", square: bool = True) -> np.ndarray:
     return R
 
 
-def average_accuracy(R: Array) -> np.ndarray:
+def average_accuracy(R: Array | np.ndarray | list) -> np.ndarray:
     r"""Average accuracy over all contexts after the last stage: $\frac1T\sum_j R_{T-1,j}$.
 
     Accepts ``(S, T)`` or ``(..., S, T)`` (seeds first); returns one value per seed.
@@ -39,11 +39,11 @@ def average_accuracy(R: Array) -> np.ndarray:
       >>> float(average_accuracy(R))
       0.7
     """
-    R = _matrix(R, square=False)
-    return R[..., -1, :].mean(-1)
+    m = _matrix(R, square=False)
+    return m[..., -1, :].mean(-1)
 
 
-def forgetting(R: Array) -> np.ndarray:
+def forgetting(R: Array | np.ndarray | list) -> np.ndarray:
     r"""Average forgetting (Chaudhry et al.): how far each old context fell from its best.
 
     $$
@@ -62,7 +62,7 @@ def forgetting(R: Array) -> np.ndarray:
     return (best - R[..., -1, : T - 1]).mean(-1)
 
 
-def backward_transfer(R: Array) -> np.ndarray:
+def backward_transfer(R: Array | np.ndarray | list) -> np.ndarray:
     r"""Backward transfer (Lopez-Paz & Ranzato): $\frac{1}{T-1}\sum_{j<T-1} R_{T-1,j}-R_{jj}$.
 
     Negative values are forgetting.
@@ -79,7 +79,7 @@ def backward_transfer(R: Array) -> np.ndarray:
     return (R[..., -1, : T - 1] - diag).mean(-1)
 
 
-def forward_transfer(R: Array, baseline: Array) -> np.ndarray:
+def forward_transfer(R: Array | np.ndarray | list, baseline: Array | np.ndarray | list) -> np.ndarray:
     r"""Forward transfer: $\frac{1}{T-1}\sum_{j>0} R_{j-1,j} - b_j$.
 
     ``baseline`` $b_j$ is the accuracy on context $j$ of a model before any training

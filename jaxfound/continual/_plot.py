@@ -14,7 +14,7 @@ __all__ = ["plot_accuracy", "seen_average"]
 
 
 def seen_average(R) -> np.ndarray:
-    r"""Average accuracy over the contexts seen so far after each stage: $\frac{1}{i+1}\sum_{j\le i}R_{ij}$.
+    r"""Average accuracy on the contexts seen so far, per stage: $\frac{1}{i+1}\sum_{j\le i}R_{ij}$.
 
     ``R`` is ``(..., S, C)`` with ``S == C``; returns ``(..., S)``.
 

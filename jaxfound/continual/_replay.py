@@ -37,7 +37,9 @@ class ReplayBuffer(NamedTuple):
     seen: Array
 
 
-def replay_init(capacity: int, example: Array, *, max_bytes: int = MAX_BUFFER_BYTES) -> ReplayBuffer:
+def replay_init(
+    capacity: int, example: Array, *, max_bytes: int = MAX_BUFFER_BYTES
+) -> ReplayBuffer:
     """An empty `ReplayBuffer` of ``capacity`` slots shaped like one ``example`` input.
 
     Raises:

@@ -80,7 +80,10 @@ def _masks(name: str, classes: np.ndarray, n_outputs: int) -> np.ndarray:
     return masks
 
 
-def _check_inputs(x, y, name):
+def _check_inputs(pair, name):
+    if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+        raise errors.ValidationError(f"{name} must be a pair (x, y), got {type(pair).__name__}.")
+    x, y = pair
     x = np.asarray(_validate.as_numeric(x, f"{name} x"), np.float32)
     y = np.asarray(_validate.as_numeric(y, f"{name} y"))
     _validate.check_nonempty(x, f"{name} x")
@@ -133,8 +136,8 @@ def split_scenario(
             f"scenario={scenario!r} is not one of {SCENARIOS}; pick task-, domain- or "
             "class-incremental."
         )
-    x_tr, y_tr = _check_inputs(*train, "train")
-    x_te, y_te = _check_inputs(*test, "test")
+    x_tr, y_tr = _check_inputs(train, "train")
+    x_te, y_te = _check_inputs(test, "test")
     if x_tr.shape[1] != x_te.shape[1]:
         raise errors.ShapeError(
             f"train rows have {x_tr.shape[1]} features but test rows {x_te.shape[1]}; "
@@ -221,8 +224,8 @@ def permuted_scenario(
         raise errors.ValidationError(f"scenario={scenario!r} is not one of {SCENARIOS}.")
     n_contexts = _validate.positive_int(n_contexts, "n_contexts")
     key = _validate.required_key(key, "permuted_scenario", "it draws the pixel permutations")
-    x_tr, y_tr = _check_inputs(*train, "train")
-    x_te, y_te = _check_inputs(*test, "test")
+    x_tr, y_tr = _check_inputs(train, "train")
+    x_te, y_te = _check_inputs(test, "test")
     n_cls = int(max(y_tr.max(), y_te.max())) + 1
     d = x_tr.shape[1]
     perms = [np.arange(d)] + [

@@ -101,7 +101,7 @@ def si_penalty(params: Params, state: SIState, c: float) -> Array:
     """
     c = _validate.hyperparameter(c, "c", low=0.0)
     sq = jax.tree.map(lambda p, a, o: jnp.sum(o * (p - a) ** 2), params, state.anchor, state.omega)
-    return c * sum(jax.tree_util.tree_leaves(sq))
+    return jnp.asarray(c * sum(jax.tree_util.tree_leaves(sq)))
 
 
 def si_loss(c: float) -> Loss:

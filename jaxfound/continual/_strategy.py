@@ -98,7 +98,8 @@ def strategy(methods: str | tuple[str, ...] | list[str], **settings) -> Strategy
     }
     for key in settings:
         if key not in uses:
-            raise errors.ValidationError(f"unknown strategy setting {key!r}; known: {sorted(uses)}.")
+            raise errors.ValidationError(
+                f"unknown strategy setting {key!r}; known: {sorted(uses)}.")
         if not set(uses[key]) & set(names):
             raise errors.ValidationError(
                 f"setting {key}= is for {uses[key]}, which strategy {'+'.join(names)} does not "

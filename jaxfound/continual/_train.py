@@ -12,13 +12,23 @@ import numpy as np
 import optax
 
 from jaxfound import _validate, errors
-from jaxfound.continual._ewc import EWCState, ewc_consolidate, ewc_init, ewc_loss, fisher_diagonal
-from jaxfound.continual._ewc import masked_logits
+from jaxfound.continual._ewc import (
+    ewc_consolidate,
+    ewc_init,
+    ewc_loss,
+    fisher_diagonal,
+    masked_logits,
+)
 from jaxfound.continual._lwf import distillation
-from jaxfound.continual._replay import (ReplayBuffer, check_per_class, class_balanced_add,
-                                        replay_init, replay_sample, reservoir_add)
+from jaxfound.continual._replay import (
+    check_per_class,
+    class_balanced_add,
+    replay_init,
+    replay_sample,
+    reservoir_add,
+)
 from jaxfound.continual._scenarios import Scenario, joint_scenario
-from jaxfound.continual._si import SIState, si_accumulate, si_consolidate, si_init, si_loss
+from jaxfound.continual._si import si_accumulate, si_consolidate, si_init, si_loss
 from jaxfound.continual._strategy import Strategy
 from jaxfound.losses import Loss, weighted_sum
 from jaxfound.models._adapters import as_apply
@@ -35,10 +45,10 @@ class Learner(NamedTuple):
     """
 
     state: TrainState
-    ewc: EWCState | None
-    si: SIState | None
-    teacher: Params | None
-    buffer: ReplayBuffer | None
+    ewc: Any  # EWCState | None (Any: the loop reads it only when the strategy uses it)
+    si: Any  # SIState | None
+    teacher: Any  # Params | None
+    buffer: Any  # ReplayBuffer | None
 
 
 class ContinualResult(NamedTuple):
@@ -167,7 +177,7 @@ def train_continual(
     if use["er"]:
         for t in range(scenario.n_stages):
             n = int(scenario.n_train[t])
-            check_per_class(strat.per_class, groups[t, :n], np.unique(groups[t, :n]),
+            check_per_class(strat.per_class, groups[t, :n], np.unique(groups[t, :n]).tolist(),
                             f"context {t}'s training data")
     apply3 = as_apply(model)
     apply = lambda p, x: apply3(p, x, None)  # noqa: E731
@@ -241,6 +251,7 @@ def train_continual(
             si = si_accumulate(ln.si, grads, ln.state.params, new.params) if use["si"] else None
             return ln._replace(state=new, si=si), value
 
+        assert ln.state.key is not None  # init_one always sets it
         k_stage, k_next = jax.random.split(ln.state.key)
         ln = ln._replace(state=ln.state.replace(key=k_next))
         ln, losses = jax.lax.scan(step, ln, jax.random.split(k_stage, iters))

@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 
 from jaxfound import errors
-from jaxfound.continual import (EWCState, ewc_consolidate, ewc_init, ewc_loss, ewc_penalty,
-                                fisher_diagonal)
+from jaxfound.continual import (
+    EWCState,
+    ewc_consolidate,
+    ewc_init,
+    ewc_loss,
+    ewc_penalty,
+    fisher_diagonal,
+)
 from jaxfound.losses import weighted_sum
 from jaxfound.models import MLP
 

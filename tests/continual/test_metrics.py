@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 
 from jaxfound import errors
-from jaxfound.continual import (average_accuracy, backward_transfer, forgetting,
-                                forward_transfer, seen_average)
+from jaxfound.continual import (
+    average_accuracy,
+    backward_transfer,
+    forgetting,
+    forward_transfer,
+    seen_average,
+)
 
 # R[i, j]: accuracy on context j after training context i
 R = np.array([
@@ -20,7 +25,8 @@ def test_hand_made_matrix():
     # best of context 0 before the end: 0.9 -> 0.5; context 1: 0.8 -> 0.6
     assert float(forgetting(R)) == pytest.approx((0.4 + 0.2) / 2)
     assert float(backward_transfer(R)) == pytest.approx(((0.5 - 0.9) + (0.6 - 0.8)) / 2)
-    assert float(forward_transfer(R, [0.1, 0.1, 0.1])) == pytest.approx(((0.2 - 0.1) + (0.3 - 0.1)) / 2)
+    fwt = float(forward_transfer(R, [0.1, 0.1, 0.1]))
+    assert fwt == pytest.approx(((0.2 - 0.1) + (0.3 - 0.1)) / 2)
     np.testing.assert_allclose(seen_average(R), [0.9, 0.75, 0.7])
 
 

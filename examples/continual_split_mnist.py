@@ -45,6 +45,7 @@ def parse_args(argv=None):
                    help="comma-separated; pairs without a published figure are skipped "
                         "unless --all-pairs")
     p.add_argument("--all-pairs", action="store_true")
+    p.add_argument("--pairs", default="", help="scenario:strategy,... instead of the grid")
     p.add_argument("--seeds", type=int, default=10)
     p.add_argument("--iters", type=int, default=2000, help="iterations per context")
     p.add_argument("--batch", type=int, default=128)
@@ -84,6 +85,8 @@ def main(argv=None):
         x_te, y_te = x_te[: args.test_rows], y_te[: args.test_rows]
     if args.smoke:
         pairs = SMOKE_PAIRS
+    elif args.pairs:
+        pairs = [tuple(p.split(":")) for p in args.pairs.split(",")]
     else:
         pairs = [(s, m) for s in args.scenarios.split(",") for m in args.strategies.split(",")
                  if args.all_pairs or m in PUBLISHED.get(s, {})]

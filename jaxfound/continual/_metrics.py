@@ -7,6 +7,9 @@ import numpy as np
 from jaxfound import _validate, errors
 from jaxfound.typing import Array
 
+#: what the metrics accept: an array or nested lists.
+Matrix = Array | np.ndarray | list
+
 __all__ = ["average_accuracy", "forgetting", "backward_transfer", "forward_transfer"]
 
 
@@ -29,7 +32,7 @@ def _matrix(R, name: str = "R", square: bool = True) -> np.ndarray:
     return R
 
 
-def average_accuracy(R: Array | np.ndarray | list) -> np.ndarray:
+def average_accuracy(R: Matrix) -> np.ndarray:
     r"""Average accuracy over all contexts after the last stage: $\frac1T\sum_j R_{T-1,j}$.
 
     Accepts ``(S, T)`` or ``(..., S, T)`` (seeds first); returns one value per seed.
@@ -43,7 +46,7 @@ def average_accuracy(R: Array | np.ndarray | list) -> np.ndarray:
     return m[..., -1, :].mean(-1)
 
 
-def forgetting(R: Array | np.ndarray | list) -> np.ndarray:
+def forgetting(R: Matrix) -> np.ndarray:
     r"""Average forgetting (Chaudhry et al.): how far each old context fell from its best.
 
     $$
@@ -51,7 +54,7 @@ def forgetting(R: Array | np.ndarray | list) -> np.ndarray:
     $$
 
     Examples:
-      >>> float(forgetting([[0.9, 0.1], [0.6, 0.8]]))
+      >>> round(float(forgetting([[0.9, 0.1], [0.6, 0.8]])), 6)
       0.3
     """
     R = _matrix(R)
@@ -62,7 +65,7 @@ def forgetting(R: Array | np.ndarray | list) -> np.ndarray:
     return (best - R[..., -1, : T - 1]).mean(-1)
 
 
-def backward_transfer(R: Array | np.ndarray | list) -> np.ndarray:
+def backward_transfer(R: Matrix) -> np.ndarray:
     r"""Backward transfer (Lopez-Paz & Ranzato): $\frac{1}{T-1}\sum_{j<T-1} R_{T-1,j}-R_{jj}$.
 
     Negative values are forgetting.
@@ -79,7 +82,7 @@ def backward_transfer(R: Array | np.ndarray | list) -> np.ndarray:
     return (R[..., -1, : T - 1] - diag).mean(-1)
 
 
-def forward_transfer(R: Array | np.ndarray | list, baseline: Array | np.ndarray | list) -> np.ndarray:
+def forward_transfer(R: Matrix, baseline: Matrix) -> np.ndarray:
     r"""Forward transfer: $\frac{1}{T-1}\sum_{j>0} R_{j-1,j} - b_j$.
 
     ``baseline`` $b_j$ is the accuracy on context $j$ of a model before any training

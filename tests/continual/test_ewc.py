@@ -20,7 +20,7 @@ from jaxfound.models import MLP
 NET = MLP((5, 3))
 
 
-def _setup(n=7):
+def _setup(n=5):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(n, 4)).astype(np.float32)
     y = rng.integers(0, 3, n).astype(np.int32)
@@ -70,7 +70,7 @@ def test_fisher_mask_and_weights():
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
     # zero-weight rows (padding) do not count
     pad = np.concatenate([x, 100 * np.ones((3, 4), np.float32)])
-    w = np.r_[np.ones(7), np.zeros(3)]
+    w = np.r_[np.ones(5), np.zeros(3)]
     padded = fisher_diagonal(NET.apply, params, pad, mask=mask, weights=w)
     for a, b in zip(jax.tree.leaves(padded), jax.tree.leaves(got)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-8)

@@ -157,7 +157,7 @@ def train_continual(
       >>> x = np.random.default_rng(0).random((40, 4), np.float32); y = np.arange(40) % 4
       >>> s = split_scenario((x, y), (x, y), "task")
       >>> r = train_continual(s, strategy("none"), MLP((8, 4)), jax.random.key(0), seeds=2,
-      ...                     iters=3, batch_size=4)  # doctest: +SKIP (compiles: ~10 s)
+      ...                     iters=3, batch_size=4)  # doctest: +SKIP
       >>> r.accuracy.shape  # doctest: +SKIP
       (2, 2, 2)
     """

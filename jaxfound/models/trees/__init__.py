@@ -8,6 +8,7 @@ hyper-parameters (``depth_limit``, ``min_impurity_decrease``), and prediction is
 gathers. A forest is a `Tree` whose arrays carry a leading axis, one entry per tree.
 """
 
+from jaxfound.models.trees._binning import MAX_BINS, bin_codes, bin_edges, quantile_bins
 from jaxfound.models.trees._cart import (
     MAX_DEPTH,
     cart_classifier,
@@ -23,18 +24,26 @@ from jaxfound.models.trees._forest import (
     forest_regressor,
 )
 from jaxfound.models.trees._grow import CUMSUM_BLOCK, SPLIT_TOL
+from jaxfound.models.trees._hist import FLAT_SCATTER_MAX, grow_hist, histograms
 from jaxfound.models.trees._soft import SoftTree, leaf_probabilities
 from jaxfound.models.trees._tree import Tree, apply, predict_value
 
 __all__ = [
     "CPU_BATCH_SIZE",
     "CUMSUM_BLOCK",
+    "FLAT_SCATTER_MAX",
+    "MAX_BINS",
     "FOREST_MEMORY_BUDGET",
     "MAX_DEPTH",
     "SPLIT_TOL",
     "SoftTree",
     "Tree",
     "apply",
+    "bin_codes",
+    "bin_edges",
+    "grow_hist",
+    "histograms",
+    "quantile_bins",
     "bootstrap_weights",
     "cart_classifier",
     "cart_regressor",

@@ -18,6 +18,7 @@ from jaxfound.models.trees._cart import (
 from jaxfound.models.trees._forest import (
     CPU_BATCH_SIZE,
     FOREST_MEMORY_BUDGET,
+    HIST_BATCH_SIZE,
     bootstrap_weights,
     feature_importances,
     forest_classifier,
@@ -34,6 +35,7 @@ __all__ = [
     "FLAT_SCATTER_MAX",
     "MAX_BINS",
     "FOREST_MEMORY_BUDGET",
+    "HIST_BATCH_SIZE",
     "MAX_DEPTH",
     "SPLIT_TOL",
     "SoftTree",

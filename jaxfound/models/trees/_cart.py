@@ -192,9 +192,11 @@ def prepare(s: Settings, X, y, sample_weight):
     return X, y, w, cfg
 
 
-def hist_cfg(s: Settings, cfg: dict) -> dict:
-    """The keyword arguments of `fit_hist` from those of the exact fit."""
-    out = dict(cfg, task=s.task)
+def hist_cfg(s: Settings, cfg: dict, X) -> dict:
+    """The keyword arguments of `fit_hist` from those of the exact fit (and ``X``: whether
+    any value is missing, a static flag that halves the split search when none is)."""
+    missing = True if V.is_traced(X) else bool(jnp.isnan(X).any())
+    out = dict(cfg, task=s.task, missing=missing)
     if s.max_features is None:
         out["max_features"] = None
     return out
@@ -251,7 +253,7 @@ def _estimator(s: Settings, name: str, depth_limit, min_impurity_decrease) -> Es
         if s.splitter == "hist":
             edges, codes = fit_bins(X, s.max_bins)
             f, t, m, value, imp = fit_hist(
-                codes, edges, y, w, key if random else None, mid, dl, **hist_cfg(s, cfg)
+                codes, edges, y, w, key if random else None, mid, dl, **hist_cfg(s, cfg, X)
             )
             return Tree(f, t, value, imp, m, task=s.task)
         feature, threshold, value, imp = grow(X, y, w, key if random else None, mid, dl, **cfg)

@@ -154,7 +154,7 @@ def _forest(s: _cart.Settings, n_estimators: int, bootstrap: bool, batch_size: i
         dl, mid = _cart.traced_hypers(depth_limit, min_impurity_decrease, s.max_depth, X.dtype)
         if s.splitter == "hist":
             edges, codes = fit_bins(X, s.max_bins)
-            hcfg = _cart.hist_cfg(s, cfg)
+            hcfg = _cart.hist_cfg(s, cfg, X)
             f, t, m, value, imp = _fit_forest_hist(
                 codes, edges, y, w, key, mid, dl, cfg=tuple(sorted(hcfg.items())),
                 n_estimators=n_estimators, bootstrap=bootstrap,

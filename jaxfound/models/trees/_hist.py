@@ -43,7 +43,7 @@ FLAT_SCATTER_MAX = 1 << 20
 
 
 def histograms(codes: Array, node: Array, stats: Array, n_nodes: int, n_bins: int) -> Array:
-    r"""Per-node histograms ``(T, n_nodes, F, n_bins, S)`` of ``stats`` ``(T, n, S)``.
+    r"""Per-node histograms ``(n_bins, T, n_nodes, F, S)`` of ``stats`` ``(T, n, S)``.
 
     ``T`` trees share one scatter-add: tree $t$'s node $v$ is segment $t \cdot$
     ``n_nodes`` $+ v$. ``codes`` ``(T or 1, n, F)`` are bin codes in ``[0, n_bins)``,
@@ -54,27 +54,28 @@ def histograms(codes: Array, node: Array, stats: Array, n_nodes: int, n_bins: in
     Examples:
       >>> import jax.numpy as jnp
       >>> codes = jnp.array([[[0], [1], [1]]], jnp.uint8); node = jnp.array([[0, 0, 1]])
-      >>> histograms(codes, node, jnp.ones((1, 3, 1)), 2, 2)[0, ..., 0].tolist()
-      [[[1.0, 1.0]], [[0.0, 1.0]]]
+      >>> histograms(codes, node, jnp.ones((1, 3, 1)), 2, 2)[:, 0, :, 0, 0].tolist()
+      [[1.0, 0.0], [1.0, 1.0]]
     """
     T, n, S = stats.shape
     F = codes.shape[-1]
     codes = jnp.broadcast_to(codes, (T, n, F)).astype(jnp.int32)
-    base = (jnp.arange(T, dtype=jnp.int32)[:, None] * n_nodes + node.astype(jnp.int32))
+    base = jnp.arange(T, dtype=jnp.int32)[:, None] * n_nodes + node.astype(jnp.int32)
+    cells = T * n_nodes * F  # segment id: bin * cells + (tree, node, feature): bins lead
     if T * n * F <= FLAT_SCATTER_MAX:
-        seg = ((base[..., None] * F + jnp.arange(F)) * n_bins + codes).ravel()
+        seg = (codes * cells + base[..., None] * F + jnp.arange(F)).ravel()
         data = jnp.broadcast_to(stats[:, :, None, :], (T, n, F, S)).reshape(-1, S)
-        h = jax.ops.segment_sum(data, seg, T * n_nodes * F * n_bins)
-        return h.reshape(T, n_nodes, F, n_bins, S)
+        h = jax.ops.segment_sum(data, seg, n_bins * cells)
+        return h.reshape(n_bins, T, n_nodes, F, S)
     flat = stats.reshape(T * n, S)
+    cells1 = T * n_nodes
 
     def one(col):  # col: (T, n) codes of one feature
-        seg = (base * n_bins + col).ravel()
-        return jax.ops.segment_sum(flat, seg, T * n_nodes * n_bins)
+        return jax.ops.segment_sum(flat, (col * cells1 + base).ravel(), n_bins * cells1)
 
-    h = jax.lax.map(one, jnp.moveaxis(codes, -1, 0))  # (F, T * n_nodes * n_bins, S)
-    h = h.reshape(F, T, n_nodes, n_bins, S)
-    return jnp.transpose(h, (1, 2, 0, 3, 4))
+    h = jax.lax.map(one, jnp.moveaxis(codes, -1, 0))  # (F, B * T * n_nodes, S)
+    h = h.reshape(F, n_bins, T, n_nodes, S)
+    return jnp.transpose(h, (1, 2, 3, 0, 4))
 
 
 def grow_hist(
@@ -92,6 +93,7 @@ def grow_hist(
     min_samples_split,
     max_features: int | None,
     min_child_hessian: float | None = None,
+    missing: bool = True,
 ):
     """Grow ``T`` complete trees of depth ``depth`` on the same binned features, together.
 
@@ -108,6 +110,7 @@ def grow_hist(
         ``gain / total + SPLIT_TOL >= min_impurity_decrease``.
       depth_limit: no split at levels ``>= depth_limit`` (``None``: no limit).
       min_child_hessian: if set, both children need ``stats[..., 1] >=`` it (boosting).
+      missing: whether any code is the NaN bin (static); ``False`` skips the second side.
 
     Returns:
       ``(feature, threshold, missing_right, gains, leaf)``: heap-ordered split arrays
@@ -131,22 +134,10 @@ def grow_hist(
             cs = codes[rows[..., None], sel_n]
         else:
             sel, cs = None, codes[None]
-        Fs = cs.shape[-1]
-        hist = histograms(cs, node, stats, M, B)  # (T, M, Fs, B, S)
-        nan = hist[:, :, :, B - 1]
-        cum = jnp.cumsum(hist[:, :, :, : B - 1], axis=3)  # left side of "code <= b"
-        node_tot = cum[:, :, 0, -1] + nan[:, :, 0]  # (T, M, S)
-        lefts = jnp.stack([cum + nan[:, :, :, None], cum], axis=2)  # NaN left / NaN right
-        rights = node_tot[:, :, None, None, None] - lefts
-        gain = score(lefts) + score(rights) - score(node_tot)[:, :, None, None, None]
-        ok = (lefts[..., -1] >= min_samples_leaf) & (rights[..., -1] >= min_samples_leaf)
-        if min_child_hessian is not None:
-            ok &= (lefts[..., 1] >= min_child_hessian) & (rights[..., 1] >= min_child_hessian)
-        gain = jnp.where(ok, gain, -jnp.inf).reshape(T, M, -1)
-        best = jnp.argmax(gain, axis=2)
-        g = jnp.take_along_axis(gain, best[..., None], axis=2)[..., 0]
-        side, rest = best // (Fs * (B - 1)), best % (Fs * (B - 1))
-        j, b = rest // (B - 1), rest % (B - 1)
+        hist = histograms(cs, node, stats, M, B)  # (B, T, M, Fs, S)
+        g, side, j, b, node_tot = _best_splits(
+            hist, score, missing, min_samples_leaf, min_child_hessian
+        )
         f = j if sel is None else jnp.take_along_axis(sel, j[..., None], axis=2)[..., 0]
         split = jnp.isfinite(g) & (g > 0) & (node_tot[..., -1] >= min_samples_split)
         split &= g / total[:, None] + SPLIT_TOL >= min_impurity_decrease
@@ -167,6 +158,46 @@ def grow_hist(
     return cat(out_f), cat(out_t).astype(edges.dtype), cat(out_m), cat(out_g), node
 
 
+def _best_splits(hist, score, missing: bool, min_samples_leaf, min_child_hessian):
+    """Best split of every (tree, node): a ``lax.scan`` over the bins carries the left-side
+    sums and, per feature and NaN side, the best gain so far (no ``(bins, ...)`` cumulative
+    tensor: XLA:CPU's ``cumsum`` over a long axis is quadratic in it).
+
+    Returns ``(gain, side, feature_slot, bin, node_totals)``, ``side`` 1 = NaN goes right.
+    """
+    B = hist.shape[0]
+    nan = hist[B - 1]  # (T, M, F, S)
+    node_tot = jnp.sum(hist[:, :, :, 0], axis=0)  # (T, M, S)
+    P = node_tot[:, :, None, None, :]
+    P_score = score(node_tot)[:, :, None, None]
+    sides = 2 if missing else 1
+
+    def step(carry, xs):
+        cum, best_g, best_b = carry
+        h_b, b = xs
+        cum = cum + h_b
+        lefts = jnp.stack([cum + nan, cum], axis=2) if missing else cum[:, :, None]
+        rights = P - lefts
+        gain = score(lefts) + score(rights) - P_score
+        ok = (lefts[..., -1] >= min_samples_leaf) & (rights[..., -1] >= min_samples_leaf)
+        if min_child_hessian is not None:
+            ok &= (lefts[..., 1] >= min_child_hessian) & (rights[..., 1] >= min_child_hessian)
+        gain = jnp.where(ok, gain, -jnp.inf)
+        better = gain > best_g
+        return (cum, jnp.where(better, gain, best_g), jnp.where(better, b, best_b)), None
+
+    T, M, F, S = nan.shape
+    init = (jnp.zeros_like(nan), jnp.full((T, M, sides, F), -jnp.inf, hist.dtype),
+            jnp.zeros((T, M, sides, F), jnp.int32))  # fmt: skip
+    bins = jnp.arange(B - 1, dtype=jnp.int32)
+    (_, best_g, best_b), _ = jax.lax.scan(step, init, (hist[: B - 1], bins))
+    flat = best_g.reshape(T, M, -1)
+    k = jnp.argmax(flat, axis=2)
+    g = jnp.take_along_axis(flat, k[..., None], axis=2)[..., 0]
+    b = jnp.take_along_axis(best_b.reshape(T, M, -1), k[..., None], axis=2)[..., 0]
+    return g, k // F, k % F, b, node_tot
+
+
 def importances(feature: Array, gains: Array, n_features: int) -> Array:
     """Gains summed per feature and normalised to one (zeros for a tree that never split)."""
     seg = jax.vmap(lambda g, f: jax.ops.segment_sum(g, f, n_features))
@@ -181,20 +212,31 @@ def class_stats(y: Array, w: Array, n_classes: int, dtype) -> Array:
     return jnp.concatenate([onehot * w[..., None], (w > 0).astype(dtype)[..., None]], axis=-1)
 
 
+def _class_score(criterion: str, n_classes: int, dtype):
+    from jaxfound.models.trees._grow import _score
+
+    return lambda s: _score(s, criterion)
+
+
+def _regression_score(s):
+    from jaxfound.models.trees._grow import _score
+
+    return _score(s, "squared_error")
+
+
 def _leaf_sums(stats, leaf, n_leaves):
     return jax.vmap(lambda s, i: jax.ops.segment_sum(s, i, n_leaves))(stats, leaf)
 
 
 @functools.partial(
-    jax.jit, static_argnames=("task", "n_classes", "criterion", "depth", "max_features")
+    jax.jit,
+    static_argnames=("task", "n_classes", "criterion", "depth", "max_features", "missing"),
 )
 def fit_hist(codes, edges, y, w, key, mid, depth_limit, *, task, n_classes=None,
              criterion=None, **cfg):  # fmt: skip
     """Compiled histogram CART fit of ``T`` trees (``w`` ``(T, n)``, ``key`` ``(T,)`` or
     None) or one tree (``w`` ``(n,)``): ``(feature, threshold, missing_right, value,
     importances)``, with the leading axis ``T`` when ``w`` has it."""
-    from jaxfound.models.trees._grow import _score
-
     single = w.ndim == 1
     W = w[None] if single else w
     key = None if key is None else (key[None] if single else key)
@@ -202,8 +244,8 @@ def fit_hist(codes, edges, y, w, key, mid, depth_limit, *, task, n_classes=None,
     if task == "classification":
         stats = class_stats(y, W, n_classes, edges.dtype)
         f, t, m, g, leaf = grow_hist(
-            codes, edges, stats, key, lambda s: _score(s, criterion), jnp.sum(W, axis=1), mid,
-            depth_limit, **cfg,
+            codes, edges, stats, key, _class_score(criterion, n_classes, edges.dtype),
+            jnp.sum(W, axis=1), mid, depth_limit, **cfg,
         )  # fmt: skip
         counts = _leaf_sums(stats, leaf, n_leaves)[..., :-1]
         tot = jnp.sum(counts, axis=-1, keepdims=True)
@@ -215,7 +257,8 @@ def fit_hist(codes, edges, y, w, key, mid, depth_limit, *, task, n_classes=None,
         sd = jnp.where(sd > 0, sd, 1.0)
         stats = jnp.stack([W, W * (y - mu) / sd, (W > 0).astype(W.dtype)], axis=-1)
         f, t, m, g, leaf = grow_hist(
-            codes, edges, stats, key, lambda s: _score(s, "squared_error"), wsum[:, 0],
+            codes, edges, stats, key, _regression_score,
+            wsum[:, 0],
             mid / sd**2, depth_limit, **cfg,
         )  # fmt: skip
         ls = _leaf_sums(stats, leaf, n_leaves)

@@ -23,13 +23,15 @@ import jax, numpy as np
 import jaxfound.models as M
 from sklearn.datasets import load_digits
 X, y = load_digits(return_X_y=True)
+jax.config.update("jax_explain_cache_misses", "-v" in sys.argv)
 model = sys.argv[1]
 if model == "cart":
     est, kw = M.trees.cart_classifier(max_depth=8), {}
 elif model == "cart_hist":
     est, kw = M.trees.cart_classifier(max_depth=8, splitter="hist"), {}
 elif model == "forest":
-    est, kw = M.trees.forest_classifier(n_estimators=int(sys.argv[2]), max_depth=8), {"key": jax.random.key(0)}
+    est = M.trees.forest_classifier(n_estimators=int(sys.argv[2]), max_depth=8)
+    kw = {"key": jax.random.key(0)}
 else:
     est, kw = M.linear.logistic(), {}
 t0 = time.perf_counter()

@@ -111,7 +111,7 @@ def disable_compilation_cache() -> None:
 
 def compilation_cache_dir() -> Path | None:
     """The persistent cache directory in use, or ``None``."""
-    d = jax.config.jax_compilation_cache_dir
+    d = getattr(jax.config, "jax_compilation_cache_dir")  # noqa: B009 (untyped flag)
     return Path(d) if d else None
 
 
@@ -120,6 +120,6 @@ def _auto_enable() -> Path | None:
     unless the user already chose a JAX cache directory."""
     if os.environ.get(ENV_OFF, "").strip().lower() in ("1", "true", "yes"):
         return None
-    if "pytest" in sys.modules or jax.config.jax_compilation_cache_dir:
+    if "pytest" in sys.modules or compilation_cache_dir() is not None:
         return compilation_cache_dir()
     return enable_compilation_cache()

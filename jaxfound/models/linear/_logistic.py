@@ -21,7 +21,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-
 import optax
 
 from jaxfound import _validate, errors

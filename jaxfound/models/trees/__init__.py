@@ -9,6 +9,7 @@ gathers. A forest is a `Tree` whose arrays carry a leading axis, one entry per t
 """
 
 from jaxfound.models.trees._binning import MAX_BINS, bin_codes, bin_edges, quantile_bins
+from jaxfound.models.trees._boosting import Boosted, gbdt_classifier, gbdt_regressor
 from jaxfound.models.trees._cart import (
     MAX_DEPTH,
     cart_classifier,
@@ -30,6 +31,9 @@ from jaxfound.models.trees._soft import SoftTree, leaf_probabilities
 from jaxfound.models.trees._tree import Tree, apply, predict_value
 
 __all__ = [
+    "Boosted",
+    "gbdt_classifier",
+    "gbdt_regressor",
     "CPU_BATCH_SIZE",
     "CUMSUM_BLOCK",
     "FLAT_SCATTER_MAX",

@@ -170,7 +170,7 @@ def _gbdt(task, loss, max_iter, max_depth, min_samples_leaf, max_bins, early_sto
         Xv = yv = None
         if validation is not None:
             Xv = V.n_features_match(X.shape[1], validation[0], "validation[0]", allow_nan=True)
-            yv, _ = _labels(validation[1], Xv.shape[0], K)
+            yv, _ = _labels(validation[1], Xv.shape[0], max(K, 2) if classifier else None)
         edges, codes = fit_bins(X, max_bins)
         cfg = dict(depth=max_depth, min_samples_leaf=min_samples_leaf, min_samples_split=2,
                    missing=True if V.is_traced(X) else bool(jnp.isnan(X).any()),
@@ -191,7 +191,7 @@ def _gbdt(task, loss, max_iter, max_depth, min_samples_leaf, max_bins, early_sto
             return jnp.asarray(y, jnp.float32 if y.dtype == jnp.float32 else y.dtype), 1
         y, k_all = V.class_labels(y, n, k if k is not None else n_classes)
         if k is not None:
-            return jnp.asarray(y, jnp.int32), k
+            return jnp.asarray(y, jnp.int32), (1 if k == 2 else k)
         return jnp.asarray(y, jnp.int32), (1 if k_all == 2 else k_all)
 
     def decision_function(params: Boosted, X: ArrayLike) -> Array:
@@ -248,13 +248,15 @@ def gbdt_classifier(*, loss: str = "log_loss", max_iter: int = 100, learning_rat
 
     Args:
       loss: ``"log_loss"`` (the only classification loss; ``"squared_error"`` raises).
-      max_iter: boosting iterations (static). learning_rate: shrinkage $\\eta$ (traced).
+      max_iter: boosting iterations (static).
+      learning_rate: shrinkage $\\eta$ (traced).
       max_depth: depth of every tree (level-wise, ``2**max_depth`` leaves), 1 to 12.
       l2_regularization: $\\lambda$ on the leaf values (traced).
       min_samples_leaf: fewest samples per leaf (scikit-learn's default 20).
       max_bins: bins per feature, 2 to 256 (NaN bin included).
       early_stopping: watch ``fit(..., validation=(X_val, y_val))``'s loss.
-      n_iter_no_change, tol: stop after this many iterations without a ``tol`` improvement.
+      n_iter_no_change: stop after this many iterations without improvement.
+      tol: the validation-loss decrease that counts as an improvement.
       n_classes: number of classes (default ``max(y) + 1``).
 
     Examples:

@@ -47,7 +47,7 @@ DENSE_BINS_MAX = 64
 
 
 def histograms(codes: Array, node: Array, stats: Array, n_nodes: int, n_bins: int) -> Array:
-    r"""Per-node histograms ``(n_bins, T, n_nodes, F, S)`` of ``stats`` ``(T, n, S)``.
+    r"""Per-node histograms ``(T, n_nodes, F, n_bins, S)`` of ``stats`` ``(T, n, S)``.
 
     ``T`` trees share one scatter-add: tree $t$'s node $v$ is segment $t \cdot$
     ``n_nodes`` $+ v$. ``codes`` ``(T or 1, n, F)`` are bin codes in ``[0, n_bins)``,
@@ -58,28 +58,27 @@ def histograms(codes: Array, node: Array, stats: Array, n_nodes: int, n_bins: in
     Examples:
       >>> import jax.numpy as jnp
       >>> codes = jnp.array([[[0], [1], [1]]], jnp.uint8); node = jnp.array([[0, 0, 1]])
-      >>> histograms(codes, node, jnp.ones((1, 3, 1)), 2, 2)[:, 0, :, 0, 0].tolist()
-      [[1.0, 0.0], [1.0, 1.0]]
+      >>> histograms(codes, node, jnp.ones((1, 3, 1)), 2, 2)[0, ..., 0].tolist()
+      [[[1.0, 1.0]], [[0.0, 1.0]]]
     """
     T, n, S = stats.shape
     F = codes.shape[-1]
     codes = jnp.broadcast_to(codes, (T, n, F)).astype(jnp.int32)
-    base = jnp.arange(T, dtype=jnp.int32)[:, None] * n_nodes + node.astype(jnp.int32)
-    cells = T * n_nodes * F  # segment id: bin * cells + (tree, node, feature): bins lead
+    base = (jnp.arange(T, dtype=jnp.int32)[:, None] * n_nodes + node.astype(jnp.int32))
     if T * n * F <= FLAT_SCATTER_MAX:
-        seg = (codes * cells + base[..., None] * F + jnp.arange(F)).ravel()
+        seg = ((base[..., None] * F + jnp.arange(F)) * n_bins + codes).ravel()
         data = jnp.broadcast_to(stats[:, :, None, :], (T, n, F, S)).reshape(-1, S)
-        h = jax.ops.segment_sum(data, seg, n_bins * cells)
-        return h.reshape(n_bins, T, n_nodes, F, S)
+        h = jax.ops.segment_sum(data, seg, T * n_nodes * F * n_bins)
+        return h.reshape(T, n_nodes, F, n_bins, S)
     flat = stats.reshape(T * n, S)
-    cells1 = T * n_nodes
 
     def one(col):  # col: (T, n) codes of one feature
-        return jax.ops.segment_sum(flat, (col * cells1 + base).ravel(), n_bins * cells1)
+        seg = (base * n_bins + col).ravel()
+        return jax.ops.segment_sum(flat, seg, T * n_nodes * n_bins)
 
-    h = jax.lax.map(one, jnp.moveaxis(codes, -1, 0))  # (F, B * T * n_nodes, S)
-    h = h.reshape(F, n_bins, T, n_nodes, S)
-    return jnp.transpose(h, (1, 2, 3, 0, 4))
+    h = jax.lax.map(one, jnp.moveaxis(codes, -1, 0))  # (F, T * n_nodes * n_bins, S)
+    h = h.reshape(F, T, n_nodes, n_bins, S)
+    return jnp.transpose(h, (1, 2, 0, 3, 4))
 
 
 def grow_hist(
@@ -117,8 +116,8 @@ def grow_hist(
       missing: whether any code is the NaN bin (static); ``False`` skips the second side.
 
     Returns:
-      A tuple of the heap-ordered split arrays ``(T, 2^D - 1)`` (feature, threshold,
-      missing_right), their gains, and each sample's leaf ``(T, n)`` in ``[0, 2^D)``.
+      tuple: the heap-ordered split arrays ``(T, 2^D - 1)`` (feature, threshold,
+        missing_right), their gains, and each sample's leaf ``(T, n)`` in ``[0, 2^D)``.
     """
     n, F = codes.shape
     T = stats.shape[0]
@@ -138,7 +137,7 @@ def grow_hist(
             cs = codes[rows[..., None], sel_n]
         else:
             sel, cs = None, codes[None]
-        hist = histograms(cs, node, stats, M, B)  # (B, T, M, Fs, S)
+        hist = histograms(cs, node, stats, M, B)  # (T, M, Fs, B, S)
         g, side, j, b, node_tot = _best_splits(
             hist, score, missing, min_samples_leaf, min_child_hessian
         )
@@ -163,12 +162,11 @@ def grow_hist(
 
 
 def _best_splits_dense(hist, score, missing: bool, min_samples_leaf, min_child_hessian):
-    """`_best_splits` for few bins: every bin's left sums at once (a triangular matmul over
-    the bins, which XLA:CPU runs far faster than ``cumsum``), then one arg-max."""
-    B = hist.shape[0]
-    nan = hist[B - 1]
-    tri = jnp.tril(jnp.ones((B - 1, B - 1), hist.dtype))
-    cum = jnp.einsum("cb,btmfs->tmfcs", tri, hist[: B - 1])  # (T, M, F, B-1, S)
+    """`_best_splits` for few bins: every bin's left sums at once (``cumsum`` over the bins,
+    whose XLA:CPU cost grows with the square of their number), then one arg-max."""
+    B = hist.shape[3]
+    nan = hist[:, :, :, B - 1]
+    cum = jnp.cumsum(hist[:, :, :, : B - 1], axis=3)  # (T, M, F, B-1, S); few bins: cheap
     node_tot = cum[:, :, 0, -1] + nan[:, :, 0]
     lefts = jnp.stack([cum + nan[:, :, :, None], cum], axis=2) if missing else cum[:, :, None]
     rights = node_tot[:, :, None, None, None] - lefts
@@ -191,9 +189,10 @@ def _best_splits(hist, score, missing: bool, min_samples_leaf, min_child_hessian
 
     Returns ``(gain, side, feature_slot, bin, node_totals)``, ``side`` 1 = NaN goes right.
     """
-    B = hist.shape[0]
+    B = hist.shape[3]
     if B <= DENSE_BINS_MAX:
         return _best_splits_dense(hist, score, missing, min_samples_leaf, min_child_hessian)
+    hist = jnp.moveaxis(hist, 3, 0)  # bins first, for the scan
     nan = hist[B - 1]  # (T, M, F, S)
     node_tot = jnp.sum(hist[:, :, :, 0], axis=0)  # (T, M, S)
     P = node_tot[:, :, None, None, :]

@@ -97,7 +97,7 @@ def grow_hist(
     max_features: int | None,
     min_child_hessian: float | None = None,
     missing: bool = True,
-):
+) -> tuple[Array, Array, Array, Array, Array]:
     """Grow ``T`` complete trees of depth ``depth`` on the same binned features, together.
 
     Args:
@@ -116,8 +116,8 @@ def grow_hist(
       missing: whether any code is the NaN bin (static); ``False`` skips the second side.
 
     Returns:
-      tuple: the heap-ordered split arrays ``(T, 2^D - 1)`` (feature, threshold,
-        missing_right), their gains, and each sample's leaf ``(T, n)`` in ``[0, 2^D)``.
+      The heap-ordered split arrays ``(T, 2^D - 1)`` (feature, threshold, missing_right),
+      their gains, and each sample's leaf ``(T, n)`` in ``[0, 2^D)``.
     """
     n, F = codes.shape
     T = stats.shape[0]

@@ -29,10 +29,14 @@ figures: per data set and depth the 5-fold CV score of jaxfound's tree and sciki
 set the forest CV accuracy (``forest_<data>_cv_jf`` / ``_cv_sk``, ``_ratio``); the median
 time ratios of the single-split tables (``tree_split_ratio_median``,
 ``forest_split_ratio_median`` against ``n_jobs=1``) and the largest CV gaps
-(``tree_cv_max_abs_gap``, ``forest_cv_max_abs_gap``, in points).
+(``tree_cv_max_abs_gap``, ``forest_cv_max_abs_gap``, in points), and per data set the
+forest time ratio against ``n_jobs=2`` (``forest_ratio_<data>``: ``forest_ratio_digits``,
+and ``forest_ratio_100k`` with ``--big``, the issue-15 bar).
 
 Run:  python benchmarks/trees_vs_sklearn.py [--repeats 3] [--quick] [--markdown FILE]
-(``--quick``: fewer data sets, 20-tree forests; the quickest mode.)
+      [--splitter exact|hist] [--big]
+(``--quick``: fewer data sets, 20-tree forests; ``--splitter hist``: the histogram split
+finder; ``--big``: forests also on ``make_classification(100_000, 50, n_informative=20)``.)
 """
 
 from __future__ import annotations
@@ -60,7 +64,14 @@ LOADERS = {
     "breast_cancer": datasets.load_breast_cancer,
     "digits": datasets.load_digits,
     "diabetes": datasets.load_diabetes,
+    # the issue-15 larger set
+    "100k": lambda return_X_y=True: datasets.make_classification(
+        n_samples=100_000, n_features=50, n_informative=20, random_state=0
+    ),
 }
+
+#: ``--splitter``: which split finder jaxfound's trees and forests use.
+SPLITTER = {"name": "exact"}
 
 
 def load(name):
@@ -113,7 +124,7 @@ def tree_rows(quick, repeats):
         for depth in (3, 6):
 
             def jf_fn(Xtr, ytr, Xte, depth=depth):
-                est = trees.cart_classifier(max_depth=depth)  # cached: the same each call
+                est = trees.cart_classifier(max_depth=depth, splitter=SPLITTER["name"])
                 return est.predict(est.fit(Xtr, ytr), Xte)
 
             def sk_fn(Xtr, ytr, Xte, depth=depth):
@@ -124,7 +135,7 @@ def tree_rows(quick, repeats):
     for depth in (3, 6):
 
         def jf_r(Xtr, ytr, Xte, depth=depth):
-            est = trees.cart_regressor(max_depth=depth)
+            est = trees.cart_regressor(max_depth=depth, splitter=SPLITTER["name"])
             return est.predict(est.fit(Xtr, ytr), Xte)
 
         def sk_r(Xtr, ytr, Xte, depth=depth):
@@ -135,10 +146,12 @@ def tree_rows(quick, repeats):
     return rows
 
 
-def forest_rows(quick, repeats, n_estimators, depth):
+def forest_rows(quick, repeats, n_estimators, depth, big=False):
     rows = []
-    sets = ["wine", "breast_cancer"] + ([] if quick else ["digits"])
-    est = trees.forest_classifier(n_estimators=n_estimators, max_depth=depth)
+    sets = ["wine", "breast_cancer"] + ([] if quick else ["digits"]) + (["100k"] if big else [])
+    est = trees.forest_classifier(
+        n_estimators=n_estimators, max_depth=depth, splitter=SPLITTER["name"]
+    )
     for data in sets:
 
         def jf_fn(Xtr, ytr, Xte):
@@ -290,7 +303,13 @@ def main(argv=None):
     p.add_argument("--n-estimators", type=int, default=100)
     p.add_argument("--depth", type=int, default=8)
     p.add_argument("--markdown", default=None, help="also write the tables to this file")
+    p.add_argument("--splitter", choices=("exact", "hist"), default="exact",
+                   help="jaxfound's split finder for trees and forests")  # fmt: skip
+    p.add_argument("--big", action="store_true",
+                   help="also the forests on make_classification(100_000, 50, 20)")  # fmt: skip
     a = p.parse_args(argv)
+    SPLITTER["name"] = a.splitter
+    print(f"command: python benchmarks/trees_vs_sklearn.py {' '.join(sys.argv[1:])}")
     T = 20 if a.quick else a.n_estimators
     print(f"jax {jax.__version__} on {jax.default_backend()}; repeats={a.repeats}", flush=True)
     split_trees = tree_rows(a.quick, a.repeats)
@@ -299,7 +318,7 @@ def main(argv=None):
     cv_trees = cv_tree_rows()
     parts.append(cv_tree_table(cv_trees))
     print(parts[-1], "\n", flush=True)
-    split_forests = forest_rows(a.quick, a.repeats, T, a.depth)
+    split_forests = forest_rows(a.quick, a.repeats, T, a.depth, a.big)
     parts.append(table(split_forests, "Random forests, equal size"))
     print(parts[-1], "\n", flush=True)
     sets = ("wine",) if a.quick else ("wine", "breast_cancer")
@@ -329,6 +348,9 @@ def result_line(split_trees, cv_trees, split_forests, cv_forests) -> str:
     for name, rows in (("tree", cv_trees), ("forest", cv_forests)):
         gap = max(abs(r["jf_score"] - r["sk_score"]) for r in rows)
         kv[f"{name}_cv_max_abs_gap"] = f"{gap:.2f}"
+    for r in split_forests:  # issue 15: compiled forest vs scikit-learn n_jobs=2, per data set
+        if r["peer"] == "sklearn n_jobs=2":
+            kv[f"forest_ratio_{r['data']}"] = f"{r['jf'] / r['sk']:.2f}"
     return "RESULT " + " ".join(f"{k}={v}" for k, v in kv.items())
 
 

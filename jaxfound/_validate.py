@@ -178,11 +178,28 @@ def float_array(x) -> jax.Array:
     return x
 
 
-def features(X, name: str = "X") -> jax.Array:
-    """Validate a design matrix ``(n, d)``: numeric, rank 2, non-empty, finite."""
+def features(X, name: str = "X", *, allow_nan: bool = False) -> jax.Array:
+    """Validate a design matrix ``(n, d)``: numeric, rank 2, non-empty, finite.
+
+    With ``allow_nan`` NaN (a missing value) passes; ``±inf`` still raises.
+    """
     if not is_traced(X):
-        X = check_array(X, name, ndim=2)
+        X = check_array(X, name, ndim=2, finite=not allow_nan)
+        if allow_nan:
+            check_no_inf(X, name)
     return float_array(X)
+
+
+def check_no_inf(x, name: str) -> None:
+    """Raise `NonFiniteError` if a floating array holds ``±inf`` (NaN is allowed)."""
+    if np.dtype(x.dtype).kind != "f":
+        return
+    n_inf = int(jnp.sum(jnp.isinf(jnp.asarray(x))))
+    if n_inf:
+        raise errors.NonFiniteError(
+            f"{name} contains {n_inf} infinite value(s); NaN marks a missing value here, but "
+            "±inf is not a feature value: clip or replace them first."
+        )
 
 
 def targets(y, n: int, name: str = "y") -> jax.Array:
@@ -244,9 +261,9 @@ def class_labels(y, n: int, n_classes: int | None, name: str = "y"):
     return yn, k  # stays NumPy: jnp.asarray would make it a tracer inside jit
 
 
-def n_features_match(expected: int, X, name: str = "X") -> jax.Array:
+def n_features_match(expected: int, X, name: str = "X", *, allow_nan: bool = False) -> jax.Array:
     """Validate ``X`` for prediction: rank 2 with ``expected`` columns."""
-    X = features(X, name)
+    X = features(X, name, allow_nan=allow_nan)
     if X.shape[-1] != expected:
         raise errors.ShapeError(f"{name} has {X.shape[-1]} features but the model was fitted "
                                 f"with {expected}; pass the same columns as at fit time.")

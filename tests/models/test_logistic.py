@@ -147,3 +147,28 @@ def test_stalled_line_search_is_not_convergence():
     assert int(p.info.n_iter) < 200  # stopped by the line search, not by the cap
     np.testing.assert_allclose(linear.logistic(C=1.0).predict_proba(p, X),
                                _sk(X, y, 1.0).predict_proba(X), atol=1e-3)
+
+
+def test_lbfgs_solver_matches_newton_and_sklearn_at_equal_tolerance():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    lb = linear.logistic(C=1.0, solver="lbfgs")
+    p = lb.fit(X, y)
+    assert bool(p.info.converged) and 0 < int(p.info.n_iter) <= 100
+    q = linear.logistic(C=1.0).fit(X, y)  # Newton, to the optimum
+    np.testing.assert_allclose(np.asarray(p.coef), np.asarray(q.coef), atol=2e-2)
+    sk = LogisticRegression(C=1.0, tol=1e-4).fit(X, y)
+    agree = np.mean(np.asarray(lb.predict(p, X)) == sk.predict(X))
+    assert agree >= 0.995
+
+
+def test_lbfgs_multinomial_and_bad_solver():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = np.argmax(X @ rng.normal(size=(3, 3)), axis=1)
+    est = linear.logistic(C=10.0, solver="lbfgs", tol=1e-5)
+    p = est.fit(X, y)
+    assert p.coef.shape == (3, 3) and abs(float(p.intercept.sum())) < 1e-5
+    assert np.mean(np.asarray(est.predict(p, X)) == y) > 0.9
+    with pytest.raises(errors.ValidationError, match="solver"):
+        linear.logistic(solver="sag")

@@ -21,8 +21,9 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import optax
 
-from jaxfound import _validate
+from jaxfound import _validate, errors
 from jaxfound.base import Estimator, FitInfo
 from jaxfound.typing import ArrayLike
 
@@ -34,6 +35,8 @@ CG_MAXITER_PER_UNKNOWN = 10  # CG iterations allowed per unknown, (d + 1) K unkn
 JITTER = 1e-10  # added to the intercept's (unpenalised) Hessian diagonal, before / sum(w)
 LINE_SEARCH_STEPS = 12  # step lengths 1, 1/2, ..., 2**-11
 ARMIJO = 1e-4  # sufficient-decrease constant c of the Armijo test
+LBFGS_TOL = 1e-4  # solver="lbfgs": scikit-learn's default tol (max-norm of the gradient)
+LBFGS_MAX_ITER = 100  # solver="lbfgs": scikit-learn's default max_iter
 
 
 class LogisticParams(NamedTuple):
@@ -51,7 +54,8 @@ class LogisticParams(NamedTuple):
 
 
 def logistic(C: float = 1.0, n_classes: int | None = None, fit_intercept: bool = True,
-             max_iter: int = 50, tol: float | None = None) -> Estimator:
+             max_iter: int | None = None, tol: float | None = None,
+             solver: str = "newton") -> Estimator:
     r"""L2-penalised logistic regression (scikit-learn's ``LogisticRegression(C=C)``).
 
     $$
@@ -77,9 +81,15 @@ def logistic(C: float = 1.0, n_classes: int | None = None, fit_intercept: bool =
       C: default inverse penalty strength $C > 0$ (``jnp.inf`` for no penalty); traced.
       n_classes: number of classes (default ``max(y) + 1`` at fit time); static.
       fit_intercept: fit an unpenalised intercept; static.
-      max_iter: maximum Newton steps; static.
+      max_iter: maximum Newton steps (default 50) or L-BFGS iterations (default
+        `LBFGS_MAX_ITER`, scikit-learn's 100); static.
       tol: stop when the max-norm of the gradient of the (weight-normalised) objective is
-        at most this (default `TOL_F64` in float64, `TOL_F32` in float32); static.
+        at most this (Newton: default `TOL_F64` in float64, `TOL_F32` in float32; L-BFGS:
+        `LBFGS_TOL` = 1e-4, scikit-learn's ``tol`` on the same normalised objective);
+        static.
+      solver: ``"newton"`` (exact Hessian, to the optimum) or ``"lbfgs"`` (`optax.lbfgs`
+        with its zoom line search, what scikit-learn runs by default: compare the two at
+        equal tolerance with ``tol=``); static.
 
     Returns:
       An `Estimator` (a classifier; cached: equal settings give the same object).
@@ -93,12 +103,22 @@ def logistic(C: float = 1.0, n_classes: int | None = None, fit_intercept: bool =
     """
     C = _validate.hyperparameter(C, "C", low=0.0, open_low=True)
     n_classes = None if n_classes is None else int(n_classes)
-    tol = None if tol is None else float(tol)
-    return _logistic(C, n_classes, bool(fit_intercept), int(max_iter), tol)
+    if solver not in ("newton", "lbfgs"):
+        raise errors.ValidationError(
+            f"solver={solver!r} is not understood; use 'newton' (exact, to the optimum) or "
+            "'lbfgs' (optax L-BFGS, scikit-learn's default solver)."
+        )
+    if max_iter is None:
+        max_iter = 50 if solver == "newton" else LBFGS_MAX_ITER
+    max_iter = _validate.whole_number(max_iter, "max_iter", 1)
+    if tol is None and solver == "lbfgs":
+        tol = LBFGS_TOL
+    tol = None if tol is None else float(_validate.hyperparameter(tol, "tol", low=0.0))
+    return _logistic(C, n_classes, bool(fit_intercept), int(max_iter), tol, solver)
 
 
 @functools.cache
-def _logistic(default_C, n_classes, fit_intercept, max_iter, tol) -> Estimator:
+def _logistic(default_C, n_classes, fit_intercept, max_iter, tol, solver="newton") -> Estimator:
     def fit(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None,
             C: ArrayLike = default_C) -> LogisticParams:
         X = _validate.features(X)
@@ -106,10 +126,11 @@ def _logistic(default_C, n_classes, fit_intercept, max_iter, tol) -> Estimator:
         w = _validate.sample_weights(sample_weight, X.shape[0], X.dtype)
         C = _validate.hyperparameter(C, "C", low=0.0, open_low=True)
         t = tol if tol is not None else (TOL_F64 if X.dtype == jnp.float64 else TOL_F32)
-        return _fit_logistic(X, y, jnp.asarray(C, X.dtype), w, k, fit_intercept, max_iter, t)
+        fitter = _fit_logistic if solver == "newton" else _fit_logistic_lbfgs
+        return fitter(X, y, jnp.asarray(C, X.dtype), w, k, fit_intercept, max_iter, t)
 
     name = (f"logistic(C={default_C:g}, n_classes={n_classes}, fit_intercept={fit_intercept}, "
-            f"max_iter={max_iter}, tol={tol})")
+            f"max_iter={max_iter}, tol={tol}, solver={solver!r})")
     return Estimator(fit=fit, predict=predict, predict_proba=predict_proba,
                      decision_function=logits, is_classifier=True, name=name)
 
@@ -229,3 +250,50 @@ def _fit_logistic(X, y, C, w, k, fit_intercept, max_iter, tol):
     if not binary:
         intercept = intercept - jnp.mean(intercept)
     return LogisticParams(theta[1:], intercept, FitInfo(out.converged, out.it))
+
+
+def _design(X, y, k, fit_intercept):
+    binary = k == 2
+    n, d = X.shape
+    Z = jnp.concatenate([jnp.ones((n, 1), X.dtype), X], axis=1)
+    kk = 1 if binary else k
+    Y = (y[:, None] == (jnp.arange(kk) + (1 if binary else 0))).astype(X.dtype)
+    mask = jnp.ones((d + 1, kk), X.dtype).at[0].set(0.0)  # intercept row unpenalised
+    free = mask.at[0].set(1.0 if fit_intercept else 0.0)  # which entries move at all
+    return binary, Z, Y, mask, free
+
+
+@jax.jit(static_argnames=("k", "fit_intercept", "max_iter", "tol"))
+def _fit_logistic_lbfgs(X, y, C, w, k, fit_intercept, max_iter, tol):
+    """``solver="lbfgs"``: `optax.lbfgs` (zoom line search) until the max-norm of the
+    gradient is at most ``tol`` or ``max_iter`` iterations, inside ``lax.while_loop``
+    (``converged`` reports the test on the last iterate tested, which then takes one more
+    step)."""
+    binary, Z, Y, mask, free = _design(X, y, k, fit_intercept)
+    inv_c = 1.0 / C
+
+    def f(th):  # frozen entries (no intercept) see a zero gradient and never move
+        return objective(th * free, Z, Y, w, inv_c, binary, mask)
+
+    opt = optax.lbfgs()
+    value_and_grad = optax.value_and_grad_from_state(f)
+
+    def body(carry):
+        theta, state, it, _ = carry
+        value, grad = value_and_grad(theta, state=state)
+        gmax = jnp.max(jnp.abs(grad))  # the test is on the current iterate (as Newton's)
+        updates, state = opt.update(grad, state, theta, value=value, grad=grad, value_fn=f)
+        return optax.apply_updates(theta, updates), state, it + 1, gmax
+
+    def cond(carry):
+        _, _, it, gmax = carry
+        return (it < max_iter) & (gmax > tol)
+
+    theta0 = jnp.zeros((X.shape[1] + 1, 1 if binary else k), X.dtype)
+    init = (theta0, opt.init(theta0), jnp.asarray(0), jnp.asarray(jnp.inf, X.dtype))
+    theta, _, it, gmax = jax.lax.while_loop(cond, body, init)
+    theta = theta * free
+    intercept = theta[0]
+    if not binary:
+        intercept = intercept - jnp.mean(intercept)
+    return LogisticParams(theta[1:], intercept, FitInfo(gmax <= tol, it))

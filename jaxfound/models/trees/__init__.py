@@ -8,6 +8,8 @@ hyper-parameters (``depth_limit``, ``min_impurity_decrease``), and prediction is
 gathers. A forest is a `Tree` whose arrays carry a leading axis, one entry per tree.
 """
 
+from jaxfound.models.trees._binning import MAX_BINS, bin_codes, bin_edges, quantile_bins
+from jaxfound.models.trees._boosting import Boosted, gbdt_classifier, gbdt_regressor
 from jaxfound.models.trees._cart import (
     MAX_DEPTH,
     cart_classifier,
@@ -17,24 +19,37 @@ from jaxfound.models.trees._cart import (
 from jaxfound.models.trees._forest import (
     CPU_BATCH_SIZE,
     FOREST_MEMORY_BUDGET,
+    HIST_BATCH_SIZE,
     bootstrap_weights,
     feature_importances,
     forest_classifier,
     forest_regressor,
 )
 from jaxfound.models.trees._grow import CUMSUM_BLOCK, SPLIT_TOL
+from jaxfound.models.trees._hist import FLAT_SCATTER_MAX, grow_hist, histograms
 from jaxfound.models.trees._soft import SoftTree, leaf_probabilities
 from jaxfound.models.trees._tree import Tree, apply, predict_value
 
 __all__ = [
+    "Boosted",
+    "gbdt_classifier",
+    "gbdt_regressor",
     "CPU_BATCH_SIZE",
     "CUMSUM_BLOCK",
+    "FLAT_SCATTER_MAX",
+    "MAX_BINS",
     "FOREST_MEMORY_BUDGET",
+    "HIST_BATCH_SIZE",
     "MAX_DEPTH",
     "SPLIT_TOL",
     "SoftTree",
     "Tree",
     "apply",
+    "bin_codes",
+    "bin_edges",
+    "grow_hist",
+    "histograms",
+    "quantile_bins",
     "bootstrap_weights",
     "cart_classifier",
     "cart_regressor",

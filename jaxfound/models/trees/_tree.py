@@ -36,6 +36,8 @@ class Tree:
         or the mean target (``K = 1``).
       importances: ``(n_features,)`` impurity-decrease feature importances,
         normalised to sum to one (all zero for a tree that never split).
+      missing_right: ``(2^D - 1,)`` bool, where a missing value (NaN) goes right, or ``None``
+        (trees of the exact splitter, which take no NaN).
       task: ``"classification"`` or ``"regression"`` (static, not a leaf).
     """
 
@@ -43,6 +45,7 @@ class Tree:
     threshold: Array
     value: Array
     importances: Array
+    missing_right: Array | None = None
     task: str = struct.field(pytree_node=False, default=CLASSIFICATION)
 
     @property
@@ -60,7 +63,10 @@ def _leaf_index(tree: Tree, X: Array) -> Array:
     rows = jnp.arange(X.shape[0])
     node = jnp.zeros(X.shape[0], jnp.int32)
     for _ in range(tree.depth):  # static depth: D gathers
-        right = X[rows, tree.feature[node]] > tree.threshold[node]
+        x = X[rows, tree.feature[node]]
+        right = x > tree.threshold[node]
+        if tree.missing_right is not None:
+            right |= jnp.isnan(x) & tree.missing_right[node]
         node = 2 * node + 1 + right.astype(jnp.int32)
     return node - n_internal
 
@@ -78,7 +84,7 @@ def apply(tree: Tree, X: ArrayLike) -> Array:
       >>> apply(t, X).tolist()
       [0, 0, 1, 1]
     """
-    X = V.n_features_match(tree.n_features, X)
+    X = _check_X(tree, X)
     if tree.feature.ndim == 2:
         return jax.jit(jax.vmap(_leaf_index, (0, None)))(tree, X)
     return jax.jit(_leaf_index)(tree, X)
@@ -108,7 +114,7 @@ def predict_value(tree: Tree, X: ArrayLike) -> Array:
       >>> predict_value(t, np.array([[0.2], [2.7]])).tolist()
       [[1.0], [5.0]]
     """
-    return _value(tree, V.n_features_match(tree.n_features, X))
+    return _value(tree, _check_X(tree, X))
 
 
 # --- what the estimators' predict / predict_proba are (see _cart.py, _forest.py) ---
@@ -125,19 +131,23 @@ def _targets(tree: Tree, X: Array) -> Array:
 def predict_label(tree: Tree, X: ArrayLike) -> Array:
     """Class labels ``(n,)``: the arg-max of the (tree-averaged) class probabilities."""
     _require_task(tree, CLASSIFICATION, "predict class labels")
-    return _labels(tree, V.n_features_match(tree.n_features, X))
+    return _labels(tree, _check_X(tree, X))
 
 
 def predict_target(tree: Tree, X: ArrayLike) -> Array:
     """Predicted targets ``(n,)``: the (tree-averaged) leaf means."""
     _require_task(tree, REGRESSION, "predict a continuous target")
-    return _targets(tree, V.n_features_match(tree.n_features, X))
+    return _targets(tree, _check_X(tree, X))
 
 
 def predict_proba(tree: Tree, X: ArrayLike) -> Array:
     """Class probabilities ``(n, n_classes)``: the weighted class fractions of the leaf."""
     _require_task(tree, CLASSIFICATION, "give class probabilities")
     return predict_value(tree, X)
+
+
+def _check_X(tree: Tree, X: ArrayLike) -> Array:
+    return V.n_features_match(tree.n_features, X, allow_nan=tree.missing_right is not None)
 
 
 def _require_task(tree: Tree, task: str, what: str) -> None:

@@ -1,0 +1,148 @@
+r"""Quantile binning of features, fitted once: the input of the histogram tree learners.
+
+Each feature $j$ gets at most ``max_bins - 1`` value bins with upper edges
+$e_{j,0} < e_{j,1} < \dots$ (``+inf`` pads the unused ones): when the feature has few
+distinct values the edges are the midpoints between consecutive ones (every split an exact
+CART could make stays available), otherwise its quantiles at
+$q = \tfrac{1}{B'}, \dots, \tfrac{B'-1}{B'}$, $B' = $ ``max_bins - 1``. A value's code is
+the number of edges below it, $c = \#\{b : e_{j,b} < x\}$, so $c \le b \iff x \le e_{j,b}$:
+a split "code $\le b$" is the threshold split "$x \le e_{j,b}$" on raw features. Missing
+values (NaN) take the last code, ``max_bins - 1``. Codes are ``uint8`` (``max_bins <= 256``).
+
+`quantile_bins` is the same as a `jaxfound.data.Transform` (state: the edges).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+
+from jaxfound import _validate as V
+from jaxfound.data._transform import Transform
+from jaxfound.typing import Array, ArrayLike
+
+__all__ = ["MAX_BINS", "bin_codes", "bin_edges", "quantile_bins"]
+
+#: Most bins per feature, the missing-value bin included: codes fit in ``uint8``.
+MAX_BINS = 256
+
+
+def check_max_bins(max_bins) -> int:
+    """``max_bins`` as an int in ``[2, 256]`` (`jaxfound.errors.ValidationError` otherwise)."""
+    return V.whole_number(
+        max_bins, "max_bins", 2, MAX_BINS,
+        hint=" (bins per feature, the missing-value bin included; codes are uint8)",
+    )  # fmt: skip
+
+
+@functools.partial(jax.jit, static_argnames="max_bins")
+def _edges(X: Array, max_bins: int) -> Array:
+    n, F = X.shape
+    n_edges = max_bins - 2  # value bins: max_bins - 1, so max_bins - 2 inner edges
+    if n_edges == 0:
+        return jnp.zeros((F, 0), X.dtype)
+    xs = jnp.sort(X, axis=0)  # NaN sorts last
+    nxt = xs[1:]
+    distinct = (nxt > xs[:-1]) & ~jnp.isnan(nxt)
+    n_distinct = 1 + jnp.sum(distinct, axis=0)  # per feature (an all-NaN column: 1)
+    # midpoints between consecutive distinct values, compacted by rank (few-valued features)
+    rank = jnp.where(distinct, jnp.cumsum(distinct, axis=0) - 1, n_edges)
+    cols = jnp.broadcast_to(jnp.arange(F)[None, :], rank.shape)
+    mids = jnp.full((n_edges + 1, F), jnp.inf, X.dtype)
+    mids = mids.at[rank, cols].set((xs[:-1] + nxt) / 2, mode="drop")[:n_edges]
+    # quantiles (midpoint rule) of the non-missing values, from the sorted column
+    n_valid = jnp.sum(~jnp.isnan(X), axis=0)
+    pos = jnp.arange(1, n_edges + 1, dtype=X.dtype)[:, None] / (n_edges + 1) * (n_valid - 1)
+    lo = jnp.clip(jnp.floor(pos).astype(jnp.int32), 0, n - 1)
+    hi = jnp.clip(jnp.ceil(pos).astype(jnp.int32), 0, n - 1)
+    quant = (jnp.take_along_axis(xs, lo, 0) + jnp.take_along_axis(xs, hi, 0)) / 2
+    # duplicated quantiles (heavy ties) are empty bins: push them to +inf, keep edges sorted
+    dup = jnp.concatenate([jnp.zeros((1, F), bool), quant[1:] <= quant[:-1]], axis=0)
+    quant = jnp.sort(jnp.where(dup | jnp.isnan(quant), jnp.inf, quant), axis=0)
+    edges = jnp.where((n_distinct <= n_edges + 1)[None, :], mids, quant)
+    return edges.T  # (F, n_edges)
+
+
+def bin_edges(X: ArrayLike, max_bins: int = MAX_BINS) -> Array:
+    """Upper bin edges ``(n_features, max_bins - 2)`` of every feature (``+inf`` padded).
+
+    Args:
+      X: ``(n, n_features)`` features; NaN marks a missing value (no infinities).
+      max_bins: bins per feature, 2 to 256, the missing-value bin included.
+
+    Returns:
+      The edges, sorted along the last axis.
+
+    Examples:
+      >>> import numpy as np
+      >>> bin_edges(np.array([[0.0], [1.0], [1.0], [3.0]]), max_bins=4).tolist()
+      [[0.5, 2.0]]
+    """
+    max_bins = check_max_bins(max_bins)
+    return _edges(V.features(X, allow_nan=True), max_bins)
+
+
+@jax.jit
+def _codes(edges: Array, X: Array) -> Array:
+    n_bins = edges.shape[1] + 2
+    c = jax.vmap(lambda e, x: jnp.searchsorted(e, x, side="left"), (0, 1), 1)(edges, X)
+    return jnp.where(jnp.isnan(X), n_bins - 1, c).astype(jnp.uint8)
+
+
+def bin_codes(edges: ArrayLike, X: ArrayLike) -> Array:
+    """``uint8`` bin codes ``(n, n_features)`` of ``X`` under ``edges`` (NaN: the last code).
+
+    Examples:
+      >>> import numpy as np
+      >>> e = bin_edges(np.array([[0.0], [1.0], [3.0]]), max_bins=4)
+      >>> bin_codes(e, np.array([[-1.0], [0.7], [9.0], [np.nan]])).ravel().tolist()
+      [0, 1, 2, 3]
+    """
+    edges = jnp.asarray(edges)
+    X = V.n_features_match(edges.shape[0], X, allow_nan=True)
+    return _codes(edges.astype(X.dtype), X)
+
+
+def quantile_bins(max_bins: int = MAX_BINS) -> Transform:
+    """`bin_edges` / `bin_codes` as a `jaxfound.data.Transform` (its state: the edges).
+
+    ``inverse`` maps a code back to its bin's upper edge (the last value bin and the missing
+    bin map to ``+inf`` and NaN).
+
+    Examples:
+      >>> import numpy as np
+      >>> from jaxfound.data import fit_transform
+      >>> state, codes = fit_transform(quantile_bins(8), np.arange(10.0)[:, None])
+      >>> codes.dtype.name, int(codes.max())
+      ('uint8', 6)
+    """
+    max_bins = check_max_bins(max_bins)
+
+    def inverse(edges, codes):
+        edges = jnp.asarray(edges)
+        padded = jnp.concatenate(
+            [edges, jnp.full((edges.shape[0], 1), jnp.inf, edges.dtype),
+             jnp.full((edges.shape[0], 1), jnp.nan, edges.dtype)], axis=1,
+        )  # fmt: skip
+        c = jnp.asarray(codes).astype(jnp.int32)
+        return jax.vmap(lambda e, col: e[col], (0, 1), 1)(padded, c)
+
+    return Transform(lambda X: bin_edges(X, max_bins), bin_codes, inverse)
+
+
+def fit_bins(X: Array, max_bins: int) -> tuple[Array, Array]:
+    """Edges and codes of checked ``X`` for a tree fit, with the bin count bucketed.
+
+    When ``X`` is concrete, the bins actually used (the most value bins of any feature, plus
+    the missing bin) are rounded up to a power of two, at most ``max_bins``: digits' pixels
+    (17 values) get 32 bins instead of 256, an 8x smaller histogram, and data sets of
+    similar shape share one compiled fit. Traced ``X`` keeps ``max_bins``.
+    """
+    edges = _edges(X, max_bins)
+    if not V.is_traced(edges) and edges.shape[1] > 0:
+        used = int(jnp.max(jnp.sum(jnp.isfinite(edges), axis=1))) + 2  # value bins + NaN
+        bucket = min(max_bins, max(4, 1 << (used - 1).bit_length()))
+        edges = edges[:, : bucket - 2]
+    return edges, _codes(edges, X)

@@ -1,0 +1,119 @@
+"""Histogram trees: binning, NaN routing, parity with the exact splitter and scikit-learn."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+from jaxfound import errors
+from jaxfound.models import trees
+
+sk_datasets = pytest.importorskip("sklearn.datasets")
+sk_tree = pytest.importorskip("sklearn.tree")
+
+
+def test_edges_are_midpoints_for_few_values_and_codes_match_thresholds():
+    X = np.array([[0.0, 5.0], [1.0, 5.0], [1.0, 6.0], [3.0, np.nan]])
+    e = np.asarray(trees.bin_edges(X, max_bins=5))
+    assert e.shape == (2, 3)
+    assert e[0].tolist() == [0.5, 2.0, np.inf] and e[1].tolist() == [5.5, np.inf, np.inf]
+    c = np.asarray(trees.bin_codes(e, X))
+    assert c.dtype == np.uint8 and c[:, 0].tolist() == [0, 1, 1, 2] and c[3, 1] == 4
+    # code <= b  <=>  x <= edge[b]
+    x = np.random.default_rng(0).normal(size=(200, 1))
+    e = np.asarray(trees.bin_edges(x, max_bins=16))
+    c = np.asarray(trees.bin_codes(e, x))[:, 0]
+    for b in range(e.shape[1]):
+        assert np.array_equal(c <= b, x[:, 0] <= e[0, b])
+
+
+def test_quantile_bins_transform_round_trip_codes():
+    from jaxfound.data import fit_transform
+
+    x = np.random.default_rng(1).normal(size=(500, 3))
+    t = trees.quantile_bins(32)
+    state, codes = fit_transform(t, x)
+    assert int(np.asarray(codes).max()) <= 30
+    upper = np.asarray(t.inverse(state, codes))
+    assert np.all(x <= upper)
+
+
+@pytest.mark.parametrize("bad", [1, 257, 0, 2.5])
+def test_bad_bin_count_raises(bad):
+    with pytest.raises(errors.ValidationError, match="max_bins"):
+        trees.bin_edges(np.ones((4, 1)), max_bins=bad)
+    with pytest.raises(errors.ValidationError, match="max_bins"):
+        trees.cart_classifier(max_bins=bad)
+
+
+def test_bad_splitter_and_infinite_features_raise():
+    with pytest.raises(errors.ValidationError, match="splitter"):
+        trees.cart_classifier(splitter="best")
+    X = np.array([[0.0], [np.inf], [1.0], [2.0]])
+    with pytest.raises(errors.NonFiniteError, match="infinite"):
+        trees.cart_classifier(splitter="hist").fit(X, np.array([0, 1, 0, 1]))
+    with pytest.raises(errors.NonFiniteError):  # the exact splitter takes no NaN
+        trees.cart_classifier(splitter="exact").fit(np.array([[np.nan], [1.0]]), [0, 1])
+
+
+def test_nan_goes_to_the_better_side():
+    # class 1 lives at x > 5 and at missing x: NaN must join the right child
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 10, 300)
+    y = (x > 5).astype(int)
+    x[:40] = np.nan
+    y[:40] = 1
+    est = trees.cart_classifier(max_depth=1, splitter="hist")
+    t = est.fit(x[:, None], y)
+    assert bool(np.asarray(t.missing_right)[0])
+    assert 4.5 < float(t.threshold[0]) < 5.5
+    pred = np.asarray(est.predict(t, np.array([[np.nan], [1.0], [9.0]])))
+    assert pred.tolist() == [1, 0, 1]
+    # and to the left when missing rows look like the low side
+    y2 = (x > 5).astype(int)
+    y2[:40] = 0
+    t2 = est.fit(x[:, None], y2)
+    assert not bool(np.asarray(t2.missing_right)[0])
+    assert np.asarray(est.predict(t2, np.array([[np.nan]]))).tolist() == [0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,depth", [("wine", 3), ("breast_cancer", 3)])
+def test_hist_accuracy_within_two_points_of_sklearn(name, depth):
+    X, y = getattr(sk_datasets, f"load_{name}")(return_X_y=True)
+    rng = np.random.default_rng(0)
+    idx = rng.permutation(len(y))
+    tr, te = idx[: int(0.7 * len(y))], idx[int(0.7 * len(y)) :]
+    est = trees.cart_classifier(max_depth=depth, splitter="hist")
+    t = est.fit(X[tr], y[tr])
+    ours = np.mean(np.asarray(est.predict(t, X[te])) == y[te])
+    sk = sk_tree.DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X[tr], y[tr])
+    theirs = sk.score(X[te], y[te])
+    assert ours >= theirs - 0.02 - 1.0 / len(te), (ours, theirs)
+
+
+@pytest.mark.slow
+def test_hist_regressor_matches_exact_on_few_valued_features():
+    # features with < 255 distinct values: the bins are every midpoint, so both splitters agree
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 20, size=(300, 3)).astype(float)
+    y = X[:, 0] * 2 + np.sin(X[:, 1]) + rng.normal(0, 0.1, 300)
+    a = trees.cart_regressor(max_depth=2, splitter="hist")
+    b = trees.cart_regressor(max_depth=2, splitter="exact")
+    pa = np.asarray(a.predict(a.fit(X, y), X))
+    pb = np.asarray(b.predict(b.fit(X, y), X))
+    np.testing.assert_allclose(pa, pb, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_hist_forest_vmaps_trees_and_predicts():
+    X, y = sk_datasets.load_iris(return_X_y=True)
+    est = trees.forest_classifier(n_estimators=4, max_depth=2, splitter="hist",
+                                    batch_size=2)
+    f = est.fit(X, y, key=jax.random.key(0))
+    assert f.feature.shape == (4, 3) and f.missing_right.shape == (4, 3)
+    assert float(np.mean(np.asarray(est.predict(f, X)) == y)) > 0.8
+    Xn = X.copy()
+    Xn[::7, 2] = np.nan
+    assert np.asarray(est.predict(f, Xn)).shape == (150,)

@@ -6,7 +6,13 @@ Every adaptation is a pure function of parameter pytrees (see ``docs/guide/finet
 
 from jaxfound.finetune._fewshot import fit_draws, stack_states, stratified_draws
 from jaxfound.finetune._freeze import FROZEN, freeze, layer_decay, layerwise
-from jaxfound.finetune._heads import POOLINGS, SequenceClassifier, pool, with_backbone
+from jaxfound.finetune._heads import (
+    POOLINGS,
+    SequenceClassifier,
+    classification_loss,
+    pool,
+    with_backbone,
+)
 from jaxfound.finetune._lora import Adapters, LoRA, lora
 from jaxfound.finetune._pad import TRUNCATION, Encoded, Padded, encode_texts, pad
 from jaxfound.finetune._paths import ParamCount, mask, matches, param_count, path_str, paths
@@ -23,6 +29,7 @@ __all__ = [
     "Padded",
     "ParamCount",
     "SequenceClassifier",
+    "classification_loss",
     "encode_texts",
     "fit_draws",
     "freeze",

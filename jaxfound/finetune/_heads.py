@@ -15,14 +15,21 @@ $t \le \ell$ never sees the padding after it: right padding changes neither pool
 
 from __future__ import annotations
 
+from typing import Any
+
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
+import numpy as np
+import optax
 
 from jaxfound import _validate, errors
+from jaxfound.losses import Loss
+from jaxfound.models import as_apply
 from jaxfound.models.gpt import GPT, GPTConfig
-from jaxfound.typing import Array, Params
+from jaxfound.typing import Array, Params, PRNGKey
 
-__all__ = ["POOLINGS", "pool", "SequenceClassifier", "with_backbone"]
+__all__ = ["POOLINGS", "pool", "SequenceClassifier", "with_backbone", "classification_loss"]
 
 #: the poolings `pool` and `SequenceClassifier` know
 POOLINGS = ("last", "mean")
@@ -60,9 +67,8 @@ class SequenceClassifier(nn.Module):
 
     Call it on ``x = (tokens, mask)``, both ``(batch, T)``: ``model.apply(variables, x)``
     gives logits ``(batch, num_classes)``; `SequenceClassifier.features` gives the
-    pooled features ``(batch, n_embd)`` (for a frozen-feature probe). Because ``x`` is one
-    argument, `jaxfound.losses.supervised` trains it on ``((tokens, mask), labels)``
-    batches as it stands, and its ``check`` rejects labels outside ``[0, num_classes)``.
+    pooled features ``(batch, n_embd)`` (for a frozen-feature probe). Train it with
+    `classification_loss` on ``((tokens, mask), labels)`` batches.
 
     Attributes:
       config: the backbone's `GPTConfig`.
@@ -117,8 +123,6 @@ def with_backbone(variables: Params, gpt_variables: Params) -> Params:
       jaxfound.errors.ShapeError: the GPT's parameters differ in structure or shape from the
         classifier's backbone (a checkpoint of another model).
     """
-    import jax
-
     want = variables["params"]["gpt"]
     got = gpt_variables.get("params", gpt_variables) if isinstance(gpt_variables, dict) else None
     ok = got is not None and jax.tree_util.tree_structure(want) == jax.tree_util.tree_structure(
@@ -131,3 +135,57 @@ def with_backbone(variables: Params, gpt_variables: Params) -> Params:
             "with the checkpoint's own GPTConfig (its config.json)."
         )
     return {**variables, "params": {**variables["params"], "gpt": got}}
+
+
+def classification_loss(model: Any, num_classes: int) -> Loss:
+    r"""Mean softmax cross-entropy of a classifier on ``((tokens, mask), labels)`` batches.
+
+    $L = -\frac1B \sum_i \log \mathrm{softmax}(f_\theta(x_i))_{y_i}$ (optax's integer-label
+    cross-entropy), with ``aux`` holding ``"loss"`` and ``"accuracy"``. Its ``check``
+    (run once by `jaxfound.train.fit` / `jaxfound.train.evaluate`) rejects labels outside
+    ``[0, num_classes)`` and tokens and masks of different shapes.
+
+    Args:
+      model: a `SequenceClassifier`, or any ``apply(params, x, key)`` (e.g. a
+        `jaxfound.finetune.LoRA.wrap` of one) giving ``(batch, num_classes)`` logits.
+      num_classes: the head's number of classes.
+
+    Returns:
+      A `jaxfound.losses.Loss`.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from jaxfound.models.gpt import GPTConfig
+      >>> cfg = GPTConfig(vocab_size=5, block_size=4, n_layer=1, n_head=1, n_embd=8)
+      >>> clf = SequenceClassifier(cfg, num_classes=2)
+      >>> x = (jnp.ones((2, 4), jnp.int32), jnp.ones((2, 4), bool))
+      >>> v = clf.init(jax.random.key(0), x)
+      >>> value, aux = classification_loss(clf, 2)(v, (x, jnp.array([0, 1])))
+      >>> sorted(aux)
+      ['accuracy', 'loss']
+    """
+    apply = as_apply(model)
+    k = _validate.positive_int(num_classes, "num_classes", minimum=2)
+
+    def fn(params: Params, batch, key: PRNGKey | None = None):
+        x, y = batch
+        logits = apply(params, x, key)
+        loss = optax.losses.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+        acc = jnp.mean(jnp.argmax(jax.lax.stop_gradient(logits), -1) == y)
+        return loss, {"loss": loss, "accuracy": acc}
+
+    def check(params: Params, data, name: str = "data") -> None:
+        try:
+            (tokens, mask), y = data
+        except (TypeError, ValueError) as e:
+            raise errors.ValidationError(
+                f"{name} must be ((tokens, mask), labels), as jaxfound.finetune.pad makes."
+            ) from e
+        if np.shape(tokens) != np.shape(mask) or np.ndim(tokens) != 2:
+            raise errors.ShapeError(
+                f"{name}: tokens {np.shape(tokens)} and mask {np.shape(mask)} must both be "
+                "(batch, T)."
+            )
+        _validate.check_labels(np.asarray(y), f"{name} labels", k)
+
+    return Loss(fn, check)

@@ -169,5 +169,5 @@ def fit_draws(
             f"data's leading axes {sorted(sizes)} must all equal the number of stacked states "
             f"({n}); stack one state per draw with stack_states and index the data per draw."
         )
-    return _fit_draws(states, data, jax.random.split(key, n), shared, loss=as_loss(loss), steps=steps,
-                      batch_size=batch_size)
+    return _fit_draws(states, data, jax.random.split(key, n), shared, loss=as_loss(loss),
+                      steps=steps, batch_size=batch_size)

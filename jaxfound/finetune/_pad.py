@@ -60,7 +60,7 @@ class Encoded(NamedTuple):
 
 
 def pad(
-    sequences: Sequence[Sequence[int]],
+    sequences: Sequence[Sequence[int] | np.ndarray],
     length: int,
     *,
     pad_id: int = 0,

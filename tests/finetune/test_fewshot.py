@@ -38,6 +38,7 @@ def _probe_loss(p, batch, key):
     return optax.losses.softmax_cross_entropy_with_integer_labels(z, y).mean(), {}
 
 
+@pytest.mark.slow  # compile-bound: ~30-140 s wall on the loaded 2-core box
 def test_vmapped_draws_equal_sequential_runs():
     x, y = _problem()
     idx = stratified_draws(jax.random.key(1), y, 16, n_draws=4)

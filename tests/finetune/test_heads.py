@@ -14,6 +14,7 @@ def _batch(cfg):
     return jnp.asarray(p.tokens), jnp.asarray(p.mask)
 
 
+@pytest.mark.slow  # compile-bound: ~30-140 s wall on the loaded 2-core box
 @pytest.mark.parametrize("pooling", ["last", "mean"])
 def test_padding_does_not_change_the_prediction(tiny, pooling):
     cfg, _, gpt_params = tiny
@@ -39,6 +40,7 @@ def test_pool_matches_a_loop():
         pool(h, m, "max")
 
 
+@pytest.mark.slow  # compile-bound: ~30-140 s wall on the loaded 2-core box
 def test_classifier_trains_and_rejects_bad_labels(tiny):
     cfg, _, gpt_params = tiny
     clf = SequenceClassifier(cfg, num_classes=2)

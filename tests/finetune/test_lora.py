@@ -42,6 +42,7 @@ def _train(model, params, lo, steps=5):
     return state, loss, (x, x)
 
 
+@pytest.mark.slow  # compile-bound: ~30-140 s wall on the loaded 2-core box
 def test_gradients_flow_only_to_the_factors(tiny):
     cfg, model, params = tiny
     lo = lora(ATTN, rank=2)
@@ -71,6 +72,7 @@ def test_frozen_base_has_no_optimizer_state_and_counts(tiny):
     assert c.total == c.trainable + sum(x.size for x in jax.tree_util.tree_leaves(params))
 
 
+@pytest.mark.slow  # compile-bound: ~30-140 s wall on the loaded 2-core box
 def test_merged_inference_equals_the_unmerged_forward_and_unmerge(tiny):
     cfg, model, params = tiny
     lo = lora(ATTN, rank=2, alpha=4.0)
@@ -101,6 +103,7 @@ def test_works_on_any_pytree_and_rank_dropout():
     assert full.shape == (6, 5) and not np.allclose(full, dropped)
 
 
+@pytest.mark.slow  # compile-bound: ~30-140 s wall on the loaded 2-core box
 def test_bad_input(tiny):
     cfg, model, params = tiny
     with pytest.raises(errors.ValidationError, match="matches no parameter"):

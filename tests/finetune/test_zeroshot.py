@@ -8,6 +8,7 @@ from jaxfound import errors
 from jaxfound.finetune import label_logprobs, zero_shot
 
 
+@pytest.mark.slow  # compile-bound: ~30-140 s wall on the loaded 2-core box
 def test_label_logprobs_equal_a_direct_computation(tiny):
     cfg, model, params = tiny
     ctx, verbs = [[1, 2, 3], [4]], [[5], [6, 7]]

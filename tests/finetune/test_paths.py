@@ -41,3 +41,14 @@ def test_unmatched_pattern_raises(tiny):
 def test_mask_structure_mismatch():
     with pytest.raises(errors.ShapeError, match="leaves"):
         param_count({"a": jnp.ones(2), "b": jnp.ones(3)}, {"a": True})
+
+
+def test_subpackage_is_lazy_and_exposed():
+    import subprocess
+    import sys
+
+    code = ("import sys, jaxfound as jf; assert 'jaxfound.finetune' not in sys.modules; "
+            "assert 'finetune' in dir(jf); jf.finetune.lora; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "ok"

@@ -20,6 +20,7 @@ __all__ = [
     "data",
     "errors",
     "export",
+    "finetune",
     "losses",
     "models",
     "physics",
@@ -31,7 +32,7 @@ __all__ = [
 _SUBPACKAGES = frozenset(__all__) - {"__version__"}
 
 if TYPE_CHECKING:  # static tools see ordinary imports
-    from jaxfound import data, errors, export, losses, models, physics, stats, train
+    from jaxfound import data, errors, export, finetune, losses, models, physics, stats, train
 
 
 def __getattr__(name: str) -> Any:

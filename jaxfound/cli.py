@@ -5,7 +5,9 @@
   `jaxfound.export.save` on a ``.npy`` file (read without pickle);
 * ``jaxfound export-info EXPORTED`` prints its manifest;
 * ``jaxfound checkpoints DIR`` lists the finished checkpoints of a
-  `jaxfound.train.CheckpointManager` directory: step, epoch, metrics, size on disk.
+  `jaxfound.train.CheckpointManager` directory: step, epoch, metrics, size on disk;
+* ``jaxfound export DIR --apply MODULE:FN --example X.npy --out MODEL`` exports
+  ``FN(params, x)`` with the parameters of a checkpoint (`jaxfound.export.save`).
 
 ``predict`` and ``export-info`` import only `jaxfound.export` (no flax, no model code).
 Bad input ends the command with status 2 and the `jaxfound.errors` message on stderr.
@@ -176,6 +178,58 @@ def checkpoints(directory: str) -> list[dict]:
     return rows
 
 
+def export_checkpoint(
+    directory: str,
+    apply: str,
+    example: str,
+    out: str,
+    *,
+    step: int | None = None,
+    platforms: tuple[str, ...] = ("cpu",),
+) -> dict:
+    """Export ``FN(params, x)`` with the params of checkpoint ``step`` (default: the newest).
+
+    ``apply`` names the prediction function as ``"package.module:function"`` (imported
+    the usual way, so its package must be importable). It gets the checkpoint's
+    ``params`` as saved (`jaxfound.train.CheckpointManager.restore` with ``target=None``:
+    nested dicts and lists of arrays, the layout of flax's params) and a batch of inputs
+    shaped like ``example`` (a ``.npy`` file, read without pickle; its first axis becomes
+    the symbolic batch axis). Writes ``out``, ``out.json`` and ``out.mlir`` and returns the
+    manifest.
+
+    Raises:
+      ValidationError: ``apply`` is not ``module:function`` or names nothing callable.
+      (and whatever `CheckpointManager.restore` and `jaxfound.export.save` raise)
+    """
+    import importlib
+
+    from jaxfound import errors, export
+    from jaxfound.train import CheckpointManager
+
+    module, _, name = apply.partition(":")
+    if not module or not name:
+        raise errors.ValidationError(
+            f"--apply {apply!r} is not MODULE:FUNCTION; pass e.g. mypkg.model:predict, a "
+            "function fn(params, x)."
+        )
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as e:
+        raise errors.ValidationError(
+            f"--apply {apply!r}: cannot import {name!r} from {module!r} ({e}); make the "
+            "module importable (PYTHONPATH) and check the name."
+        ) from e
+    if not callable(fn):
+        raise errors.ValidationError(f"--apply {apply!r} is not callable; name a function.")
+    got = CheckpointManager(directory, read_only=True).restore(step)
+    params = got.state["params"]
+    x = _read_npy(example)
+    export.save(out, fn, params, x[:1], platforms=platforms, name=f"{apply}@{got.step}")
+    manifest = export.read_manifest(out)
+    print(f"wrote {out} ({apply}, checkpoint step {got.step} of {directory})")
+    return manifest
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="jaxfound")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -191,6 +245,16 @@ def main(argv=None) -> int:
     i.add_argument("exported", help="a program written by jaxfound.export.save")
     c = sub.add_parser("checkpoints", help="list the checkpoints in a directory")
     c.add_argument("directory", help="a directory written by jaxfound.train.CheckpointManager")
+    e = sub.add_parser("export", help="export FN(params, x) with a checkpoint's params")
+    e.add_argument("directory", help="a directory written by jaxfound.train.CheckpointManager")
+    e.add_argument("--apply", required=True, metavar="MODULE:FN",
+                   help="the prediction function fn(params, x), e.g. mypkg.model:predict")
+    e.add_argument("--example", required=True, metavar="X.npy",
+                   help="example inputs (their dtype and shape after the batch axis)")
+    e.add_argument("--out", required=True, help="where to write the exported program")
+    e.add_argument("--step", type=int, default=None, help="the checkpoint (default: newest)")
+    e.add_argument("--platform", action="append", dest="platforms",
+                   help="cpu (default) and/or cuda; repeat for several")
     a = p.parse_args(argv)
     if a.cmd == "demo":
         demo(a.out, a.epochs, a.seed)
@@ -202,6 +266,9 @@ def main(argv=None) -> int:
             predict(a.exported, a.inputs, a.out)
         elif a.cmd == "checkpoints":
             checkpoints(a.directory)
+        elif a.cmd == "export":
+            export_checkpoint(a.directory, a.apply, a.example, a.out, step=a.step,
+                              platforms=tuple(a.platforms or ("cpu",)))
         else:
             export_info(a.exported)
     except JaxfoundError as e:

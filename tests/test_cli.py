@@ -97,3 +97,44 @@ def test_checkpoints_lists_steps_metrics_and_sizes(tmp_path, capsys):
     assert re.search(r"step 6 +epoch 3 ", out)
     assert cli.main(["checkpoints", str(tmp_path / "nope")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_export_from_a_checkpoint_then_predict(tmp_path, capsys, monkeypatch):
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    import jaxfound as jf
+
+    # a tiny importable model module: fn(params, x) over the params as saved (a dict)
+    (tmp_path / "tinymodel.py").write_text(
+        "def predict(params, x):\n    return x @ params['w'] + params['b']\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    params = {"w": jnp.zeros((3, 2)), "b": jnp.zeros(2)}
+    state = jf.train.TrainState.create(params, optax.sgd(0.1), key=jax.random.key(0))
+    target = jnp.arange(6.0).reshape(3, 2)
+    loss = lambda p, b, k: (jnp.sum((p["w"] - target) ** 2) + jnp.sum((p["b"] - 1) ** 2), {})  # noqa: E731
+    mgr = jf.train.CheckpointManager(tmp_path / "ck", max_to_keep=2)
+    trained, _ = jf.train.fit(state, loss, None, steps=4, steps_per_call=2, checkpoint=mgr,
+                              progress=False)
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    np.save(tmp_path / "x.npy", x)
+    out = str(tmp_path / "m.jfx")
+    args = ["export", str(tmp_path / "ck"), "--apply", "tinymodel:predict", "--example",
+            str(tmp_path / "x.npy"), "--out", out]
+    assert cli.main(args) == 0
+    assert "checkpoint step 4" in capsys.readouterr().out
+    y_path = str(tmp_path / "y.npy")
+    assert cli.main(["predict", out, str(tmp_path / "x.npy"), "--out", y_path]) == 0
+    want = x @ np.asarray(trained.params["w"]) + np.asarray(trained.params["b"])
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), want)
+    # an older step, and the errors
+    assert cli.main([*args[:-1], str(tmp_path / "m2.jfx"), "--step", "2"]) == 0
+    bad = ["export", str(tmp_path / "ck"), "--example", str(tmp_path / "x.npy"), "--out", out]
+    assert cli.main([*bad, "--apply", "tinymodel"]) == 2
+    assert "is not MODULE:FUNCTION" in capsys.readouterr().err
+    assert cli.main([*bad, "--apply", "tinymodel:nothing"]) == 2
+    assert "cannot import 'nothing'" in capsys.readouterr().err
+    assert cli.main([*bad, "--apply", "tinymodel:predict", "--step", "3"]) == 2
+    assert "no checkpoint of step 3" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxfound import errors
+from jaxfound._figure import save_figure
 
 __all__ = ["plot_accuracy", "seen_average"]
 
@@ -71,8 +72,4 @@ def plot_accuracy(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)

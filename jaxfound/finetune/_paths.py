@@ -25,6 +25,7 @@ import jax
 import numpy as np
 
 from jaxfound import errors
+from jaxfound._pytree import keypath_str
 from jaxfound.typing import PyTree
 
 __all__ = ["ParamCount", "path_str", "paths", "matches", "mask", "param_count"]
@@ -41,15 +42,7 @@ def path_str(keypath: tuple) -> str:
       >>> path_str(kp)
       'a/1/b'
     """
-    parts = []
-    for k in keypath:
-        for attr in ("key", "name", "idx"):
-            if hasattr(k, attr):
-                parts.append(str(getattr(k, attr)))
-                break
-        else:
-            parts.append(str(k))
-    return "/".join(parts)
+    return keypath_str(keypath, "/")
 
 
 def paths(tree: PyTree) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxfound import errors
+from jaxfound._figure import save_figure
 from jaxfound.typing import ArrayLike
 
 __all__ = ["plot_comparison"]
@@ -105,8 +106,4 @@ def plot_comparison(
             im = ax.pcolormesh(h, v, z.reshape(shape), shading="auto", cmap=cm)
         ax.set(xlabel=labels[0], ylabel=labels[1], title=title)
         fig.colorbar(im, ax=ax)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

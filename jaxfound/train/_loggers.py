@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,11 @@ class TensorBoardLogger(Callback):
                 "TensorBoardLogger needs tensorboardX: pip install 'jaxfound[tensorboard]'."
             ) from e
         start = int(state.step) if state is not None else 0
-        self.writer = SummaryWriter(self.logdir, purge_step=start + 1 if start else None)
+        # event files are named by the second they open in: a resumed run starting within
+        # the same second would overwrite the first run's file without a unique suffix
+        # (time_ns has a fixed width, so the files still sort in the order they were opened)
+        self.writer = SummaryWriter(self.logdir, purge_step=start + 1 if start else None,
+                                    filename_suffix=f".{time.time_ns()}")
 
     def on_epoch_end(self, epoch, state, logs) -> bool:
         step = int(state.step)

@@ -21,6 +21,7 @@ import orbax.checkpoint as ocp
 from orbax.checkpoint import checkpoint_managers as ocm
 
 from jaxfound import errors
+from jaxfound._pytree import keypath_str
 from jaxfound.train._state import TrainState
 from jaxfound.typing import PyTree
 
@@ -101,15 +102,7 @@ def _by_path(tree: PyTree) -> list:
 
 
 def _path(kp) -> str:
-    parts = []
-    for k in kp:
-        for attr in ("key", "name", "idx"):
-            if hasattr(k, attr):
-                parts.append(str(getattr(k, attr)))
-                break
-        else:
-            parts.append(str(k))
-    return ".".join(parts)
+    return keypath_str(kp, ".")
 
 
 def _leaf_specs(tree: PyTree) -> dict[str, tuple[tuple, str]]:

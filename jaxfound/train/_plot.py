@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from jaxfound._figure import save_figure
 from jaxfound.train._fit import History
 
 __all__ = ["plot_history"]
@@ -35,8 +36,4 @@ def plot_history(history: History, path: str | os.PathLike, *, title: str = "") 
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)

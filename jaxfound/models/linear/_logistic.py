@@ -178,13 +178,8 @@ class _State(NamedTuple):
 
 @jax.jit(static_argnames=("k", "fit_intercept", "max_iter", "tol"))
 def _fit_logistic(X, y, C, w, k, fit_intercept, max_iter, tol):
-    binary = k == 2
-    n, d = X.shape
-    Z = jnp.concatenate([jnp.ones((n, 1), X.dtype), X], axis=1)
-    kk = 1 if binary else k
-    Y = (y[:, None] == (jnp.arange(kk) + (1 if binary else 0))).astype(X.dtype)
-    mask = jnp.ones((d + 1, kk), X.dtype).at[0].set(0.0)  # intercept row unpenalised
-    free = mask.at[0].set(1.0 if fit_intercept else 0.0)  # which entries move at all
+    binary, Z, Y, mask, free = _design(X, y, k, fit_intercept)
+    d, kk = X.shape[1], Y.shape[1]
     inv_c = 1.0 / C
     sw = jnp.sum(w)
     f = lambda th: objective(th, Z, Y, w, inv_c, binary, mask)

@@ -30,6 +30,8 @@ __all__ = [
     "CheckpointMismatchError",
     "CheckpointCorruptError",
     "PlatformError",
+    "ShardingError",
+    "DistributedError",
 ]
 
 
@@ -117,3 +119,13 @@ class CheckpointCorruptError(CheckpointError):
 
 class PlatformError(ValidationError):
     """A compiled or exported program cannot run on this machine's platform (CPU, CUDA, ...)."""
+
+
+class ShardingError(ValidationError):
+    """A mesh, a sharding rule or a batch does not fit the devices (unknown axis name, a rule
+    that matches no leaf, a dimension that does not divide over its mesh axis)."""
+
+
+class DistributedError(JaxfoundError, RuntimeError):
+    """Processes of a multi-process run cannot form one job (missing or inconsistent
+    coordinator address, world size or process id, or a peer that never arrived)."""

@@ -1,96 +1,28 @@
 r"""Parameters by path: glob patterns over a pytree's leaf paths, masks, and counts.
 
-Every leaf of a parameter pytree has a path, its keys joined by ``/``: in a Flax GPT's
-variables ``{"params": {"h_0": {"attn": {"c_attn": {"kernel": ...}}}}}`` the QKV kernel of
-the first block is ``"params/h_0/attn/c_attn/kernel"``. A pattern matches a WHOLE path
-(anchored at both ends), with glob syntax:
-
-* ``*`` any run of characters inside one path segment (no ``/``), ``?`` one character;
-* ``**`` any number of whole segments, none included (``"params/**/kernel"`` matches
-  ``"params/kernel"`` and ``"params/h_0/mlp/c_fc/kernel"``);
-* ``[0-3]`` / ``[!0]`` one character of (not of) a class, e.g. ``"params/h_[0-1]/**"``.
-
-A pattern that matches no leaf is an error (a typo must not silently train, or freeze,
-nothing).
+A leaf's path is its keys joined by ``/`` (``"params/h_0/attn/c_attn/kernel"``) and a
+pattern matches a WHOLE path with glob syntax: ``*`` inside one segment, ``**`` any number
+of whole segments, ``?`` one character, ``[0-3]`` / ``[!0]`` a class (the syntax is shared
+with the sharding rules of `jaxfound.train`). A pattern that matches no leaf is an error
+(a typo must not silently train, or freeze, nothing).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import jax
 import numpy as np
 
 from jaxfound import errors
-from jaxfound._pytree import keypath_str
+from jaxfound._pytree import glob_regex as _regex
+from jaxfound._pytree import matches, path_str, paths
 from jaxfound.typing import PyTree
 
 __all__ = ["ParamCount", "path_str", "paths", "matches", "mask", "param_count"]
 
 Patterns = str | Sequence[str]
-
-
-def path_str(keypath: tuple) -> str:
-    """The ``/``-joined string of a JAX key path (``DictKey``, ``GetAttrKey``, ``SequenceKey``).
-
-    Examples:
-      >>> import jax
-      >>> kp, _ = jax.tree_util.tree_flatten_with_path({"a": [0, {"b": 1}]})[0][1]
-      >>> path_str(kp)
-      'a/1/b'
-    """
-    return keypath_str(keypath, "/")
-
-
-def paths(tree: PyTree) -> list[str]:
-    """Every leaf's path string, in ``jax.tree_util`` leaf order.
-
-    Examples:
-      >>> paths({"b": {"kernel": 1, "bias": 2}, "a": 3})
-      ['a', 'b/bias', 'b/kernel']
-    """
-    return [path_str(kp) for kp, _ in jax.tree_util.tree_flatten_with_path(tree)[0]]
-
-
-@lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern:
-    if not isinstance(pattern, str) or not pattern:
-        raise errors.ValidationError(
-            f"path pattern {pattern!r} must be a non-empty string such as 'params/h_0/**'."
-        )
-    out, i, n = [], 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:[^/]+/)*")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            j = pattern.find("]", i + 2)
-            if j < 0:
-                raise errors.ValidationError(
-                    f"path pattern {pattern!r} has an unclosed '['; close the class, e.g. "
-                    "'h_[0-3]'."
-                )
-            body = pattern[i + 1:j]
-            body = "^" + body[1:] if body.startswith("!") else body
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = j + 1
-        else:
-            out.append(re.escape(c))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
 
 
 def _as_patterns(patterns: Patterns, name: str) -> tuple[str, ...]:
@@ -100,18 +32,6 @@ def _as_patterns(patterns: Patterns, name: str) -> tuple[str, ...]:
     for p in pats:
         _regex(p)
     return pats
-
-
-def matches(pattern: str, path: str) -> bool:
-    """Whether the glob ``pattern`` matches the whole ``path`` (see the module docstring).
-
-    Examples:
-      >>> matches("params/h_*/attn/**", "params/h_3/attn/c_attn/kernel")
-      True
-      >>> matches("params/h_[0-1]/**", "params/h_2/ln_1/scale")
-      False
-    """
-    return _regex(pattern).match(path) is not None
 
 
 def _unmatched_error(pattern: str, all_paths: list[str], name: str) -> errors.ValidationError:

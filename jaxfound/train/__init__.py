@@ -1,5 +1,6 @@
 """Training: TrainState, make_step, the fast path (make_epoch, guard), fit, evaluate, callbacks."""
 
+from jaxfound.train import distributed
 from jaxfound.train._callbacks import (
     METRIC_MODES,
     Callback,
@@ -17,6 +18,20 @@ from jaxfound.train._loggers import CSVLogger, TensorBoardLogger
 from jaxfound.train._manager import CheckpointManager, Restored, fingerprint
 from jaxfound.train._plot import plot_history
 from jaxfound.train._sampler import SAMPLE_STREAM, Sampler
+from jaxfound.train._sharding import (
+    Sharding,
+    constrain,
+    data_parallel,
+    fsdp,
+    leaf_spec,
+    make_mesh,
+    process_rows,
+    replicate,
+    shard,
+    shard_batch,
+    state_shardings,
+    to_host,
+)
 from jaxfound.train._state import TrainState
 from jaxfound.train._step import Step, make_step
 
@@ -49,4 +64,17 @@ __all__ = [
     "plot_history",
     "restore_checkpoint",
     "save_checkpoint",
+    "Sharding",
+    "constrain",
+    "data_parallel",
+    "distributed",
+    "fsdp",
+    "leaf_spec",
+    "make_mesh",
+    "process_rows",
+    "replicate",
+    "shard",
+    "shard_batch",
+    "state_shardings",
+    "to_host",
 ]

@@ -15,6 +15,7 @@ from jaxfound import _validate, errors
 from jaxfound.data._batches import num_examples
 from jaxfound.losses import Loss, as_loss
 from jaxfound.train._inputs import batch_spec, is_array_data, prepare_arrays, trace_loss
+from jaxfound.train._sharding import to_host
 from jaxfound.train._state import TrainState
 from jaxfound.typing import Batch, Params
 
@@ -54,7 +55,8 @@ def _eval_batch(params, model_state, batch, *, loss):
 def _weighted(parts: list[tuple[dict, int]]) -> dict[str, float]:
     total = sum(w for _, w in parts)
     keys = parts[0][0].keys()
-    return {k: float(sum(np.asarray(a[k], np.float64) * w for a, w in parts) / total) for k in keys}
+    host = [(to_host(a), w) for a, w in parts]
+    return {k: float(sum(np.asarray(a[k], np.float64) * w for a, w in host) / total) for k in keys}
 
 
 def evaluate(

@@ -15,6 +15,7 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 
 from jaxfound import errors
 from jaxfound.data._batches import num_examples
@@ -31,6 +32,14 @@ from jaxfound.train._inputs import (
 )
 from jaxfound.train._manager import CheckpointManager
 from jaxfound.train._sampler import Sampler
+from jaxfound.train._sharding import (
+    Sharding,
+    constrain,
+    replicate,
+    shard,
+    shard_batch,
+    to_host,
+)
 from jaxfound.train._state import TrainState
 from jaxfound.train._step import make_step
 
@@ -54,8 +63,10 @@ _ITERABLE_CHECK = 64
 _HAS_INIT = object()  # stands for a Sampler's (unhashable) init in the static arguments
 
 
-def _make(loss, sample, every, has_init, guarded):
+def _make(loss, sample, every, has_init, guarded, sharding):
     step = make_step(loss)
+    if sharding is not None:
+        step = constrain(step, sharding)
     if sample is not None:
         step = Sampler(sample, _HAS_INIT if has_init else None, every).wrap(step)
     return guard(step) if guarded else step
@@ -72,20 +83,34 @@ def _make(loss, sample, every, has_init, guarded):
         "length",
         "guarded",
         "unroll",
+        "sharding",
     ),
     donate_argnums=(0,),
 )
 def _chunk(
-    carry, data, order, start, *, loss, sample, every, has_init, batch_size, length, guarded, unroll
+    carry,
+    data,
+    order,
+    start,
+    *,
+    loss,
+    sample,
+    every,
+    has_init,
+    batch_size,
+    length,
+    guarded,
+    unroll,
+    sharding,
 ):
-    step = _make(loss, sample, every, has_init, guarded)
+    step = _make(loss, sample, every, has_init, guarded, sharding)
     epoch = make_epoch(step, steps=length, batch_size=batch_size, unroll=unroll)
     return epoch(carry, data, order, start)
 
 
-@partial(jax.jit, static_argnames=("loss", "guarded"), donate_argnums=(0,))
-def _one(carry, batch, *, loss, guarded):
-    return _make(loss, None, 1, False, guarded)(carry, batch)
+@partial(jax.jit, static_argnames=("loss", "guarded", "sharding"), donate_argnums=(0,))
+def _one(carry, batch, *, loss, guarded, sharding):
+    return _make(loss, None, 1, False, guarded, sharding)(carry, batch)
 
 
 @jax.jit
@@ -130,13 +155,24 @@ def _resume(manager, carry, kind: str, n_epochs: int) -> tuple[Any, History, int
     return carry, history, meta["epoch"]
 
 
+def _place(arrays, sharding: Sharding):
+    """Array data on the mesh: a copy on every device (one process), or the global
+    array made of every process's rows (several processes)."""
+    if jax.process_count() == 1:
+        return replicate(arrays, sharding)
+    rows = NamedSharding(sharding.mesh, PartitionSpec(sharding.batch_axis))
+    return jax.tree_util.tree_map(
+        lambda a: jax.make_array_from_process_local_data(rows, np.asarray(a)), arrays
+    )
+
+
 def _as_callbacks(callbacks: Sequence) -> list[Callback]:
     return [c if isinstance(c, Callback) else LambdaCallback(c) for c in callbacks]
 
 
 def _mean_aux(auxs: list) -> dict[str, float]:
     """Mean over steps of stacked (or listed) aux dicts, pulled to the host once."""
-    host = jax.device_get(auxs)
+    host = to_host(auxs)
     return {
         k: float(
             np.mean(np.concatenate([np.atleast_1d(np.asarray(a[k], np.float64)) for a in host]))
@@ -146,7 +182,7 @@ def _mean_aux(auxs: list) -> dict[str, float]:
 
 
 def _diverged(state: TrainState, history: History) -> errors.TrainingDivergedError:
-    k = int(state.step)
+    k = int(to_host(state.step))
     return errors.TrainingDivergedError(
         f"training diverged at step {k}: that update made the loss or the state (parameters, "
         f"optimiser or model state) NaN/inf. .state is the last finite state (step {k}, "
@@ -202,6 +238,7 @@ def fit(
     unroll: int = 1,
     checkpoint: CheckpointManager | None = None,
     resume: bool = False,
+    sharding: Sharding | None = None,
 ) -> tuple[TrainState, History]:
     r"""Train ``state`` on ``loss`` and return ``(state, history)``: the one training loop.
 
@@ -277,6 +314,18 @@ def fit(
       unroll: ``lax.scan``'s ``unroll`` for the compiled chunks.
       checkpoint: a `CheckpointManager` to save into (see above).
       resume: restore the newest checkpoint of ``checkpoint`` and go on from there.
+      sharding: a `Sharding` (`data_parallel`, `fsdp`, tensor-parallel rules) to train
+        on a mesh of devices, in one process or many (see below).
+
+    **Many devices**: with ``sharding=`` the state is put on the mesh as the sharding's
+    rules say (`shard`) and every step's batch is split over its ``batch_axis``
+    (`constrain`); XLA inserts the collectives. Array data is copied to every device
+    in one process; with several processes (`jaxfound.train.distributed.initialize`)
+    each process passes only its own rows (`process_rows`) and the data set is their
+    concatenation in process order, so the run matches a one-process run on the whole
+    data. Batches of an iterable are each process's rows of the global batch; a
+    `Sampler` samples the global batch (identical in every process). ``batch_size``
+    must be a multiple of the number of devices on ``batch_axis``.
 
     Returns:
       The trained state and the history ``{name: [value per epoch]}`` with the mean
@@ -341,6 +390,11 @@ def fit(
                 "data is a one-shot iterator but epochs > 1; pass a re-iterable (a list, or "
                 "an object whose __iter__ starts a new pass) or call fit once per epoch."
             )
+    if sharding is not None and not isinstance(sharding, Sharding):
+        raise errors.ValidationError(
+            f"sharding must be a jaxfound.train.Sharding (data_parallel(), fsdp(), ...), got "
+            f"{type(sharding).__name__}."
+        )
     check_fit_loss(state, loss, data, batch_size=batch_size, validate=validate)
     epochs = epochs or 1
     cbs = _as_callbacks(callbacks)
@@ -348,12 +402,15 @@ def fit(
         validation = prepare_arrays(
             validation, "validation", loss=loss, params=state.params, validate=validate
         )
+        if sharding is not None:
+            validation = replicate(validation, sharding)
     statics = dict(
         loss=loss,
         sample=None if sampler is None else sampler.sample,
         every=1 if sampler is None else int(sampler.every),
         has_init=sampler is not None and sampler.init is not None,
         unroll=unroll,
+        sharding=sharding,
     )
     if sampler is not None:
         if validate and sampler.init is not None and loss.check is not None:
@@ -372,7 +429,7 @@ def fit(
             guarded=False,
             **statics,
         )
-        if not nan_guard or bool(_finite(auxs, new)):
+        if not nan_guard or bool(to_host(_finite(auxs, new))):
             return new, auxs
         (last, _), _ = _chunk(
             (backup, jnp.asarray(False)),
@@ -394,13 +451,23 @@ def fit(
         total, arrays, base, n = steps, None, None, 0
     elif kind == "arrays":
         arrays = prepare_arrays(data, "data", loss=loss, params=state.params, validate=validate)
+        if sharding is not None:
+            arrays = _place(arrays, sharding)
         n = num_examples(arrays)
         bs = min(batch_size or 32, n)
+        if sharding is not None and bs % sharding.batch_devices():
+            raise errors.ShardingError(
+                f"batch_size={bs} does not split over the {sharding.batch_devices()} devices "
+                f"of mesh axis {sharding.batch_axis!r}; use a multiple of "
+                f"{sharding.batch_devices()}."
+            )
         per_epoch = n // bs
         plan = [_chunks(per_epoch, min(per_epoch, steps_per_call or per_epoch))] * epochs
         total = epochs * per_epoch
         base = _shuffle_key(key, state) if shuffle else None
         identity = jnp.arange(n, dtype=jnp.int32)
+        if sharding is not None:
+            identity = replicate(identity, sharding)
     else:
         plan, total = [None] * epochs, None
 
@@ -413,8 +480,12 @@ def fit(
     history: History = {}
     # Compiled chunks donate the state's buffers; work on a private copy so the
     # caller's state (and the params it shares with user variables) stays valid.
+    if sharding is not None:
+        state = shard(state, sharding)
     state = jax.tree_util.tree_map(jnp.copy, state)
     carry: Any = sampler.start(state) if sampler is not None else state
+    if sampler is not None and sharding is not None:
+        carry = (carry[0], replicate(carry[1], sharding), carry[2])
     first = 0
     if resume and checkpoint is None:
         raise errors.ValidationError("resume=True needs checkpoint=CheckpointManager(...).")
@@ -427,7 +498,7 @@ def fit(
         carry, history, first = _resume(checkpoint, carry, kind, len(plan))
         state = carry[0] if sampler is not None else carry
         if bar is not None:
-            bar.update(int(state.step))
+            bar.update(int(to_host(state.step)))
     for cb in cbs:
         cb.on_train_begin(state)
     try:
@@ -439,15 +510,19 @@ def fit(
             if kind == "iterable":
                 guarded = (carry, jnp.asarray(False)) if nan_guard else carry
                 for i, batch in enumerate(cast(Iterable, data)):  # the guard freezes when bad
-                    guarded, a = _one(guarded, batch, loss=loss, guarded=nan_guard)
+                    if sharding is not None:
+                        batch = shard_batch(batch, sharding)
+                    guarded, a = _one(
+                        guarded, batch, loss=loss, guarded=nan_guard, sharding=sharding
+                    )
                     auxs.append(a)
                     if bar is not None:
                         bar.update(1)
                     if nan_guard and i % _ITERABLE_CHECK == _ITERABLE_CHECK - 1:
-                        if bool(guarded[1]):  # a host sync, so only every few batches
+                        if bool(to_host(guarded[1])):  # a host sync: only every few batches
                             break
                 carry = guarded[0] if nan_guard else guarded
-                if nan_guard and bool(guarded[1]):
+                if nan_guard and bool(to_host(guarded[1])):
                     raise _diverged(carry, history)
                 if not auxs:
                     raise errors.EmptyDataError("data yielded no batches; pass at least one batch.")

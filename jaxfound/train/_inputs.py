@@ -50,13 +50,13 @@ def prepare_arrays(
     `jaxfound.losses.Loss` has one (e.g. label ranges against the model's outputs).
     """
     if not validate:
-        return jax.device_put(data)
+        return jax.tree_util.tree_map(_on_device, data)
     paths, treedef = jax.tree_util.tree_flatten_with_path(data)
     names = [f"{name}{jax.tree_util.keystr(path)}" for path, _ in paths]
     leaves = [_validate.as_numeric(leaf, n) for (_, leaf), n in zip(paths, names)]
     # on the device first: the finiteness check then runs there, compiled, with no
     # host copy of a large data set (and the data move once, as training needs them)
-    leaves = jax.device_put(leaves)
+    leaves = [_on_device(leaf) for leaf in leaves]
     for leaf, leaf_name in zip(leaves, names):
         _validate.check_ndim(leaf, leaf_name, tuple(range(1, 8)))
         _validate.check_nonempty(leaf, leaf_name)
@@ -66,6 +66,11 @@ def prepare_arrays(
     if loss is not None and loss.check is not None:
         loss.check(params, data, name)
     return data
+
+
+def _on_device(x):
+    """``x`` as a jax array; one already placed (on a mesh, across processes) stays put."""
+    return x if isinstance(x, jax.Array) else jax.device_put(x)
 
 
 def check_fit_arguments(

@@ -15,6 +15,7 @@ from jaxfound.models.gpt._block import Block, FeedForward
 from jaxfound.models.gpt._config import ATTENTION, GPTConfig, check_vocab, num_params
 from jaxfound.models.gpt._generate import generate
 from jaxfound.models.gpt._model import GPT
+from jaxfound.models.gpt._sharding import sharding_rules
 from jaxfound.models.gpt._train import adamw, decay_mask, lm_loss
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "lm_loss",
     "num_params",
     "resolve_attention",
+    "sharding_rules",
 ]

@@ -181,3 +181,22 @@ def test_own_loop_with_constrain(mlp):
         state, _ = step(state, jf.train.shard_batch(b, plan))
         ref, _ = one(ref, b)
     _close(state.params, ref.params)
+
+
+def test_fsdp_run_resumes_from_its_checkpoint_bit_identical(mlp, tmp_path):
+    params, loss, x, y, *_ = mlp
+    plan = jf.train.fsdp()
+    run = dict(batch_size=32, progress=False, sharding=plan)
+    full, _ = jf.train.fit(_state(params), loss, (x, y), epochs=2, **run)
+    manager = jf.train.CheckpointManager(tmp_path / "ckpt")
+    jf.train.fit(_state(params), loss, (x, y), epochs=1, checkpoint=manager, **run)
+    again = jf.train.CheckpointManager(tmp_path / "ckpt")
+    resumed, hist = jf.train.fit(
+        _state(params), loss, (x, y), epochs=2, checkpoint=again, resume=True, **run
+    )
+    assert len(hist["loss"]) == 2
+    for a, b in zip(jax.tree_util.tree_leaves(jf.train.to_host(resumed.params)),
+                    jax.tree_util.tree_leaves(jf.train.to_host(full.params))):
+        np.testing.assert_array_equal(a, b)
+    kernel = resumed.params["params"]["Dense_0"]["kernel"]
+    assert kernel.sharding.spec == P(None, "data")  # restored onto the mesh, still split

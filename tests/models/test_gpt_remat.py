@@ -44,8 +44,10 @@ def _compiled_step(model, state):
     return jax.jit(make_step(lm_loss(model))).lower(state, (TOKENS, TOKENS)).compile()
 
 
-def test_same_logits_gradients_and_compiled_memory_with_remat():
-    """Logits and gradients (dropout on: same masks) match; temp bytes measured.
+@pytest.mark.slow
+def test_same_loss_gradients_and_compiled_memory_with_remat():
+    """Loss and gradients (dropout on: same masks) match; temp bytes measured. (The logits
+    are compared in the decoding test: its prefill is the plain forward pass.)
 
     Temp bytes are asserted strictly smaller only off CPU: XLA's CPU pipeline removes the
     optimisation barriers that ``jax.checkpoint`` puts before the recomputation
@@ -56,10 +58,6 @@ def test_same_logits_gradients_and_compiled_memory_with_remat():
     """
     plain, remat = _models()
     params = _params(plain.config)
-    np.testing.assert_allclose(
-        jax.jit(remat.apply)(params, TOKENS), jax.jit(plain.apply)(params, TOKENS),
-        rtol=1e-6, atol=1e-6,
-    )
     # plain SGD with learning rate 1: ``params - new params`` is the gradient
     state = TrainState.create(params, optax.sgd(1.0), key=jax.random.key(7))
     c0, c1 = _compiled_step(plain, state), _compiled_step(remat, state)
@@ -83,7 +81,7 @@ def test_the_kv_cache_decoding_path_is_unchanged_by_remat():
         return fn(params, TOKENS[:2, :5], init_cache(model.config, 2), 0)
 
     (a, cache_a), (b, cache_b) = decode(plain), decode(remat)
-    np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6)  # the logits of 5 positions
     np.testing.assert_allclose(cache_b[-1].k, cache_a[-1].k, rtol=1e-6, atol=1e-6)
 
 

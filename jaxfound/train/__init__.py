@@ -1,4 +1,5 @@
-"""Training: TrainState, make_step, the fast path (make_epoch, guard), fit, evaluate, callbacks."""
+"""Training: TrainState, make_step, the fast path (make_epoch, guard), fit, evaluate, callbacks,
+mixed precision."""
 
 from jaxfound.train import distributed
 from jaxfound.train._callbacks import (
@@ -17,6 +18,7 @@ from jaxfound.train._guard import all_finite, guard
 from jaxfound.train._loggers import CSVLogger, TensorBoardLogger
 from jaxfound.train._manager import CheckpointManager, Restored, fingerprint
 from jaxfound.train._plot import plot_history
+from jaxfound.train._precision import Policy, cast_floating, mixed_precision
 from jaxfound.train._sampler import SAMPLE_STREAM, Sampler
 from jaxfound.train._sharding import (
     Sharding,
@@ -48,6 +50,7 @@ __all__ = [
     "History",
     "LambdaCallback",
     "METRIC_MODES",
+    "Policy",
     "SAMPLE_STREAM",
     "SHUFFLE_STREAM",
     "Sampler",
@@ -55,12 +58,14 @@ __all__ = [
     "TimeLimit",
     "TrainState",
     "all_finite",
+    "cast_floating",
     "evaluate",
     "fit",
     "guard",
     "latest_checkpoint",
     "make_epoch",
     "make_step",
+    "mixed_precision",
     "plot_history",
     "restore_checkpoint",
     "save_checkpoint",

@@ -43,12 +43,17 @@ class FeedForward(nn.Module):
 
 
 class Block(nn.Module):
-    """nanoGPT's ``Block``; with a `KVCache` it returns ``(x, new_cache)``."""
+    """nanoGPT's ``Block``; with a `KVCache` it returns ``(x, new_cache)``.
+
+    ``deterministic`` may be passed positionally (``block(x, deterministic)``), which
+    ``flax.linen.remat(Block, static_argnums=(2,))`` needs to keep it static
+    (`GPTConfig` ``remat=True``).
+    """
 
     config: GPTConfig
 
     @nn.compact
-    def __call__(self, x: Array, *, deterministic: bool = True, cache: KVCache | None = None,
+    def __call__(self, x: Array, deterministic: bool = True, *, cache: KVCache | None = None,
                  pos: Array | int = 0):
         attn = CausalSelfAttention(self.config, name="attn")
         h = layer_norm(self.config, "ln_1")(x)

@@ -32,6 +32,12 @@ class GPTConfig:
       attention: ``"auto"`` (the measured-faster one on the current backend), ``"xla"``
         (`jax.nn.dot_product_attention`, the fused kernel on GPU) or ``"explicit"`` (a
         masked softmax written out).
+      remat: recompute each block's activations in the backward pass instead of storing
+        them (``flax.linen.remat``, i.e. ``jax.checkpoint``, per block): less memory for a
+        training step, at the price of about one more forward pass per block. The
+        parameters, the outputs and the gradients are the same (tested); the cached
+        decoding path (`GPT.decode`, `generate`) computes no gradient and runs the blocks
+        unchanged.
 
     Raises:
       jaxfound.errors.ValidationError: a size is not a positive int, ``n_embd`` is not a
@@ -52,6 +58,7 @@ class GPTConfig:
     bias: bool = True
     tie_embeddings: bool = True
     attention: str = "auto"
+    remat: bool = False
 
     def __post_init__(self):
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
@@ -68,6 +75,10 @@ class GPTConfig:
         ):
             raise errors.ValidationError(
                 f"GPTConfig.dropout={self.dropout!r} must be a float in [0, 1)."
+            )
+        if not isinstance(self.remat, bool):
+            raise errors.ValidationError(
+                f"GPTConfig.remat={self.remat!r} must be True or False."
             )
         if self.attention not in ATTENTION:
             raise errors.ValidationError(

@@ -67,7 +67,11 @@ class GPT(nn.Module):
         self.wte = nn.Embed(cfg.vocab_size, cfg.n_embd, embedding_init=init)
         self.wpe = nn.Embed(cfg.block_size, cfg.n_embd, embedding_init=init)
         self.drop = Dropout(cfg.dropout)
-        self.h = [Block(cfg) for _ in range(cfg.n_layer)]
+        # remat: each block under flax.linen.remat (jax.checkpoint); ``deterministic`` (the
+        # block's argument 2, counting self) is static. The names stay h_0 ... h_{L-1}, so the
+        # parameter tree is the same with and without it.
+        block = nn.remat(Block, static_argnums=(2,)) if cfg.remat else Block
+        self.h = [block(cfg) for _ in range(cfg.n_layer)]
         self.ln_f = layer_norm(cfg)
         if not cfg.tie_embeddings:
             self.lm_head = nn.Dense(cfg.vocab_size, use_bias=False, kernel_init=init)
@@ -79,7 +83,7 @@ class GPT(nn.Module):
         x = self.wte(tokens) + self.wpe(jnp.arange(t))
         x = self.drop(x, deterministic=deterministic)
         for block in self.h:
-            x = block(x, deterministic=deterministic)
+            x = block(x, deterministic)  # positional: static under remat
         hidden = self.ln_f(x)
         logits = self._head(hidden)
         return (logits, hidden) if return_hidden else logits
@@ -92,7 +96,9 @@ class GPT(nn.Module):
         Evaluation mode. Each layer writes the new keys and values into its `KVCache`
         and attends over the cached positions ``<= `` each query's, so the logits equal
         those of `GPT.__call__` on the whole sequence so far (tested). The caller keeps
-        ``pos + t <= block_size``.
+        ``pos + t <= block_size``. With ``config.remat`` the blocks run under
+        ``jax.checkpoint`` here too, which changes nothing without a gradient (no
+        recomputation happens; same logits, tested).
 
         Args:
           tokens: ids ``(batch, t)``.
@@ -107,7 +113,7 @@ class GPT(nn.Module):
         x = self.wte(tokens) + self.wpe(pos + jnp.arange(t))
         new = []
         for block, c in zip(self.h, cache):
-            x, c = block(x, cache=c, pos=pos)
+            x, c = block(x, True, cache=c, pos=pos)
             new.append(c)
         return self._head(self.ln_f(x)), tuple(new)
 

@@ -12,7 +12,11 @@ from jaxfound import _cache
 
 
 def test_enable_disable_round_trip(tmp_path):
-    assert _cache.compilation_cache_dir() is None  # off under pytest
+    # tests/conftest.py runs the suite with a session cache of its own (and puts it back
+    # after this test): turn that off, then importing jaxfound.models under pytest (its
+    # `_auto_enable`) must leave the cache off
+    _cache.disable_compilation_cache()
+    assert _cache._auto_enable() is None and _cache.compilation_cache_dir() is None
     d = _cache.enable_compilation_cache(tmp_path / "xla")
     try:
         assert d == tmp_path / "xla" and d.is_dir()
@@ -25,6 +29,7 @@ def test_enable_disable_round_trip(tmp_path):
 def test_unwritable_directory_warns_and_goes_on(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
+    _cache.disable_compilation_cache()  # the session cache of tests/conftest.py
     with pytest.warns(RuntimeWarning, match="not writable"):
         assert _cache.enable_compilation_cache(blocker / "xla") is None
     assert _cache.compilation_cache_dir() is None

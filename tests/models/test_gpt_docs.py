@@ -12,11 +12,11 @@ PAGE = ROOT / "docs" / "models" / "gpt.md"
 WORDS = "the quick brown fox jumps over the lazy dog and then it sleeps in the sun".split()
 
 
-def blocks():
+def blocks(page=PAGE):
     """The page's ```python blocks, keyed by the heading above each."""
     out, heading = [], None
     pattern = r"(^#+ [^\n]*$|^```python\n.*?^```$)"
-    for part in re.split(pattern, PAGE.read_text(), flags=re.M | re.S):
+    for part in re.split(pattern, page.read_text(), flags=re.M | re.S):
         if part.startswith("#"):
             heading = part.lstrip("#").strip()
         elif part.startswith("```python"):

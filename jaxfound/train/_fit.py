@@ -15,7 +15,6 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import NamedSharding, PartitionSpec
 
 from jaxfound import errors
 from jaxfound.data._batches import num_examples
@@ -157,12 +156,9 @@ def _resume(manager, carry, kind: str, n_epochs: int) -> tuple[Any, History, int
 
 def _place(arrays, sharding: Sharding):
     """Array data on the mesh: a copy on every device (one process), or the global
-    array made of every process's rows (several processes)."""
-    if jax.process_count() == 1:
-        return replicate(arrays, sharding)
-    rows = NamedSharding(sharding.mesh, PartitionSpec(sharding.batch_axis))
-    return jax.tree_util.tree_map(
-        lambda a: jax.make_array_from_process_local_data(rows, np.asarray(a)), arrays
+    array made of every process's rows (several processes: `shard_batch`)."""
+    return replicate(arrays, sharding) if jax.process_count() == 1 else shard_batch(
+        arrays, sharding
     )
 
 

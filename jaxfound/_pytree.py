@@ -25,7 +25,7 @@ import jax
 
 from jaxfound import errors
 
-__all__ = ["keypath_str", "path_str", "paths", "glob_regex", "matches"]
+__all__ = ["keypath_str", "path_str", "paths", "glob_regex", "matches", "is_key"]
 
 
 def keypath_str(keypath: Iterable[Any], sep: str = "/") -> str:
@@ -121,3 +121,14 @@ def matches(pattern: str, path: str) -> bool:
       False
     """
     return glob_regex(pattern).match(path) is not None
+
+
+def is_key(x: Any) -> bool:
+    """Whether ``x`` is a typed PRNG key array (``jax.random.key``), not raw key data.
+
+    Examples:
+      >>> import jax
+      >>> is_key(jax.random.key(0)), is_key(jax.random.key_data(jax.random.key(0)))
+      (True, False)
+    """
+    return isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)

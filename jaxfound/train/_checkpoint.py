@@ -14,6 +14,7 @@ import numpy as np
 from flax import serialization
 
 from jaxfound import _serialize, errors
+from jaxfound._pytree import is_key
 from jaxfound.typing import PyTree
 
 __all__ = ["save_checkpoint", "restore_checkpoint", "latest_checkpoint"]
@@ -22,12 +23,8 @@ _KIND = "CKPT"
 _WRITER = "jaxfound.train.save_checkpoint"
 
 
-def _is_key(x) -> bool:
-    return isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
-
-
 def _unkey(tree: PyTree) -> PyTree:
-    return jax.tree_util.tree_map(lambda x: jax.random.key_data(x) if _is_key(x) else x, tree)
+    return jax.tree_util.tree_map(lambda x: jax.random.key_data(x) if is_key(x) else x, tree)
 
 
 def save_checkpoint(path: str | os.PathLike, tree: PyTree) -> Path:
@@ -91,7 +88,7 @@ def restore_checkpoint(path: str | os.PathLike, target: PyTree) -> PyTree:
     restored = _cast_tree(plain_target, restored, source)
 
     def rekey(t, r):
-        return jax.random.wrap_key_data(r, impl=jax.random.key_impl(t)) if _is_key(t) else r
+        return jax.random.wrap_key_data(r, impl=jax.random.key_impl(t)) if is_key(t) else r
 
     return jax.tree_util.tree_map(rekey, target, restored)
 

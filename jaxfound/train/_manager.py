@@ -21,7 +21,7 @@ import orbax.checkpoint as ocp
 from orbax.checkpoint import checkpoint_managers as ocm
 
 from jaxfound import errors
-from jaxfound._pytree import keypath_str
+from jaxfound._pytree import is_key, keypath_str
 from jaxfound.train._state import TrainState
 from jaxfound.typing import PyTree
 
@@ -46,15 +46,11 @@ class Restored(NamedTuple):
     extra: Any = None
 
 
-def _is_key(x) -> bool:
-    return isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
-
-
 def _plain(tree: PyTree) -> PyTree:
     """A `TrainState` as a dict of its fields; PRNG keys as their key data."""
     if isinstance(tree, TrainState):
         tree = {f: getattr(tree, f) for f in _STATE_FIELDS}
-    return jax.tree_util.tree_map(lambda x: jax.random.key_data(x) if _is_key(x) else x, tree)
+    return jax.tree_util.tree_map(lambda x: jax.random.key_data(x) if is_key(x) else x, tree)
 
 
 def _u32(x: jax.Array) -> jax.Array:
@@ -412,7 +408,7 @@ def _rebuild(target: PyTree, plain: PyTree) -> PyTree:
     flat_p = jax.tree_util.tree_leaves(plain)
     leaves = [
         jax.random.wrap_key_data(_like(t, p), impl=jax.random.key_impl(t))
-        if _is_key(t)
+        if is_key(t)
         else _like(t, p)
         for t, p in zip(flat_t, flat_p)
     ]

@@ -34,7 +34,7 @@ from jax.experimental import multihost_utils
 from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec
 
 from jaxfound import errors
-from jaxfound._pytree import matches, path_str
+from jaxfound._pytree import is_key, matches, path_str
 from jaxfound.typing import PyTree
 
 __all__ = [
@@ -300,13 +300,9 @@ def state_shardings(sharding: Sharding, tree: PyTree) -> PyTree:
     return jax.tree_util.tree_unflatten(treedef, out)
 
 
-def _is_key(x) -> bool:
-    return isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
-
-
 def _put_global(x, target: NamedSharding):
     """``x`` (the same full value in every process) as a global array with ``target``."""
-    if _is_key(x):
+    if is_key(x):
         impl = jax.random.key_impl(x)
         data = _put_global(jax.random.key_data(x), target)
         return jax.random.wrap_key_data(data, impl=impl)

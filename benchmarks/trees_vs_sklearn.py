@@ -10,7 +10,17 @@ Part 2 — random forests at equal size (n_estimators, max_depth, max_features="
 (accuracy within 1 point of scikit-learn) on a sounder footing than one split: 5-fold
 stratified cross-validation × 2 seeds; jaxfound fits all 10 forests in ONE compiled call
 (the fold is a 0/1 sample weight, vmapped with the seed), scikit-learn fits them one after
-the other.
+the other. Part 4 — gradient boosting, 100 iterations: jaxfound's
+``trees.gbdt_classifier(max_iter=100, max_depth=5)`` (level-wise, at most 32 leaves) against
+scikit-learn's ``HistGradientBoostingClassifier(max_iter=100, early_stopping=False)`` (its
+default ``max_leaf_nodes=31``, grown best-first, is the nearest match to depth 5 level-wise;
+both: learning rate 0.1, ``min_samples_leaf=20``, 255 bins + a missing-value bin, no L2; HGB
+runs on all the OpenMP threads it finds), and, when importable (a printed note skips each
+otherwise), LightGBM ``LGBMClassifier(n_estimators=100, num_leaves=31, n_jobs=2)`` and XGBoost
+``XGBClassifier(n_estimators=100, tree_method="hist", max_depth=5, n_jobs=2)`` (each at its
+own defaults otherwise, e.g. XGBoost's learning rate 0.3), on breast
+cancer, digits (not with ``--quick``) and, with ``--big``, the 100k set. Forests are compared
+with scikit-learn only.
 
 jaxfound's models are the estimators of `jaxfound.models.trees`
 (``cart_classifier(max_depth=d)``, ``cart_regressor``, ``forest_classifier(n_estimators=T,
@@ -31,12 +41,21 @@ time ratios of the single-split tables (``tree_split_ratio_median``,
 ``forest_split_ratio_median`` against ``n_jobs=1``) and the largest CV gaps
 (``tree_cv_max_abs_gap``, ``forest_cv_max_abs_gap``, in points), and per data set the
 forest time ratio against ``n_jobs=2`` (``forest_ratio_<data>``: ``forest_ratio_digits``,
-and ``forest_ratio_100k`` with ``--big``, the issue-15 bar).
+and ``forest_ratio_100k`` with ``--big``, the issue-15 bar). Boosting, per data set:
+``gbdt_ratio_<data>`` (jaxfound time / HistGradientBoosting time) and ``gbdt_acc_diff_<data>``
+(jaxfound minus HGB test accuracy, in percentage points), so ``gbdt_ratio_100k`` and
+``gbdt_acc_diff_100k`` with ``--big`` (the issue-15 bar: ≤ 1.0 and within ±1 point); the same
+pair against LightGBM and XGBoost (``gbdt_lightgbm_ratio_<data>``,
+``gbdt_lightgbm_acc_diff_<data>``, ``gbdt_xgboost_...``) when they ran; and jaxfound's first
+call (compilation included, this process) as ``gbdt_first_call_<data>`` (seconds). A part that
+did not run (``--only``) adds no keys.
 
 Run:  python benchmarks/trees_vs_sklearn.py [--repeats 3] [--quick] [--markdown FILE]
-      [--splitter exact|hist] [--big]
+      [--splitter exact|hist] [--big] [--only trees,forests,gbdt]
 (``--quick``: fewer data sets, 20-tree forests; ``--splitter hist``: the histogram split
-finder; ``--big``: forests also on ``make_classification(100_000, 50, n_informative=20)``.)
+finder for trees and forests (boosting is always histogram-based); ``--big``: forests and
+boosting also on ``make_classification(100_000, 50, n_informative=20)``; ``--only``: run only
+these parts, repeatable or a comma list, e.g. ``--only gbdt --big`` for the boosting bar.)
 """
 
 from __future__ import annotations
@@ -51,7 +70,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from sklearn import datasets
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -170,6 +189,53 @@ def forest_rows(quick, repeats, n_estimators, depth, big=False):
         label = f"forest {n_estimators}x d={depth}"
         rows += compare(label, data, jf_fn, {"sklearn n_jobs=1": sk(1), "sklearn n_jobs=2": sk(2)},
                         repeats)  # fmt: skip
+    return rows
+
+
+def _optional_peers():
+    """LightGBM and XGBoost classifiers when importable (a printed note for each that is not)."""
+    peers = {}
+    try:
+        from lightgbm import LGBMClassifier
+    except ImportError as e:
+        print(f"note: LightGBM rows skipped (cannot import lightgbm: {e})", flush=True)
+    else:
+
+        def lgbm(Xtr, ytr, Xte):
+            m = LGBMClassifier(n_estimators=100, num_leaves=31, n_jobs=2, verbose=-1)
+            return m.fit(Xtr, ytr).predict(Xte)
+
+        peers["LightGBM"] = lgbm
+    try:
+        from xgboost import XGBClassifier
+    except ImportError as e:
+        print(f"note: XGBoost rows skipped (cannot import xgboost: {e})", flush=True)
+    else:
+
+        def xgb(Xtr, ytr, Xte):
+            m = XGBClassifier(n_estimators=100, tree_method="hist", max_depth=5, n_jobs=2)
+            return m.fit(Xtr, ytr).predict(Xte)
+
+        peers["XGBoost"] = xgb
+    return peers
+
+
+def gbdt_rows(quick, repeats, big=False):
+    """Gradient boosting, 100 iterations: jaxfound vs HistGradientBoosting (+ LightGBM, XGBoost)."""
+    rows = []
+    sets = ["breast_cancer"] + ([] if quick else ["digits"]) + (["100k"] if big else [])
+    est = trees.gbdt_classifier(max_iter=100, max_depth=5)
+
+    def jf_fn(Xtr, ytr, Xte):
+        return est.predict(est.fit(Xtr, ytr), Xte)
+
+    def hgb(Xtr, ytr, Xte):
+        m = HistGradientBoostingClassifier(max_iter=100, early_stopping=False, random_state=0)
+        return m.fit(Xtr, ytr).predict(Xte)
+
+    peers = {"sklearn HGB": hgb, **_optional_peers()}
+    for data in sets:
+        rows += compare("gbdt 100 it d=5", data, jf_fn, peers, repeats)
     return rows
 
 
@@ -296,6 +362,21 @@ def cv_table(rows, n_estimators, depth):
     return "\n".join(lines)
 
 
+PARTS = ("trees", "forests", "gbdt")
+
+
+def parse_only(values):
+    """``--only`` values (repeatable, each a comma list) -> the set of parts to run."""
+    if not values:
+        return set(PARTS)
+    parts = {v.strip() for value in values for v in value.split(",") if v.strip()}
+    unknown = sorted(parts - set(PARTS))
+    if unknown or not parts:
+        raise SystemExit(f"--only {','.join(unknown) or '(empty)'}: choose from "
+                         f"{', '.join(PARTS)} (repeat --only or give a comma list)")  # fmt: skip
+    return parts
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3)
@@ -306,32 +387,47 @@ def main(argv=None):
     p.add_argument("--splitter", choices=("exact", "hist"), default="exact",
                    help="jaxfound's split finder for trees and forests")  # fmt: skip
     p.add_argument("--big", action="store_true",
-                   help="also the forests on make_classification(100_000, 50, 20)")  # fmt: skip
+                   help="forests and boosting also on the 100k set")  # fmt: skip
+    p.add_argument("--only", action="append", metavar="PART",
+                   help="run only these parts: trees, forests, gbdt (repeatable or a comma "
+                   "list; default all)")  # fmt: skip
     a = p.parse_args(argv)
+    only = parse_only(a.only)
     SPLITTER["name"] = a.splitter
     print(f"command: python benchmarks/trees_vs_sklearn.py {' '.join(sys.argv[1:])}")
     T = 20 if a.quick else a.n_estimators
     print(f"jax {jax.__version__} on {jax.default_backend()}; repeats={a.repeats}", flush=True)
-    split_trees = tree_rows(a.quick, a.repeats)
-    parts = [table(split_trees, "Single trees (CART), equal depth")]
-    print(parts[-1], "\n", flush=True)
-    cv_trees = cv_tree_rows()
-    parts.append(cv_tree_table(cv_trees))
-    print(parts[-1], "\n", flush=True)
-    split_forests = forest_rows(a.quick, a.repeats, T, a.depth, a.big)
-    parts.append(table(split_forests, "Random forests, equal size"))
-    print(parts[-1], "\n", flush=True)
-    sets = ("wine",) if a.quick else ("wine", "breast_cancer")
-    cv_forests = cv_rows(T, a.depth, sets)
-    parts.append(cv_table(cv_forests, T, a.depth))
-    print(parts[-1], "\n", flush=True)
+    parts = []
+    split_trees, cv_trees, split_forests, cv_forests, boosted = [], [], [], [], []
+    if "trees" in only:
+        split_trees = tree_rows(a.quick, a.repeats)
+        parts.append(table(split_trees, "Single trees (CART), equal depth"))
+        print(parts[-1], "\n", flush=True)
+        cv_trees = cv_tree_rows()
+        parts.append(cv_tree_table(cv_trees))
+        print(parts[-1], "\n", flush=True)
+    if "forests" in only:
+        split_forests = forest_rows(a.quick, a.repeats, T, a.depth, a.big)
+        parts.append(table(split_forests, "Random forests, equal size"))
+        print(parts[-1], "\n", flush=True)
+        sets = ("wine",) if a.quick else ("wine", "breast_cancer")
+        cv_forests = cv_rows(T, a.depth, sets)
+        parts.append(cv_table(cv_forests, T, a.depth))
+        print(parts[-1], "\n", flush=True)
+    if "gbdt" in only:
+        boosted = gbdt_rows(a.quick, a.repeats, a.big)
+        parts.append(table(boosted, "Gradient boosting, 100 iterations (accuracy %)"))
+        print(parts[-1], "\n", flush=True)
     if a.markdown:
         Path(a.markdown).write_text("\n\n".join(parts) + "\n")
-    print(result_line(split_trees, cv_trees, split_forests, cv_forests), flush=True)
+    print(result_line(split_trees, cv_trees, split_forests, cv_forests, boosted), flush=True)
 
 
-def result_line(split_trees, cv_trees, split_forests, cv_forests) -> str:
-    """The machine-readable last line: ``RESULT key=value ...`` (see the module docstring)."""
+def result_line(split_trees, cv_trees, split_forests, cv_forests, boosted=()) -> str:
+    """The machine-readable last line: ``RESULT key=value ...`` (see the module docstring).
+
+    A part that did not run (``--only``) contributes no keys.
+    """
     kv = {}
     for r in cv_trees:
         p = f"tree_{r['data']}_d{r['depth']}"
@@ -343,14 +439,23 @@ def result_line(split_trees, cv_trees, split_forests, cv_forests) -> str:
         kv[f"{p}_ratio"] = f"{r['jf'] / r['sk']:.2f}"
     one_job = [r for r in split_forests if r["peer"] == "sklearn n_jobs=1"]
     for name, rows in (("tree", split_trees), ("forest", one_job)):
-        ratio = statistics.median(r["jf"] / r["sk"] for r in rows)
-        kv[f"{name}_split_ratio_median"] = f"{ratio:.2f}"
+        if rows:
+            ratio = statistics.median(r["jf"] / r["sk"] for r in rows)
+            kv[f"{name}_split_ratio_median"] = f"{ratio:.2f}"
     for name, rows in (("tree", cv_trees), ("forest", cv_forests)):
-        gap = max(abs(r["jf_score"] - r["sk_score"]) for r in rows)
-        kv[f"{name}_cv_max_abs_gap"] = f"{gap:.2f}"
+        if rows:
+            gap = max(abs(r["jf_score"] - r["sk_score"]) for r in rows)
+            kv[f"{name}_cv_max_abs_gap"] = f"{gap:.2f}"
     for r in split_forests:  # issue 15: compiled forest vs scikit-learn n_jobs=2, per data set
         if r["peer"] == "sklearn n_jobs=2":
             kv[f"forest_ratio_{r['data']}"] = f"{r['jf'] / r['sk']:.2f}"
+    for r in boosted:  # issue 15: compiled boosting vs HistGradientBoosting (and the others)
+        peer = {"sklearn HGB": "", "LightGBM": "lightgbm_", "XGBoost": "xgboost_"}[r["peer"]]
+        kv[f"gbdt_{peer}ratio_{r['data']}"] = f"{r['jf'] / r['sk']:.2f}"
+        kv[f"gbdt_{peer}acc_diff_{r['data']}"] = f"{r['jf_score'] - r['sk_score']:+.2f}"
+    for r in boosted:
+        if r["peer"] == "sklearn HGB":
+            kv[f"gbdt_first_call_{r['data']}"] = f"{r['first']:.2f}"
     return "RESULT " + " ".join(f"{k}={v}" for k, v in kv.items())
 
 

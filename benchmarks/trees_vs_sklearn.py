@@ -197,7 +197,7 @@ def _optional_peers():
     peers = {}
     try:
         from lightgbm import LGBMClassifier
-    except ImportError as e:
+    except Exception as e:  # ImportError, or a native library that fails to load
         print(f"note: LightGBM rows skipped (cannot import lightgbm: {e})", flush=True)
     else:
 
@@ -208,7 +208,7 @@ def _optional_peers():
         peers["LightGBM"] = lgbm
     try:
         from xgboost import XGBClassifier
-    except ImportError as e:
+    except Exception as e:  # ImportError, or a native library that fails to load
         print(f"note: XGBoost rows skipped (cannot import xgboost: {e})", flush=True)
     else:
 

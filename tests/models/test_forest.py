@@ -149,7 +149,9 @@ def test_forest_bad_input():
     with pytest.raises(errors.LabelError):
         est.fit(X[:2], np.array([0, 2]), key=k)
     with pytest.raises(errors.NonFiniteError):
-        trees.forest_regressor().fit(np.full((4, 2), np.nan), np.ones(4), key=k)
+        trees.forest_regressor(splitter="exact").fit(np.full((4, 2), np.nan), np.ones(4), key=k)
+    with pytest.raises(errors.NonFiniteError):  # every splitter refuses infinities
+        trees.forest_regressor().fit(np.full((4, 2), np.inf), np.ones(4), key=k)
     with pytest.raises(errors.ValidationError, match="all zero"):
         est.fit(X, y, sample_weight=np.zeros(4), key=k)
     f = est.fit(X, y, key=k)

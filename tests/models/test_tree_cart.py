@@ -300,9 +300,14 @@ def test_nan_features_and_inputs_unchanged():
     y = np.array([0, 1, 1])
     X0, y0 = X.copy(), y.copy()
     with pytest.raises(errors.NonFiniteError, match="X contains 1 NaN"):
-        trees.cart_classifier().fit(X, y)
+        trees.cart_classifier(splitter="exact").fit(X, y)
     with pytest.raises(errors.NonFiniteError):
-        trees.cart_regressor().fit(X, y.astype(float))
+        trees.cart_regressor(splitter="exact").fit(X, y.astype(float))
+    # the default ("auto") takes the histogram path when a value is missing
+    est = trees.cart_classifier(max_depth=1)
+    tree = est.fit(X, y)
+    assert tree.missing_right is not None
+    np.testing.assert_array_equal(np.asarray(est.predict(tree, X)), y)
     np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(y, y0)
 

@@ -28,6 +28,19 @@ def test_edges_are_midpoints_for_few_values_and_codes_match_thresholds():
         assert np.array_equal(c <= b, x[:, 0] <= e[0, b])
 
 
+def test_edges_equal_whether_numpy_or_xla_sorts_the_columns():
+    # concrete X on the CPU is sorted by NumPy, traced X by XLA: the same edges either way
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 4))
+    X[:, 1] = rng.integers(0, 5, 300)  # few distinct values: midpoints
+    X[rng.random(300) < 0.1, 2] = np.nan
+    X[:, 3] = np.nan  # all missing
+    for bins in (2, 8, 256):
+        concrete = np.asarray(trees.bin_edges(X, max_bins=bins))
+        traced = np.asarray(jax.jit(lambda x, b=bins: trees.bin_edges(x, max_bins=b))(X))
+        np.testing.assert_array_equal(concrete, traced)
+
+
 def test_quantile_bins_transform_round_trip_codes():
     from jaxfound.data import fit_transform
 
@@ -117,3 +130,19 @@ def test_hist_forest_vmaps_trees_and_predicts():
     Xn = X.copy()
     Xn[::7, 2] = np.nan
     assert np.asarray(est.predict(f, Xn)).shape == (150,)
+
+
+def test_auto_splitter_takes_hist_from_the_cell_threshold_or_with_missing_values():
+    rng = np.random.default_rng(4)
+    est = trees.cart_classifier(max_depth=2)  # splitter="auto", the default
+    small = rng.normal(size=(40, 3))
+    assert est.fit(small, (small[:, 0] > 0).astype(int)).missing_right is None  # exact
+    n = trees.AUTO_HIST_MIN_CELLS // 2
+    big = rng.normal(size=(n, 2))
+    assert est.fit(big, (big[:, 0] > 0).astype(int)).missing_right is not None  # hist
+    below = big[: n - 1]
+    assert est.fit(below, (below[:, 0] > 0).astype(int)).missing_right is None
+    # traced X (a vmap over fold weights) chooses by size alone, as concrete X does
+    w = np.ones((2, 40))
+    fitted = jax.vmap(lambda wt: est.fit(small, (small[:, 0] > 0).astype(int), sample_weight=wt))(w)
+    assert fitted.missing_right is None

@@ -515,7 +515,8 @@ table(
     ols_inf=lambda: L.ols().fit(XI, Y),
     logistic_nan=lambda: L.logistic().fit(XN, LAB),
     svc_nan=lambda: SVM.svc().fit(XN, LAB),
-    cart_nan=lambda: TR.cart_regressor().fit(XN, Y),
+    cart_nan=lambda: TR.cart_regressor(splitter="exact").fit(XN, Y),
+    cart_inf=lambda: TR.cart_regressor().fit(XI, Y),
 )
 table(E.NonFiniteError, "y", ridge_y_nan=lambda: RIDGE.fit(X, XN[:, 1]))
 table(

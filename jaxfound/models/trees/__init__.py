@@ -11,6 +11,7 @@ gathers. A forest is a `Tree` whose arrays carry a leading axis, one entry per t
 from jaxfound.models.trees._binning import MAX_BINS, bin_codes, bin_edges, quantile_bins
 from jaxfound.models.trees._boosting import Boosted, gbdt_classifier, gbdt_regressor
 from jaxfound.models.trees._cart import (
+    AUTO_HIST_MIN_CELLS,
     MAX_DEPTH,
     cart_classifier,
     cart_regressor,
@@ -31,6 +32,7 @@ from jaxfound.models.trees._soft import SoftTree, leaf_probabilities
 from jaxfound.models.trees._tree import Tree, apply, predict_value
 
 __all__ = [
+    "AUTO_HIST_MIN_CELLS",
     "Boosted",
     "gbdt_classifier",
     "gbdt_regressor",

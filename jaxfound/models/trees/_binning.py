@@ -18,6 +18,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxfound import _validate as V
 from jaxfound.data._transform import Transform
@@ -37,24 +38,37 @@ def check_max_bins(max_bins) -> int:
     )  # fmt: skip
 
 
-@functools.partial(jax.jit, static_argnames="max_bins")
+def sorted_columns(X: Array) -> Array:
+    """Every column of ``X`` sorted (NaN last): by NumPy when ``X`` is concrete and on the
+    CPU, where XLA's comparator sort is about 15x slower (2.0 s against 0.13 s on a
+    75,000 x 50 block), by `jax.numpy.sort` otherwise (traced, or on an accelerator)."""
+    if V.is_traced(X) or jax.default_backend() != "cpu":
+        return jnp.sort(X, axis=0)
+    return jnp.asarray(np.sort(np.asarray(X), axis=0))
+
+
 def _edges(X: Array, max_bins: int) -> Array:
-    n, F = X.shape
+    return _edges_sorted(sorted_columns(X), max_bins)
+
+
+@functools.partial(jax.jit, static_argnames="max_bins")
+def _edges_sorted(xs: Array, max_bins: int) -> Array:
+    """The edges from the column-sorted features ``xs`` (NaN last)."""
+    n, F = xs.shape
     n_edges = max_bins - 2  # value bins: max_bins - 1, so max_bins - 2 inner edges
     if n_edges == 0:
-        return jnp.zeros((F, 0), X.dtype)
-    xs = jnp.sort(X, axis=0)  # NaN sorts last
+        return jnp.zeros((F, 0), xs.dtype)
     nxt = xs[1:]
     distinct = (nxt > xs[:-1]) & ~jnp.isnan(nxt)
     n_distinct = 1 + jnp.sum(distinct, axis=0)  # per feature (an all-NaN column: 1)
     # midpoints between consecutive distinct values, compacted by rank (few-valued features)
     rank = jnp.where(distinct, jnp.cumsum(distinct, axis=0) - 1, n_edges)
     cols = jnp.broadcast_to(jnp.arange(F)[None, :], rank.shape)
-    mids = jnp.full((n_edges + 1, F), jnp.inf, X.dtype)
+    mids = jnp.full((n_edges + 1, F), jnp.inf, xs.dtype)
     mids = mids.at[rank, cols].set((xs[:-1] + nxt) / 2, mode="drop")[:n_edges]
     # quantiles (midpoint rule) of the non-missing values, from the sorted column
-    n_valid = jnp.sum(~jnp.isnan(X), axis=0)
-    pos = jnp.arange(1, n_edges + 1, dtype=X.dtype)[:, None] / (n_edges + 1) * (n_valid - 1)
+    n_valid = jnp.sum(~jnp.isnan(xs), axis=0)
+    pos = jnp.arange(1, n_edges + 1, dtype=xs.dtype)[:, None] / (n_edges + 1) * (n_valid - 1)
     lo = jnp.clip(jnp.floor(pos).astype(jnp.int32), 0, n - 1)
     hi = jnp.clip(jnp.ceil(pos).astype(jnp.int32), 0, n - 1)
     quant = (jnp.take_along_axis(xs, lo, 0) + jnp.take_along_axis(xs, hi, 0)) / 2

@@ -44,7 +44,10 @@ from jaxfound.models.trees._tree import (
 )
 from jaxfound.typing import Array, ArrayLike
 
-__all__ = ["MAX_DEPTH", "cart_classifier", "cart_regressor", "resolve_max_features"]
+__all__ = [
+    "AUTO_HIST_MIN_CELLS", "MAX_DEPTH", "cart_classifier", "cart_regressor",
+    "resolve_max_features",
+]  # fmt: skip
 
 #: Deepest layout: a tree of depth $D$ stores $2^D$ leaves, so the arrays double per level.
 MAX_DEPTH = 20
@@ -63,16 +66,23 @@ class Settings(NamedTuple):
     min_samples_leaf: int
     min_samples_split: int
     max_features: int | float | str | None  # None: every feature, nothing drawn
-    splitter: str = "exact"  # "hist": binned histograms (NaN allowed); "exact": sorted scan
+    splitter: str = "auto"  # "hist": binned histograms (NaN allowed); "exact": sorted scan
     max_bins: int = MAX_BINS
 
 
-_SPLITTERS = ("hist", "exact")
+_SPLITTERS = ("auto", "hist", "exact")
+
+#: ``splitter="auto"`` takes ``"hist"`` from this many feature values (rows x features) on,
+#: or whenever a value is missing, and ``"exact"`` below. Measured on this 2-core CPU
+#: (compiled fit, depth 8): exact is faster on wine (133 x 13) and ties on breast cancer
+#: (426 x 30); hist is faster on digits (1347 x 64: CART 0.10 s against 0.14 s, 100-tree
+#: forest 1.2 s against 13 s) and on a 75,000 x 50 set (CART 0.67 s against 6.4 s).
+AUTO_HIST_MIN_CELLS = 1 << 15
 
 
 def settings(
     task: str, *, criterion: str, max_depth, n_classes, min_samples_leaf, min_samples_split,
-    max_features, splitter: str = "exact", max_bins=MAX_BINS,
+    max_features, splitter: str = "auto", max_bins=MAX_BINS,
 ) -> Settings:  # fmt: skip
     """Check the static settings of a tree (or forest) constructor; return them normalised."""
     if criterion not in _CRITERIA[task]:
@@ -97,8 +107,9 @@ def settings(
 def _splitter(splitter):
     if splitter not in _SPLITTERS:
         raise errors.ValidationError(
-            f"splitter={splitter!r} is not understood; use 'hist' (binned features, the "
-            "default, NaN allowed) or 'exact' (every distinct threshold; small data)."
+            f"splitter={splitter!r} is not understood; use 'auto' (the default: 'hist' from "
+            f"{AUTO_HIST_MIN_CELLS} feature values on or with missing values, else 'exact'), "
+            "'hist' (binned features, NaN allowed) or 'exact' (every distinct threshold)."
         )
     return splitter
 
@@ -172,7 +183,7 @@ def prepare(s: Settings, X, y, sample_weight):
     Returns ``(X, y, w, cfg)``: device arrays and the keyword arguments of the compiled
     fit (`grow_classifier` / `grow_regressor`).
     """
-    X = V.features(X, allow_nan=s.splitter == "hist")
+    X = V.features(X, allow_nan=s.splitter != "exact")
     n = X.shape[0]
     w = V.sample_weights(sample_weight, n, X.dtype)
     if s.task == CLASSIFICATION:
@@ -190,6 +201,16 @@ def prepare(s: Settings, X, y, sample_weight):
         max_features=resolve_max_features(s.max_features, X.shape[1]),
     )  # fmt: skip
     return X, y, w, cfg
+
+
+def use_hist(s: Settings, X) -> bool:
+    """Whether a fit on checked ``X`` takes the histogram path (``splitter="auto"``: from
+    `AUTO_HIST_MIN_CELLS` values on, or when any is missing; traced ``X``: by size only)."""
+    if s.splitter != "auto":
+        return s.splitter == "hist"
+    if X.shape[0] * X.shape[1] >= AUTO_HIST_MIN_CELLS:
+        return True
+    return not V.is_traced(X) and bool(jnp.isnan(X).any())
 
 
 def hist_cfg(s: Settings, cfg: dict, X) -> dict:
@@ -250,7 +271,7 @@ def _estimator(s: Settings, name: str, depth_limit, min_impurity_decrease) -> Es
             )  # fmt: skip
         X, y, w, cfg = prepare(s, X, y, sample_weight)
         dl, mid = traced_hypers(depth_limit, min_impurity_decrease, s.max_depth, X.dtype)
-        if s.splitter == "hist":
+        if use_hist(s, X):
             edges, codes = fit_bins(X, s.max_bins)
             f, t, m, value, imp = fit_hist(
                 codes, edges, y, w, key if random else None, mid, dl, **hist_cfg(s, cfg, X)
@@ -302,7 +323,7 @@ def cart_classifier(
     max_features: int | float | str | None = None,
     depth_limit: int | None = None,
     min_impurity_decrease: float = 0.0,
-    splitter: str = "exact",
+    splitter: str = "auto",
     max_bins: int = MAX_BINS,
 ) -> Estimator:
     r"""A CART classification tree of depth ``max_depth``, as an `Estimator`.
@@ -331,11 +352,12 @@ def cart_classifier(
         then requires ``key=``.
       depth_limit: default of ``fit``'s traced ``depth_limit`` (None: the full depth).
       min_impurity_decrease: default of ``fit``'s traced ``min_impurity_decrease``.
-      splitter: ``"exact"`` (default): every midpoint between distinct values (finite
-        features only); ``"hist"``: features binned once into at most ``max_bins`` quantile
-        bins, splits found on per-node histograms (see `grow_hist`), NaN allowed and sent
-        to the better side. (``"hist"`` is not yet the default: on this CPU it compiles and
-        runs slower than ``"exact"`` on data sets of a few thousand rows; see the docs.)
+      splitter: ``"auto"`` (default): ``"hist"`` from `AUTO_HIST_MIN_CELLS` (32,768)
+        feature values (rows x features) on or when a value is missing, else ``"exact"``;
+        ``"exact"``: every midpoint between distinct values (finite features only);
+        ``"hist"``: features binned once into at most ``max_bins`` quantile bins, splits
+        found on per-node histograms (see `grow_hist`), NaN allowed and sent to the better
+        side.
       max_bins: bins per feature for ``"hist"``, 2 to 256, the missing-value bin included.
 
     Returns:
@@ -373,7 +395,7 @@ def cart_regressor(
     max_features: int | float | str | None = None,
     depth_limit: int | None = None,
     min_impurity_decrease: float = 0.0,
-    splitter: str = "exact",
+    splitter: str = "auto",
     max_bins: int = MAX_BINS,
 ) -> Estimator:
     r"""A CART regression tree (squared error) of depth ``max_depth``, as an `Estimator`.

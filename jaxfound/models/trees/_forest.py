@@ -152,7 +152,7 @@ def _forest(s: _cart.Settings, n_estimators: int, bootstrap: bool, batch_size: i
         )
         X, y, w, cfg = _cart.prepare(s, X, y, sample_weight)
         dl, mid = _cart.traced_hypers(depth_limit, min_impurity_decrease, s.max_depth, X.dtype)
-        if s.splitter == "hist":
+        if _cart.use_hist(s, X):
             edges, codes = fit_bins(X, s.max_bins)
             hcfg = _cart.hist_cfg(s, cfg, X)
             f, t, m, value, imp = _fit_forest_hist(
@@ -201,7 +201,7 @@ def forest_classifier(
     batch_size: int | None = None,
     depth_limit: int | None = None,
     min_impurity_decrease: float = 0.0,
-    splitter: str = "exact",
+    splitter: str = "auto",
     max_bins: int = MAX_BINS,
 ) -> Estimator:
     """A random forest of CART classification trees, fitted in one compiled call.
@@ -224,11 +224,12 @@ def forest_classifier(
         default `CPU_BATCH_SIZE` on CPU, else as many as fit `FOREST_MEMORY_BUDGET`.
       depth_limit: default of ``fit``'s traced ``depth_limit``.
       min_impurity_decrease: default of ``fit``'s traced ``min_impurity_decrease``.
-      splitter: ``"exact"`` (default): every midpoint between distinct values (finite
-        features only); ``"hist"``: features binned once into at most ``max_bins`` quantile
-        bins, splits found on per-node histograms (see `grow_hist`), NaN allowed and sent
-        to the better side. (``"hist"`` is not yet the default: on this CPU it compiles and
-        runs slower than ``"exact"`` on data sets of a few thousand rows; see the docs.)
+      splitter: ``"auto"`` (default): ``"hist"`` from `AUTO_HIST_MIN_CELLS` (32,768)
+        feature values (rows x features) on or when a value is missing, else ``"exact"``;
+        ``"exact"``: every midpoint between distinct values (finite features only);
+        ``"hist"``: features binned once into at most ``max_bins`` quantile bins, splits
+        found on per-node histograms (see `grow_hist`), NaN allowed and sent to the better
+        side.
       max_bins: bins per feature for ``"hist"``, 2 to 256, the missing-value bin included.
 
     Returns:
@@ -265,7 +266,7 @@ def forest_regressor(
     batch_size: int | None = None,
     depth_limit: int | None = None,
     min_impurity_decrease: float = 0.0,
-    splitter: str = "exact",
+    splitter: str = "auto",
     max_bins: int = MAX_BINS,
 ) -> Estimator:
     """A random forest of CART regression trees; ``predict`` is the trees' mean.

@@ -63,20 +63,22 @@ def histograms(codes: Array, node: Array, stats: Array, n_nodes: int, n_bins: in
     """
     T, n, S = stats.shape
     F = codes.shape[-1]
-    codes = jnp.broadcast_to(codes, (T, n, F)).astype(jnp.int32)
     base = (jnp.arange(T, dtype=jnp.int32)[:, None] * n_nodes + node.astype(jnp.int32))
     if T * n * F <= FLAT_SCATTER_MAX:
+        codes = jnp.broadcast_to(codes, (T, n, F)).astype(jnp.int32)
         seg = ((base[..., None] * F + jnp.arange(F)) * n_bins + codes).ravel()
         data = jnp.broadcast_to(stats[:, :, None, :], (T, n, F, S)).reshape(-1, S)
         h = jax.ops.segment_sum(data, seg, T * n_nodes * F * n_bins)
         return h.reshape(T, n_nodes, F, n_bins, S)
     flat = stats.reshape(T * n, S)
+    base = base * n_bins
+    cols = jnp.moveaxis(codes, -1, 0)  # (F, T or 1, n) uint8: a feature's codes contiguous
 
-    def one(col):  # col: (T, n) codes of one feature
-        seg = (base * n_bins + col).ravel()
+    def one(col):  # (T or 1, n) codes of one feature
+        seg = jnp.broadcast_to(base + col.astype(jnp.int32), (T, n)).ravel()
         return jax.ops.segment_sum(flat, seg, T * n_nodes * n_bins)
 
-    h = jax.lax.map(one, jnp.moveaxis(codes, -1, 0))  # (F, T * n_nodes * n_bins, S)
+    h = jax.lax.map(one, cols)  # (F, T * n_nodes * n_bins, S)
     h = h.reshape(F, T, n_nodes, n_bins, S)
     return jnp.transpose(h, (1, 2, 0, 3, 4))
 

@@ -36,10 +36,11 @@ Data: scikit-learn's embedded breast-cancer, wine, digits (classification) and d
 (embedded, so there is no ``--data`` option). The output ends with one machine-readable line
 ``RESULT key=value ...``: the test score of each model row (``<model>_<data>_jf`` and
 ``..._sk``), the time ratio jaxfound / scikit-learn of each logistic row
-(``logistic_ratio_<data>`` for L-BFGS at equal tolerance, ``logistic_newton_ratio_<data>``
-for Newton; ``logistic_ratio_digits`` is the issue-15 bar, ≤ 1.0; note the tables show the
-inverse, sklearn/jaxfound; digits rows are skipped with ``--quick``) and, per grid, the
-speed-up over ``GridSearchCV(n_jobs=2)`` with two and with one
+(``logistic_ratio_<data>`` for L-BFGS at equal tolerance, ``logistic_1thread_ratio_<data>``
+for the same against scikit-learn limited to one thread (its fastest here),
+``logistic_newton_ratio_<data>`` for Newton; ``logistic_ratio_digits`` is the issue-15
+bar, ≤ 1.0; note the tables show the inverse, sklearn/jaxfound; digits rows are skipped
+with ``--quick``) and, per grid, the speed-up over ``GridSearchCV(n_jobs=2)`` with two and with one
 job (``grid_<model>_<data>_speedup2`` / ``_speedup1``) and the largest difference of the mean
 CV accuracy over the grid.
 
@@ -71,6 +72,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_sp
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import jaxfound as jf  # noqa: E402
@@ -155,17 +157,19 @@ def _logistic(C=1.0):
     return jf_fn, sk_fn
 
 
-def _logistic_lbfgs(C=1.0, tol=1e-4):
+def _logistic_lbfgs(C=1.0, tol=1e-4, threads=None):
     """Equal solver and tolerance: optax L-BFGS vs scikit-learn's default ``LogisticRegression``
-    (lbfgs, ``tol=1e-4``, ``max_iter=100`` on both sides)."""
+    (lbfgs, ``tol=1e-4``, ``max_iter=100`` on both sides). ``threads=1`` runs scikit-learn
+    under ``threadpoolctl.threadpool_limits(1)``: on this 2-core machine its OpenBLAS/OpenMP
+    threads made the digits fit 6x slower than one thread (measured 300 ms against 50 ms)."""
     est = linear.logistic(C=C, solver="lbfgs", tol=tol)
 
     def jf_fn(Xtr, ytr, Xte):
         return est.predict(est.fit(Xtr, ytr), Xte), None
 
     def sk_fn(Xtr, ytr, Xte):
-        with warnings.catch_warnings():  # max_iter=100 may end before tol, as jaxfound's may
-            warnings.simplefilter("ignore", ConvergenceWarning)
+        with warnings.catch_warnings(), threadpool_limits(threads):  # None: no limit
+            warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter=100 may end early
             m = LogisticRegression(C=C, solver="lbfgs", tol=tol).fit(Xtr, ytr)
         return m.predict(Xte), None
 
@@ -208,6 +212,7 @@ def contenders(quick: bool) -> list[Row]:
     ]
     for data in ("breast_cancer", "wine", "digits"):  # issue 15: equal solver and tolerance
         rows.append(Row("logistic lbfgs C=1", data, *_logistic_lbfgs()))
+        rows.append(Row("logistic lbfgs C=1, sklearn 1 thread", data, *_logistic_lbfgs(threads=1)))
     for data in ("breast_cancer", "wine", "digits"):
         rows.append(Row("SVC rbf C=1", data, *_svc("rbf")))
     for kernel in ("linear", "poly", "sigmoid"):
@@ -426,7 +431,8 @@ def result_line(rows: list[dict], grid_rows: list[dict]) -> str:
         k = _key(r["model"], r["data"])
         out[f"{k}_jf"], out[f"{k}_sk"] = r["jf_score"], r["sk_score"]
     for r in rows:  # issue 15: time ratios jaxfound / scikit-learn of the two logistic solvers
-        solver = {"logistic lbfgs C=1": "", "logistic C=1": "newton_"}.get(r["model"])
+        solver = {"logistic lbfgs C=1": "", "logistic C=1": "newton_",
+                  "logistic lbfgs C=1, sklearn 1 thread": "1thread_"}.get(r["model"])  # fmt: skip
         if solver is not None:
             out[f"logistic_{solver}ratio_{r['data']}"] = r["jf"] / r["sk"]
     for r in grid_rows:

@@ -51,7 +51,7 @@ call (compilation included, this process) as ``gbdt_first_call_<data>`` (seconds
 did not run (``--only``) adds no keys.
 
 Run:  python benchmarks/trees_vs_sklearn.py [--repeats 3] [--quick] [--markdown FILE]
-      [--splitter exact|hist] [--big] [--only trees,forests,gbdt]
+      [--splitter auto|exact|hist] [--big] [--only trees,forests,gbdt]
 (``--quick``: fewer data sets, 20-tree forests; ``--splitter hist``: the histogram split
 finder for trees and forests (boosting is always histogram-based); ``--big``: forests and
 boosting also on ``make_classification(100_000, 50, n_informative=20)``; ``--only``: run only
@@ -90,7 +90,7 @@ LOADERS = {
 }
 
 #: ``--splitter``: which split finder jaxfound's trees and forests use.
-SPLITTER = {"name": "exact"}
+SPLITTER = {"name": "auto"}
 
 
 def load(name):
@@ -220,11 +220,11 @@ def _optional_peers():
     return peers
 
 
-def gbdt_rows(quick, repeats, big=False):
+def gbdt_rows(quick, repeats, big=False, depth=5):
     """Gradient boosting, 100 iterations: jaxfound vs HistGradientBoosting (+ LightGBM, XGBoost)."""
     rows = []
     sets = ["breast_cancer"] + ([] if quick else ["digits"]) + (["100k"] if big else [])
-    est = trees.gbdt_classifier(max_iter=100, max_depth=5)
+    est = trees.gbdt_classifier(max_iter=100, max_depth=depth)
 
     def jf_fn(Xtr, ytr, Xte):
         return est.predict(est.fit(Xtr, ytr), Xte)
@@ -235,7 +235,7 @@ def gbdt_rows(quick, repeats, big=False):
 
     peers = {"sklearn HGB": hgb, **_optional_peers()}
     for data in sets:
-        rows += compare("gbdt 100 it d=5", data, jf_fn, peers, repeats)
+        rows += compare(f"gbdt 100 it d={depth}", data, jf_fn, peers, repeats)
     return rows
 
 
@@ -384,10 +384,12 @@ def main(argv=None):
     p.add_argument("--n-estimators", type=int, default=100)
     p.add_argument("--depth", type=int, default=8)
     p.add_argument("--markdown", default=None, help="also write the tables to this file")
-    p.add_argument("--splitter", choices=("exact", "hist"), default="exact",
+    p.add_argument("--splitter", choices=("auto", "exact", "hist"), default="auto",
                    help="jaxfound's split finder for trees and forests")  # fmt: skip
     p.add_argument("--big", action="store_true",
                    help="forests and boosting also on the 100k set")  # fmt: skip
+    p.add_argument("--gbdt-depth", type=int, default=5,
+                   help="jaxfound's boosting depth (level-wise; 5: at most 32 leaves)")  # fmt: skip
     p.add_argument("--only", action="append", metavar="PART",
                    help="run only these parts: trees, forests, gbdt (repeatable or a comma "
                    "list; default all)")  # fmt: skip
@@ -415,7 +417,7 @@ def main(argv=None):
         parts.append(cv_table(cv_forests, T, a.depth))
         print(parts[-1], "\n", flush=True)
     if "gbdt" in only:
-        boosted = gbdt_rows(a.quick, a.repeats, a.big)
+        boosted = gbdt_rows(a.quick, a.repeats, a.big, a.gbdt_depth)
         parts.append(table(boosted, "Gradient boosting, 100 iterations (accuracy %)"))
         print(parts[-1], "\n", flush=True)
     if a.markdown:

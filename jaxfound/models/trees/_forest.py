@@ -44,8 +44,10 @@ __all__ = [
     "forest_regressor",
 ]
 
-#: Trees fitted at once on CPU: XLA:CPU gains nothing from batching trees, and one at a
-#: time keeps the memory of the work arrays to a single tree's.
+#: Trees fitted at once on CPU by the exact splitter: one at a time keeps the memory of the
+#: work arrays to a single tree's and the compile short. Batching 10 (``batch_size=10``)
+#: measured 1.2-1.5x faster once compiled on wine and breast cancer, no faster on digits,
+#: and compiled 2-5x longer.
 CPU_BATCH_SIZE = 1
 
 #: Trees grown together (``vmap``) by the histogram splitter: one histogram pass a level

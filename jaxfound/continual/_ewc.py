@@ -184,10 +184,11 @@ def ewc_consolidate(
     if online:
         return EWCState(jax.tree.map(lambda f, g: gamma * f + g, state.fisher, fisher), params)
     new_f = jax.tree.map(jnp.add, state.fisher, fisher)
-    anchor = jax.tree.map(
-        lambda f0, a0, f1, p, f: jnp.where(f > 0, (f0 * a0 + f1 * p) / jnp.where(f > 0, f, 1), p),
-        state.fisher, state.anchor, fisher, params, new_f,
-    )
+    def mean(f0, a0, f1, p, f):  # exact where one side has no weight: a0 or p, bit for bit
+        both = (f0 * a0 + f1 * p) / jnp.where(f > 0, f, 1)
+        return jnp.where(f0 > 0, jnp.where(f1 > 0, both, a0), p)
+
+    anchor = jax.tree.map(mean, state.fisher, state.anchor, fisher, params, new_f)
     return EWCState(new_f, anchor)
 
 

@@ -123,3 +123,34 @@ def test_ewc_loss_composes_with_weighted_sum():
     state = EWCState(jnp.ones(2), jnp.zeros(2))
     total, aux = loss(jnp.ones(2), {"ewc": state})
     assert float(aux["ewc"]) == pytest.approx(2.0) and float(total) == pytest.approx(4.0)
+
+
+@pytest.mark.slow
+def test_next_context_training_leaves_the_previous_model_untouched():
+    # issue 12: the previous context's parameters (the EWC anchor, a teacher) must come out of
+    # the next context's training exactly as they went in, even though fit donates buffers
+    import optax
+
+    import jaxfound as jf
+
+    p_prev, x, y = _setup(12)
+    snap = jax.tree.map(np.array, p_prev)
+    fisher = fisher_diagonal(lambda p, xb: NET.apply(p, xb), p_prev, x, y)
+    ewc = ewc_consolidate(ewc_init(p_prev), fisher, p_prev)
+    ce = jf.losses.supervised(
+        NET, lambda t, out: optax.losses.softmax_cross_entropy_with_integer_labels(out, t)
+    )
+
+    def fn(params, batch, key=None):
+        value, aux = ce(params, batch, key)
+        return value + ewc_penalty(params, ewc.anchor, ewc.fisher, 10.0), aux
+
+    state = jf.train.TrainState.create(p_prev, optax.adam(1e-2))
+    new, _ = jf.train.fit(state, jf.losses.Loss(fn), (x, y), epochs=3, batch_size=4,
+                          key=jax.random.key(1), progress=False)
+    moved = jax.tree.leaves(jax.tree.map(lambda a, b: np.abs(np.asarray(a) - b).max(),
+                                         new.params, snap))
+    assert max(moved) > 1e-4  # the next context did train
+    for tree in (p_prev, state.params, ewc.anchor):
+        for a, b in zip(jax.tree.leaves(tree), jax.tree.leaves(snap)):
+            np.testing.assert_array_equal(np.asarray(a), b)  # alive and bit-identical

@@ -226,12 +226,8 @@ def forest_classifier(
         default `CPU_BATCH_SIZE` on CPU, else as many as fit `FOREST_MEMORY_BUDGET`.
       depth_limit: default of ``fit``'s traced ``depth_limit``.
       min_impurity_decrease: default of ``fit``'s traced ``min_impurity_decrease``.
-      splitter: ``"auto"`` (default): ``"hist"`` from `AUTO_HIST_MIN_CELLS` (32,768)
-        feature values (rows x features) on or when a value is missing, else ``"exact"``;
-        ``"exact"``: every midpoint between distinct values (finite features only);
-        ``"hist"``: features binned once into at most ``max_bins`` quantile bins, splits
-        found on per-node histograms (see `grow_hist`), NaN allowed and sent to the better
-        side.
+      splitter: ``"auto"`` (default), ``"hist"`` or ``"exact"``, as for `cart_classifier`
+        (``"auto"``: ``"hist"`` from `AUTO_HIST_MIN_CELLS` feature values on, or with NaN).
       max_bins: bins per feature for ``"hist"``, 2 to 256, the missing-value bin included.
 
     Returns:

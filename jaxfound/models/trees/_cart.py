@@ -203,20 +203,26 @@ def prepare(s: Settings, X, y, sample_weight):
     return X, y, w, cfg
 
 
-def use_hist(s: Settings, X) -> bool:
+def has_missing(s: Settings, X) -> bool:
+    """Whether checked ``X`` may hold NaN, a static flag computed once per fit: ``False``
+    for the exact splitter (its ``X`` was checked finite), ``True`` for traced ``X``."""
+    if s.splitter == "exact":
+        return False
+    return True if V.is_traced(X) else bool(jnp.isnan(X).any())
+
+
+def use_hist(s: Settings, X, missing: bool) -> bool:
     """Whether a fit on checked ``X`` takes the histogram path (``splitter="auto"``: from
     `AUTO_HIST_MIN_CELLS` values on, or when any is missing; traced ``X``: by size only)."""
     if s.splitter != "auto":
         return s.splitter == "hist"
-    if X.shape[0] * X.shape[1] >= AUTO_HIST_MIN_CELLS:
-        return True
-    return not V.is_traced(X) and bool(jnp.isnan(X).any())
+    big = X.shape[0] * X.shape[1] >= AUTO_HIST_MIN_CELLS
+    return big or (missing and not V.is_traced(X))
 
 
-def hist_cfg(s: Settings, cfg: dict, X) -> dict:
-    """The keyword arguments of `fit_hist` from those of the exact fit (and ``X``: whether
-    any value is missing, a static flag that halves the split search when none is)."""
-    missing = True if V.is_traced(X) else bool(jnp.isnan(X).any())
+def hist_cfg(s: Settings, cfg: dict, missing: bool) -> dict:
+    """The keyword arguments of `fit_hist` from those of the exact fit (and `has_missing`:
+    a static flag that halves the split search when no value is missing)."""
     out = dict(cfg, task=s.task, missing=missing)
     if s.max_features is None:
         out["max_features"] = None
@@ -271,11 +277,13 @@ def _estimator(s: Settings, name: str, depth_limit, min_impurity_decrease) -> Es
             )  # fmt: skip
         X, y, w, cfg = prepare(s, X, y, sample_weight)
         dl, mid = traced_hypers(depth_limit, min_impurity_decrease, s.max_depth, X.dtype)
-        if use_hist(s, X):
+        missing = has_missing(s, X)
+        if use_hist(s, X, missing):
             edges, codes = fit_bins(X, s.max_bins)
             f, t, m, value, imp = fit_hist(
-                codes, edges, y, w, key if random else None, mid, dl, **hist_cfg(s, cfg, X)
-            )
+                codes, edges, y, w, key if random else None, mid, dl,
+                **hist_cfg(s, cfg, missing),
+            )  # fmt: skip
             return Tree(f, t, value, imp, m, task=s.task)
         feature, threshold, value, imp = grow(X, y, w, key if random else None, mid, dl, **cfg)
         return Tree(feature, threshold, value, imp, task=s.task)

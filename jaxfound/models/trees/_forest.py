@@ -154,9 +154,10 @@ def _forest(s: _cart.Settings, n_estimators: int, bootstrap: bool, batch_size: i
         )
         X, y, w, cfg = _cart.prepare(s, X, y, sample_weight)
         dl, mid = _cart.traced_hypers(depth_limit, min_impurity_decrease, s.max_depth, X.dtype)
-        if _cart.use_hist(s, X):
+        missing = _cart.has_missing(s, X)
+        if _cart.use_hist(s, X, missing):
             edges, codes = fit_bins(X, s.max_bins)
-            hcfg = _cart.hist_cfg(s, cfg, X)
+            hcfg = _cart.hist_cfg(s, cfg, missing)
             f, t, m, value, imp = _fit_forest_hist(
                 codes, edges, y, w, key, mid, dl, cfg=tuple(sorted(hcfg.items())),
                 n_estimators=n_estimators, bootstrap=bootstrap,

@@ -9,6 +9,11 @@ beside the published figure and ends with a ``RESULT`` line.
     python examples/continual_split_mnist.py                       # the full protocol
     python examples/continual_split_mnist.py --iters 300 --seeds 3 --scenarios class
     python examples/continual_split_mnist.py --smoke               # seconds, for the tests
+    python examples/continual_split_mnist.py --out runs/cl --resume  # go on after a stop
+
+``results.json`` is rewritten after every pair, so a long run that stops keeps what it
+finished; ``--resume`` reuses the pairs already in ``--out`` that were run with the same
+protocol (every setting except which pairs to run) and trains only the rest.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import time
 from pathlib import Path
 
 import jax
+import numpy as np
 
 import jaxfound as jf
 from jaxfound.models import MLP
@@ -35,6 +41,8 @@ PUBLISHED = {
 FLOORS = {"task_ewc": 0.97, "class_er": 0.88, "domain_er": 0.92}
 TOLERANCE = 0.02
 SMOKE_PAIRS = [("task", "ewc"), ("domain", "er"), ("class", "none"), ("class", "er")]
+#: arguments that choose what to run or where to write, not how: ignored when resuming.
+NOT_PROTOCOL = {"scenarios", "strategies", "all_pairs", "pairs", "out", "resume"}
 
 
 def parse_args(argv=None):
@@ -58,6 +66,8 @@ def parse_args(argv=None):
     p.add_argument("--out", default="continual_out", help="folder for results.json and the plot")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--smoke", action="store_true", help="tiny run for the test suite")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse the pairs already in --out/results.json run with the same protocol")
     args = p.parse_args(argv)
     if args.smoke:
         args.seeds, args.iters, args.batch, args.hidden = 2, 40, 32, 32
@@ -74,6 +84,22 @@ def settings(scen: str, name: str, args) -> dict:
     if name == "er":
         return {"per_class": args.per_class}
     return {}
+
+
+def protocol(args) -> dict:
+    """The settings a finished pair must share to be reused by ``--resume``."""
+    return {k: v for k, v in vars(args).items() if k not in NOT_PROTOCOL}
+
+
+def finished_rows(path: Path, args) -> dict:
+    """``{(scenario, strategy): row}`` from an earlier run of the same protocol, else ``{}``."""
+    if not (args.resume and path.exists()):
+        return {}
+    old = json.loads(path.read_text())
+    if old.get("protocol") != protocol(args):
+        print(f"--resume: {path} was run with another protocol; starting afresh")
+        return {}
+    return {(r["scenario"], r["strategy"]): r for r in old["rows"]}
 
 
 def main(argv=None):
@@ -94,8 +120,18 @@ def main(argv=None):
           f"{args.hidden}; {args.iters} iterations per context, batch {args.batch}; "
           f"{args.seeds} seeds as one vmap; backend {jax.default_backend()}")
     key = jax.random.key(args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / "results.json"
+    done = finished_rows(results, args)
     rows, curves = [], {}
     for scen, name in pairs:
+        if (scen, name) in done:
+            rows.append(done[(scen, name)])
+            curves.setdefault(scen, {})[name] = np.asarray(rows[-1]["R"])
+            print(f"  {scen:6s} {name:5s} {rows[-1]['mean']:.3f} ± {rows[-1]['sd']:.3f}  "
+                  f"(from {results})", flush=True)
+            continue
         scenario = C.split_scenario((x_tr, y_tr), (x_te, y_te), scen)
         strat = C.strategy(name, **settings(scen, name, args))
         model = MLP((args.hidden, args.hidden, scenario.n_outputs))
@@ -106,10 +142,14 @@ def main(argv=None):
         rows.append({"scenario": scen, "strategy": name, "mean": float(final.mean()),
                      "sd": float(final.std(ddof=1)) if len(final) > 1 else 0.0,
                      "published": pub, "seconds": res.seconds,
-                     "per_seed": final.tolist(), "R_mean": res.accuracy.mean(0).tolist()})
+                     "per_seed": final.tolist(), "R_mean": res.accuracy.mean(0).tolist(),
+                     "R": res.accuracy.tolist()})
         curves.setdefault(scen, {})[name] = res.accuracy
         print(f"  {scen:6s} {name:5s} {final.mean():.3f} ± {rows[-1]['sd']:.3f}  "
               f"(published {pub if pub is not None else '-'})  {res.seconds:.1f} s", flush=True)
+        kept = {(r["scenario"], r["strategy"]): r for r in [*done.values(), *rows]}
+        results.write_text(json.dumps({"args": vars(args), "protocol": protocol(args),
+                                       "rows": list(kept.values())}, indent=1))
 
     print(f"\n{'scenario':8s} {'strategy':8s} {'jaxfound':>15s} {'published':>9s} "
           f"{'diff':>6s}  bar")
@@ -126,9 +166,6 @@ def main(argv=None):
         print(f"{r['scenario']:8s} {r['strategy']:8s} {r['mean']:7.3f} ± {r['sd']:.3f} "
               f"{pub if pub is not None else '-':>9} {diff:>6s}  {bar}")
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps({"args": vars(args), "rows": rows}, indent=1))
     try:
         C.plot_accuracy(curves, out / "accuracy.png",
                         title=f"split MNIST, {args.seeds} seeds, {args.iters} it/context")

@@ -24,3 +24,11 @@ def test_continual_split_mnist_smoke(tmp_path, capsys):
     assert res["task_ewc"] > 0.8
     rows = json.loads((tmp_path / "results.json").read_text())["rows"]
     assert len(rows) == 4 and all(len(r["per_seed"]) == 2 for r in rows)
+    assert all(len(r["R"]) == 2 for r in rows)  # the per-seed matrices, for --resume's plot
+
+    # --resume reuses the finished pairs of the same protocol instead of training them again
+    run_example("continual_split_mnist.py", "--smoke", "--data", str(DATA), "--out", str(tmp_path),
+                "--resume")
+    again = capsys.readouterr().out
+    assert again.count(f"(from {tmp_path / 'results.json'})") == 4
+    assert parse_result(again)["class_er"] == res["class_er"]

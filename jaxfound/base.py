@@ -44,11 +44,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from jaxfound._aot import register_serialization
 from jaxfound.typing import Array
 
 __all__ = ["Estimator", "FitInfo"]
 
 
+@register_serialization
 class FitInfo(NamedTuple):
     """How an iterative fit ended.
 

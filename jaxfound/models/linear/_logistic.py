@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxfound import _validate, errors
+from jaxfound._aot import cached_jit, register_serialization
 from jaxfound.base import Estimator, FitInfo
 from jaxfound.typing import ArrayLike
 
@@ -39,6 +40,7 @@ LBFGS_TOL = 1e-4  # solver="lbfgs": scikit-learn's default tol (max-norm of the 
 LBFGS_MAX_ITER = 100  # solver="lbfgs": scikit-learn's default max_iter
 
 
+@register_serialization
 class LogisticParams(NamedTuple):
     """Parameters of a logistic regression.
 
@@ -127,7 +129,7 @@ def _logistic(default_C, n_classes, fit_intercept, max_iter, tol, solver="newton
         C = _validate.hyperparameter(C, "C", low=0.0, open_low=True)
         t = tol if tol is not None else (TOL_F64 if X.dtype == jnp.float64 else TOL_F32)
         fitter = _fit_logistic if solver == "newton" else _fit_logistic_lbfgs
-        return fitter(X, y, jnp.asarray(C, X.dtype), w, k, fit_intercept, max_iter, t)
+        return fitter(X, y, _validate.device_array(C, X.dtype), w, k, fit_intercept, max_iter, t)
 
     name = (f"logistic(C={default_C:g}, n_classes={n_classes}, fit_intercept={fit_intercept}, "
             f"max_iter={max_iter}, tol={tol}, solver={solver!r})")
@@ -137,22 +139,37 @@ def _logistic(default_C, n_classes, fit_intercept, max_iter, tol, solver="newton
 
 def logits(params: LogisticParams, X: ArrayLike) -> jax.Array:
     """Logits $X W + b$: ``(m, 1)`` for two classes, ``(m, K)`` otherwise."""
-    X = _validate.n_features_match(params.coef.shape[0], X)
-    return X @ params.coef + params.intercept
+    return _logits(params, _validate.n_features_match(params.coef.shape[0], X))
 
 
 def predict_proba(params: LogisticParams, X: ArrayLike) -> jax.Array:
     """Class probabilities ``(m, K)`` (sigmoid for two classes, softmax otherwise)."""
-    z = logits(params, X)
+    return _proba(params, _validate.n_features_match(params.coef.shape[0], X))
+
+
+def predict(params: LogisticParams, X: ArrayLike) -> jax.Array:
+    """Most probable class ``(m,)``."""
+    return _labels(params, _validate.n_features_match(params.coef.shape[0], X))
+
+
+# one compiled program per prediction (not one dispatch per operation), kept on disk
+@cached_jit
+def _logits(params: LogisticParams, X: jax.Array) -> jax.Array:
+    return X @ params.coef + params.intercept
+
+
+@cached_jit
+def _proba(params: LogisticParams, X: jax.Array) -> jax.Array:
+    z = _logits(params, X)
     if z.shape[1] == 1:
         p1 = jax.nn.sigmoid(z[:, 0])
         return jnp.stack([1.0 - p1, p1], axis=1)
     return jax.nn.softmax(z, axis=1)
 
 
-def predict(params: LogisticParams, X: ArrayLike) -> jax.Array:
-    """Most probable class ``(m,)``."""
-    z = logits(params, X)
+@cached_jit
+def _labels(params: LogisticParams, X: jax.Array) -> jax.Array:
+    z = _logits(params, X)
     if z.shape[1] == 1:
         return (z[:, 0] > 0).astype(jnp.int32)
     return jnp.argmax(z, axis=1).astype(jnp.int32)
@@ -176,7 +193,7 @@ class _State(NamedTuple):
     stalled: jax.Array  # no step of the line search decreased the objective
 
 
-@jax.jit(static_argnames=("k", "fit_intercept", "max_iter", "tol"))
+@cached_jit(static_argnames=("k", "fit_intercept", "max_iter", "tol"))
 def _fit_logistic(X, y, C, w, k, fit_intercept, max_iter, tol):
     binary, Z, Y, mask, free = _design(X, y, k, fit_intercept)
     d, kk = X.shape[1], Y.shape[1]
@@ -258,7 +275,7 @@ def _design(X, y, k, fit_intercept):
     return binary, Z, Y, mask, free
 
 
-@jax.jit(static_argnames=("k", "fit_intercept", "max_iter", "tol"))
+@cached_jit(static_argnames=("k", "fit_intercept", "max_iter", "tol"))
 def _fit_logistic_lbfgs(X, y, C, w, k, fit_intercept, max_iter, tol):
     """``solver="lbfgs"``: `optax.lbfgs` (zoom line search) until the max-norm of the
     gradient is at most ``tol`` or ``max_iter`` iterations, inside ``lax.while_loop``

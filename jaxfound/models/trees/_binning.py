@@ -14,13 +14,12 @@ values (NaN) take the last code, ``max_bins - 1``. Codes are ``uint8`` (``max_bi
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxfound import _validate as V
+from jaxfound._aot import cached_jit
 from jaxfound.data._transform import Transform
 from jaxfound.typing import Array, ArrayLike
 
@@ -44,14 +43,14 @@ def sorted_columns(X: Array) -> Array:
     75,000 x 50 block), by `jax.numpy.sort` otherwise (traced, or on an accelerator)."""
     if V.is_traced(X) or jax.default_backend() != "cpu":
         return jnp.sort(X, axis=0)
-    return jnp.asarray(np.sort(np.asarray(X), axis=0))
+    return jax.device_put(np.sort(np.asarray(X), axis=0))
 
 
 def _edges(X: Array, max_bins: int) -> Array:
     return _edges_sorted(sorted_columns(X), max_bins)
 
 
-@functools.partial(jax.jit, static_argnames="max_bins")
+@cached_jit(static_argnames="max_bins")
 def _edges_sorted(xs: Array, max_bins: int) -> Array:
     """The edges from the column-sorted features ``xs`` (NaN last)."""
     n, F = xs.shape
@@ -98,7 +97,7 @@ def bin_edges(X: ArrayLike, max_bins: int = MAX_BINS) -> Array:
     return _edges(V.features(X, allow_nan=True), max_bins)
 
 
-@jax.jit
+@cached_jit
 def _codes(edges: Array, X: Array) -> Array:
     n_bins = edges.shape[1] + 2
     c = jax.vmap(lambda e, x: jnp.searchsorted(e, x, side="left"), (0, 1), 1)(edges, X)
@@ -156,7 +155,8 @@ def fit_bins(X: Array, max_bins: int) -> tuple[Array, Array]:
     """
     edges = _edges(X, max_bins)
     if not V.is_traced(edges) and edges.shape[1] > 0:
-        used = int(jnp.max(jnp.sum(jnp.isfinite(edges), axis=1))) + 2  # value bins + NaN
+        e = np.asarray(edges)  # (F, max_bins - 2): small, read on the host
+        used = int(np.isfinite(e).sum(axis=1).max()) + 2  # value bins + NaN
         bucket = min(max_bins, max(4, 1 << (used - 1).bit_length()))
-        edges = edges[:, : bucket - 2]
+        edges = jax.device_put(e[:, : bucket - 2])
     return edges, _codes(edges, X)

@@ -26,6 +26,7 @@ from flax import struct
 
 from jaxfound import _validate as V
 from jaxfound import errors
+from jaxfound._aot import cached_jit, register_serialization
 from jaxfound.base import Estimator
 from jaxfound.models.trees._binning import MAX_BINS, check_max_bins, fit_bins
 from jaxfound.models.trees._hist import grow_hist
@@ -38,6 +39,7 @@ __all__ = ["Boosted", "MIN_CHILD_HESSIAN", "gbdt_classifier", "gbdt_regressor"]
 MIN_CHILD_HESSIAN = 1e-3
 
 
+@register_serialization
 @struct.dataclass
 class Boosted:
     """Fitted boosted trees.
@@ -95,7 +97,10 @@ def _raw(trees: Tree, baseline, X):
     return baseline[None, :] + jnp.sum(per, axis=0).T
 
 
-@functools.partial(jax.jit, static_argnames=("loss", "K", "cfg", "max_iter", "stop"))
+_raw_compiled = cached_jit(_raw)  # decision_function's program
+
+
+@cached_jit(static_argnames=("loss", "K", "cfg", "max_iter", "stop"))
 def _fit(codes, edges, X, y, w, Xv, yv, lr, l2, *, loss, K, cfg, max_iter, stop):
     cfg = dict(cfg)
     n_iter_no_change, tol = cfg.pop("n_iter_no_change"), cfg.pop("tol")
@@ -178,7 +183,7 @@ def _gbdt(task, loss, max_iter, max_depth, min_samples_leaf, max_bins, early_sto
         lr = V.hyperparameter(learning_rate, "learning_rate", low=0.0, open_low=True)
         l2 = V.hyperparameter(l2_regularization, "l2_regularization", low=0.0)
         trees, base, n_used = _fit(
-            codes, edges, X, y, w, Xv, yv, jnp.asarray(lr, X.dtype), jnp.asarray(l2, X.dtype),
+            codes, edges, X, y, w, Xv, yv, V.device_array(lr, X.dtype), V.device_array(l2, X.dtype),
             loss=loss, K=K, cfg=tuple(sorted(cfg.items())), max_iter=max_iter,
             stop=early_stopping,
         )  # fmt: skip
@@ -188,15 +193,15 @@ def _gbdt(task, loss, max_iter, max_depth, min_samples_leaf, max_bins, early_sto
         if not classifier:
             y = V.targets(y, n)
             V.check_ndim(y, "y", 1)
-            return jnp.asarray(y, jnp.float32 if y.dtype == jnp.float32 else y.dtype), 1
+            return V.device_array(y, jnp.float32 if y.dtype == jnp.float32 else y.dtype), 1
         y, k_all = V.class_labels(y, n, k if k is not None else n_classes)
         if k is not None:
-            return jnp.asarray(y, jnp.int32), (1 if k == 2 else k)
-        return jnp.asarray(y, jnp.int32), (1 if k_all == 2 else k_all)
+            return V.device_array(y, jnp.int32), (1 if k == 2 else k)
+        return V.device_array(y, jnp.int32), (1 if k_all == 2 else k_all)
 
     def decision_function(params: Boosted, X: ArrayLike) -> Array:
         X = V.n_features_match(params.trees.importances.shape[-1], X, allow_nan=True)
-        return jax.jit(_raw)(params.trees, params.baseline, X)
+        return _raw_compiled(params.trees, params.baseline, X)
 
     def predict(params: Boosted, X: ArrayLike) -> Array:
         raw = decision_function(params, X)

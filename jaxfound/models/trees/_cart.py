@@ -188,7 +188,7 @@ def prepare(s: Settings, X, y, sample_weight):
     w = V.sample_weights(sample_weight, n, X.dtype)
     if s.task == CLASSIFICATION:
         y, n_classes = V.class_labels(y, n, s.n_classes)
-        y = jnp.asarray(y, jnp.int32)
+        y = V.device_array(y, jnp.int32)
         cfg = dict(n_classes=n_classes, criterion=s.criterion)
     else:
         y = V.targets(y, n)
@@ -208,7 +208,9 @@ def has_missing(s: Settings, X) -> bool:
     for the exact splitter (its ``X`` was checked finite), ``True`` for traced ``X``."""
     if s.splitter == "exact":
         return False
-    return True if V.is_traced(X) else bool(jnp.isnan(X).any())
+    if V.is_traced(X):
+        return True
+    return bool(np.isnan(np.asarray(X)).any() if V.on_host(X) else jnp.isnan(X).any())
 
 
 def use_hist(s: Settings, X, missing: bool) -> bool:
@@ -237,7 +239,7 @@ def traced_hypers(depth_limit, min_impurity_decrease, max_depth: int, dtype):
     if depth_limit is not None:
         depth_limit = jnp.asarray(_check_depth_limit(depth_limit, max_depth)).astype(jnp.int32)
     mid = V.nonnegative_scalar(min_impurity_decrease, "min_impurity_decrease")
-    return depth_limit, jnp.asarray(mid, dtype)
+    return depth_limit, V.device_array(mid, dtype)
 
 
 _FIT_DOC = """Fit a {what} on ``X`` and ``y``; returns a `Tree`.

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 
 from jaxfound import _validate as V
 from jaxfound import errors
+from jaxfound._aot import cached_jit
 from jaxfound.base import Estimator
 from jaxfound.models.trees import _cart
 from jaxfound.models.trees._binning import MAX_BINS, fit_bins
@@ -98,8 +99,7 @@ def _batch_size(n_estimators: int, n: int, n_features: int, n_stats: int, itemsi
     return max(1, min(n_estimators, FOREST_MEMORY_BUDGET // max(per_tree, 1)))
 
 
-@functools.partial(
-    jax.jit,
+@cached_jit(
     static_argnames=("task", "cfg", "n_estimators", "bootstrap", "batch_size", "draw_features"),
 )
 def _fit_forest(X, y, w, key, mid, depth_limit, *, task, cfg, n_estimators, bootstrap,
@@ -115,7 +115,7 @@ def _fit_forest(X, y, w, key, mid, depth_limit, *, task, cfg, n_estimators, boot
     return jax.lax.map(one, keys, batch_size=batch_size)
 
 
-@functools.partial(jax.jit, static_argnames=("cfg", "n_estimators", "bootstrap", "batch_size"))
+@cached_jit(static_argnames=("cfg", "n_estimators", "bootstrap", "batch_size"))
 def _fit_forest_hist(codes, edges, y, w, key, mid, depth_limit, *, cfg, n_estimators, bootstrap,
                      batch_size):  # fmt: skip
     cfg = dict(cfg)

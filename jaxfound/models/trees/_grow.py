@@ -20,11 +20,10 @@ masks) and PRNG keys (random feature subsets).
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 
+from jaxfound._aot import cached_jit
 from jaxfound.typing import Array, PRNGKey
 
 __all__ = ["CUMSUM_BLOCK", "SPLIT_TOL", "grow_classifier", "grow_regressor"]
@@ -226,7 +225,7 @@ def _grow(
 _STATIC = ("depth",)
 
 
-@functools.partial(jax.jit, static_argnames=(*_STATIC, "criterion", "n_classes"))
+@cached_jit(static_argnames=(*_STATIC, "criterion", "n_classes"))
 def grow_classifier(
     X, y, w, key, min_impurity_decrease, depth_limit=None, *, n_classes, criterion, **cfg
 ):
@@ -247,7 +246,7 @@ def grow_classifier(
     return feature, threshold, counts / jnp.where(tot > 0, tot, 1.0), imp
 
 
-@functools.partial(jax.jit, static_argnames=_STATIC)
+@cached_jit(static_argnames=_STATIC)
 def grow_regressor(X, y, w, key, min_impurity_decrease, depth_limit=None, **cfg):
     """Compiled CART regression fit on checked arrays; returns ``(feature, threshold,
     leaf_means, importances)``, the means ``(2^D, 1)``. ``key=None``: every feature."""

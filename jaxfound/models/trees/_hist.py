@@ -31,6 +31,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from jaxfound._aot import cached_jit
 from jaxfound.models.trees._grow import SPLIT_TOL
 from jaxfound.typing import Array, PRNGKey
 
@@ -257,8 +258,7 @@ def _leaf_sums(stats, leaf, n_leaves):
     return jax.vmap(lambda s, i: jax.ops.segment_sum(s, i, n_leaves))(stats, leaf)
 
 
-@functools.partial(
-    jax.jit,
+@cached_jit(
     static_argnames=("task", "n_classes", "criterion", "depth", "max_features", "missing"),
 )
 def fit_hist(codes, edges, y, w, key, mid, depth_limit, *, task, n_classes=None,

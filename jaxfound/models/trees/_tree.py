@@ -17,6 +17,7 @@ from flax import struct
 
 from jaxfound import _validate as V
 from jaxfound import errors
+from jaxfound._aot import cached_jit, register_serialization
 from jaxfound.typing import Array, ArrayLike
 
 __all__ = ["Tree", "apply", "predict_value"]
@@ -25,6 +26,7 @@ CLASSIFICATION = "classification"
 REGRESSION = "regression"
 
 
+@register_serialization
 @struct.dataclass
 class Tree:
     """A fitted decision tree (or a stack of them, with a leading axis).
@@ -90,7 +92,7 @@ def apply(tree: Tree, X: ArrayLike) -> Array:
     return jax.jit(_leaf_index)(tree, X)
 
 
-@jax.jit
+@cached_jit
 def _value(tree: Tree, X: Array) -> Array:
     if tree.feature.ndim == 2:
         leaf = jax.vmap(_leaf_index, (0, None))(tree, X)
@@ -118,12 +120,12 @@ def predict_value(tree: Tree, X: ArrayLike) -> Array:
 
 
 # --- what the estimators' predict / predict_proba are (see _cart.py, _forest.py) ---
-@jax.jit
+@cached_jit
 def _labels(tree: Tree, X: Array) -> Array:
     return jnp.argmax(_value(tree, X), axis=-1)
 
 
-@jax.jit
+@cached_jit
 def _targets(tree: Tree, X: Array) -> Array:
     return _value(tree, X)[..., 0]
 

@@ -172,13 +172,11 @@ def is_traced(*xs) -> bool:
 
 def float_array(x) -> jax.Array:
     """``x`` as a JAX array of the default floating dtype (float64 when x64 is enabled)."""
-    if not isinstance(x, jax.Array):  # cast on the host: no device op to dispatch
-        x = np.asarray(x)
-        return device_array(x, None if x.dtype.kind == "f" else jnp.result_type(float))
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
-    return x
+    if isinstance(x, jax.Array) or is_traced(x):
+        x = jnp.asarray(x)
+        return x if jnp.issubdtype(x.dtype, jnp.floating) else x.astype(jnp.result_type(float))
+    x = np.asarray(x)  # a host value: cast by NumPy, no device op to dispatch
+    return device_array(x, None if x.dtype.kind == "f" else jnp.result_type(float))
 
 
 def on_host(x) -> bool:

@@ -46,6 +46,7 @@ from typing import Any
 import jax
 
 from jaxfound._cache import compilation_cache_dir
+from jaxfound._validate import is_traced
 
 __all__ = ["ENV_OFF", "cached_jit", "register_serialization", "source_digest"]
 
@@ -157,7 +158,7 @@ class CachedJit:
         names = sorted(k for k in named if k not in self.static_argnames)
         dynamic = [named[k] for k in names]
         leaves, treedef = jax.tree_util.tree_flatten(dynamic)
-        if any(isinstance(x, jax.core.Tracer) or _spread(x) for x in leaves):
+        if is_traced(*leaves) or any(_spread(x) for x in leaves):
             return self.jitted(*args, **kwargs)
         try:
             avals = [jax.typeof(x) for x in leaves]

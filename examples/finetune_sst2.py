@@ -13,14 +13,17 @@ is a folder written by ``examples/pretrain_gpt.py`` (``params.ckpt``, ``tokenize
 **Policies.** Characters of SST-2 that the Shakespeare vocabulary lacks (digits, ``&``,
 accented letters...) become a space (`jf.finetune.encode_texts` with ``unknown=" "``; the
 count is printed). A sentence longer than the model's context keeps its LAST
-``block_size`` characters (``truncation="tail"``; the count is printed): the pooled
-feature is the last token's, and the verdict of a review tends to come at its end.
+``block_size`` characters (``truncation="tail"``; the count is printed): the verdict of a
+review tends to come at its end. The sentence's feature is the mean of the backbone's final
+features over its characters (``--pooling mean``, the default; ``last`` takes the last
+character's): on the 10-minute recipe's GPT a frozen probe scored 62.7% on test with the
+mean and 57.2% with the last character (dev 65.4% / 56.4%).
 
 **Rows** (each: test accuracy with its 95% bootstrap interval, `jf.stats.bootstrap`,
 trainable parameters, wall time): bag-of-words logistic regression (`jf.models.linear`
 logistic on binary word features); the same GPT trained from scratch; zero-shot (" good" /
 " bad" after the prompt, calibrated on the content-free prompt); a linear probe on the
-frozen last-token features; few-shot probes (k per class, 10 draws as one vmap, mean ± sd)
+frozen pooled features; few-shot probes (k per class, 10 draws as one vmap, mean ± sd)
 and few-shot LoRA; LoRA r=4 and r=8 on the attention's QKV kernels (plus the head); full
 fine-tuning; then the probe, LoRA and full rows again from the domain-adapted checkpoint
 (the backbone pretrained further on the unlabelled SST-2 training sentences).
@@ -190,6 +193,8 @@ def main(argv=None) -> dict:
     p.add_argument("--pretrain-iters", type=int, default=1500)
     p.add_argument("--pretrain-block", type=int, default=128)
     p.add_argument("--epochs", type=int, default=2, help="fine-tuning epochs per GPT row")
+    p.add_argument("--pooling", default="mean", choices=jf.finetune.POOLINGS,
+                   help="sentence feature: mean over the characters, or the last one's")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr-full", type=float, default=3e-4)
     p.add_argument("--lr-lora", type=float, default=3e-3)
@@ -247,7 +252,7 @@ def main(argv=None) -> dict:
         print(f"  {name}: {e.replaced} unknown characters -> ' '; {e.padded.truncated} of "
               f"{len(e.padded.tokens)} sentences cut to their last {cfg.block_size} chars")
     train, dev = (x_tr, jnp.asarray(tr_y)), (x_dv, dv_y)
-    clf = SequenceClassifier(cfg, num_classes=2, pooling="last")
+    clf = SequenceClassifier(cfg, num_classes=2, pooling=a.pooling)
     fresh = clf.init(jax.random.fold_in(key, 1), (x_tr[0][:1], x_tr[1][:1]))
     apply_clf = jf.models.from_linen(clf)
     loss_full = classification_loss(clf, 2)

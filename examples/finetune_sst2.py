@@ -305,10 +305,10 @@ def main(argv=None) -> dict:
             accs = [100 * float(np.mean(np.argmax(f_te @ np.asarray(st.params["w"][d]) +
                                                   np.asarray(st.params["b"][d]), 1) == te_y))
                     for d in range(10)]
-            mean_pred = np.argmax(f_te @ np.asarray(st.params["w"][0]) +
+            draw0_pred = np.argmax(f_te @ np.asarray(st.params["w"][0]) +
                                   np.asarray(st.params["b"][0]), 1)
             n_probe = 2 * cfg.n_embd + 2
-            table.add(f"{tag} few-shot probe k={k}", mean_pred, (n_probe, n_probe / n_all.total),
+            table.add(f"{tag} few-shot probe k={k}", draw0_pred, (n_probe, n_probe / n_all.total),
                       time.perf_counter() - t0,
                       f"10 draws: {np.mean(accs):.1f} ± {np.std(accs):.1f} (CI: draw 0)")
             out[f"probe_k{k}"] = float(np.mean(accs))

@@ -83,11 +83,40 @@ def test_small_forest_shapes_and_averaging():
     g = est.fit(X, y, key=jax.random.key(1))
     assert not np.array_equal(f.threshold, g.threshold)
     # no bootstrap + all features: identical trees (whatever the key)
-    h = trees.forest_classifier(n_estimators=3, max_depth=3, bootstrap=False, max_features=None)
-    h = h.fit(X, y, key=jax.random.key(2))
-    np.testing.assert_array_equal(h.feature[0], h.feature[2])
-    t = trees.cart_classifier(max_depth=3).fit(X, y)
-    np.testing.assert_array_equal(h.feature[1], t.feature)
+    # (and each the CART tree of the same splitter: the forest's "auto" is "hist" with its
+    # bins capped by the rows, the tree's "auto" on 80 x 5 values is "exact")
+    for splitter, bins in (("exact", 256), ("hist", trees.rows_capped_bins(256, 80, 16))):
+        h = trees.forest_classifier(
+            n_estimators=3, max_depth=3, bootstrap=False, max_features=None,
+            splitter=splitter if splitter == "exact" else "auto",
+        ).fit(X, y, key=jax.random.key(2))  # fmt: skip
+        np.testing.assert_array_equal(h.feature[0], h.feature[2])
+        t = trees.cart_classifier(max_depth=3, splitter=splitter, max_bins=bins).fit(X, y)
+        np.testing.assert_array_equal(h.feature[1], t.feature)
+        np.testing.assert_array_equal(h.threshold[1], t.threshold)
+    assert bins == 8  # 80 rows / 16 a bin + the missing bin, rounded up to 8
+
+
+def test_forest_auto_takes_hist_with_row_capped_bins():
+    """A forest's ``splitter="auto"`` grows histogram trees at any size, with about
+    `FOREST_ROWS_PER_BIN` rows a bin: its thresholds are those of the capped bin edges."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(160, 3))  # 160 distinct values a feature: the cap decides
+    y = (X[:, 0] > 0.1).astype(int)
+    f = trees.forest_classifier(n_estimators=4, max_depth=2).fit(X, y, key=jax.random.key(0))
+    bins = trees.rows_capped_bins(256, 160, trees.FOREST_ROWS_PER_BIN)
+    edges = np.asarray(trees.bin_edges(X, max_bins=bins))
+    assert bins == 16 and edges.shape == (3, 14)
+    split = np.isfinite(np.asarray(f.threshold))
+    assert split.any()
+    for feat, thr in zip(np.asarray(f.feature)[split], np.asarray(f.threshold)[split]):
+        assert np.isclose(edges[feat], thr).any(), (feat, thr)
+    # the exact splitter's thresholds are midpoints between data values, not bin edges
+    g = trees.forest_classifier(n_estimators=4, max_depth=2, splitter="exact")
+    g = g.fit(X, y, key=jax.random.key(0))
+    gs = np.isfinite(np.asarray(g.threshold))
+    assert not all(np.isclose(edges[a], b).any() for a, b in
+                   zip(np.asarray(g.feature)[gs], np.asarray(g.threshold)[gs]))  # fmt: skip
 
 
 def test_forests_always_need_a_key():

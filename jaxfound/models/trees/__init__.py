@@ -8,7 +8,14 @@ hyper-parameters (``depth_limit``, ``min_impurity_decrease``), and prediction is
 gathers. A forest is a `Tree` whose arrays carry a leading axis, one entry per tree.
 """
 
-from jaxfound.models.trees._binning import MAX_BINS, bin_codes, bin_edges, quantile_bins
+from jaxfound.models.trees._binning import (
+    BIN_BUCKET,
+    MAX_BINS,
+    bin_codes,
+    bin_edges,
+    quantile_bins,
+    rows_capped_bins,
+)
 from jaxfound.models.trees._boosting import Boosted, gbdt_classifier, gbdt_regressor
 from jaxfound.models.trees._cart import (
     AUTO_HIST_MIN_CELLS,
@@ -19,7 +26,9 @@ from jaxfound.models.trees._cart import (
 )
 from jaxfound.models.trees._forest import (
     CPU_BATCH_SIZE,
+    FOREST_AUTO_HIST_MIN_CELLS,
     FOREST_MEMORY_BUDGET,
+    FOREST_ROWS_PER_BIN,
     HIST_BATCH_SIZE,
     bootstrap_weights,
     feature_importances,
@@ -33,6 +42,7 @@ from jaxfound.models.trees._tree import Tree, apply, predict_value
 
 __all__ = [
     "AUTO_HIST_MIN_CELLS",
+    "BIN_BUCKET",
     "Boosted",
     "gbdt_classifier",
     "gbdt_regressor",
@@ -40,7 +50,9 @@ __all__ = [
     "CUMSUM_BLOCK",
     "FLAT_SCATTER_MAX",
     "MAX_BINS",
+    "FOREST_AUTO_HIST_MIN_CELLS",
     "FOREST_MEMORY_BUDGET",
+    "FOREST_ROWS_PER_BIN",
     "HIST_BATCH_SIZE",
     "MAX_DEPTH",
     "SPLIT_TOL",
@@ -52,6 +64,7 @@ __all__ = [
     "grow_hist",
     "histograms",
     "quantile_bins",
+    "rows_capped_bins",
     "bootstrap_weights",
     "cart_classifier",
     "cart_regressor",

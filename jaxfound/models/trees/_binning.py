@@ -23,10 +23,16 @@ from jaxfound._aot import cached_jit
 from jaxfound.data._transform import Transform
 from jaxfound.typing import Array, ArrayLike
 
-__all__ = ["MAX_BINS", "bin_codes", "bin_edges", "quantile_bins"]
+__all__ = ["BIN_BUCKET", "MAX_BINS", "bin_codes", "bin_edges", "quantile_bins", "rows_capped_bins"]
 
 #: Most bins per feature, the missing-value bin included: codes fit in ``uint8``.
 MAX_BINS = 256
+
+
+#: `fit_bins` rounds the bins in use up to a multiple of this. Rounding to a power of two
+#: gave digits (18 bins in use) 32 bins; 24 made a 100-tree depth-8 forest fit 0.31 s
+#: instead of 0.40 s, with the same trees (the extra bins are empty).
+BIN_BUCKET = 8
 
 
 def check_max_bins(max_bins) -> int:
@@ -145,18 +151,37 @@ def quantile_bins(max_bins: int = MAX_BINS) -> Transform:
     return Transform(lambda X: bin_edges(X, max_bins), bin_codes, inverse)
 
 
+def _bucket(bins: int, max_bins: int) -> int:
+    """``bins`` rounded up to a multiple of `BIN_BUCKET`, between 4 and ``max_bins``."""
+    return min(max_bins, max(4, -(-bins // BIN_BUCKET) * BIN_BUCKET))
+
+
+def rows_capped_bins(max_bins: int, n_rows: int, rows_per_bin: int) -> int:
+    r"""``max_bins`` capped so that the value bins hold about ``rows_per_bin`` rows each.
+
+    The cap is $\lceil n / r \rceil + 1$ bins (the missing bin included), $n$ = ``n_rows``,
+    $r$ = ``rows_per_bin``, rounded up to a multiple of `BIN_BUCKET`: finer quantile bins
+    would split ties of a handful of rows while the deep levels of a histogram tree pay for
+    every empty cell. Static (shapes only), so it holds for traced ``X`` as well.
+
+    Examples:
+      >>> [rows_capped_bins(256, n, 8) for n in (133, 426, 100_000)]
+      [24, 56, 256]
+    """
+    return _bucket(-(-n_rows // rows_per_bin) + 1, max_bins)
+
+
 def fit_bins(X: Array, max_bins: int) -> tuple[Array, Array]:
     """Edges and codes of checked ``X`` for a tree fit, with the bin count bucketed.
 
     When ``X`` is concrete, the bins actually used (the most value bins of any feature, plus
-    the missing bin) are rounded up to a power of two, at most ``max_bins``: digits' pixels
-    (17 values) get 32 bins instead of 256, an 8x smaller histogram, and data sets of
-    similar shape share one compiled fit. Traced ``X`` keeps ``max_bins``.
+    the missing bin) are rounded up to a multiple of `BIN_BUCKET`, at most ``max_bins``:
+    digits' pixels (17 values) get 24 bins instead of 256, a 10x smaller histogram, and data
+    sets of similar shape share one compiled fit. Traced ``X`` keeps ``max_bins``.
     """
     edges = _edges(X, max_bins)
     if not V.is_traced(edges) and edges.shape[1] > 0:
         e = np.asarray(edges)  # (F, max_bins - 2): small, read on the host
         used = int(np.isfinite(e).sum(axis=1).max()) + 2  # value bins + NaN
-        bucket = min(max_bins, max(4, 1 << (used - 1).bit_length()))
-        edges = jax.device_put(e[:, : bucket - 2])
+        edges = jax.device_put(e[:, : _bucket(used, max_bins) - 2])
     return edges, _codes(edges, X)

@@ -213,12 +213,12 @@ def has_missing(s: Settings, X) -> bool:
     return bool(np.isnan(np.asarray(X)).any() if V.on_host(X) else jnp.isnan(X).any())
 
 
-def use_hist(s: Settings, X, missing: bool) -> bool:
+def use_hist(s: Settings, X, missing: bool, min_cells: int = AUTO_HIST_MIN_CELLS) -> bool:
     """Whether a fit on checked ``X`` takes the histogram path (``splitter="auto"``: from
-    `AUTO_HIST_MIN_CELLS` values on, or when any is missing; traced ``X``: by size only)."""
+    ``min_cells`` values on, or when any is missing; traced ``X``: by size only)."""
     if s.splitter != "auto":
         return s.splitter == "hist"
-    big = X.shape[0] * X.shape[1] >= AUTO_HIST_MIN_CELLS
+    big = X.shape[0] * X.shape[1] >= min_cells
     return big or (missing and not V.is_traced(X))
 
 

@@ -26,7 +26,7 @@ from jaxfound import errors
 from jaxfound._aot import cached_jit
 from jaxfound.base import Estimator
 from jaxfound.models.trees import _cart
-from jaxfound.models.trees._binning import MAX_BINS, fit_bins
+from jaxfound.models.trees._binning import MAX_BINS, fit_bins, rows_capped_bins
 from jaxfound.models.trees._grow import grow_classifier, grow_regressor
 from jaxfound.models.trees._hist import fit_hist
 from jaxfound.models.trees._tree import (
@@ -38,7 +38,9 @@ from jaxfound.typing import Array, ArrayLike, PRNGKey
 
 __all__ = [
     "CPU_BATCH_SIZE",
+    "FOREST_AUTO_HIST_MIN_CELLS",
     "FOREST_MEMORY_BUDGET",
+    "FOREST_ROWS_PER_BIN",
     "bootstrap_weights",
     "feature_importances",
     "forest_classifier",
@@ -54,6 +56,21 @@ CPU_BATCH_SIZE = 1
 #: Trees grown together (``vmap``) by the histogram splitter: one histogram pass a level
 #: serves the whole batch, whose bootstrap counts are the batch's sample weights.
 HIST_BATCH_SIZE = 10
+
+#: ``splitter="auto"`` grows forests with histograms from this many feature values on:
+#: always. With bins capped by `FOREST_ROWS_PER_BIN`, 100 trees of depth 8 (compiled, 2-core
+#: CPU, quiet) took 0.056 s against the exact splitter's 0.18 s on wine (133 x 13), 0.14 s
+#: against 0.72 s on breast cancer (426 x 30) and 0.45 s against 4.7 s on digits (1347 x 64).
+FOREST_AUTO_HIST_MIN_CELLS = 0
+
+#: A forest's histogram bins hold about this many training rows each (`rows_capped_bins`):
+#: breast cancer's 426 rows get 32 bins, wine's 133 get 16. Deep levels of small data sets
+#: have a few rows per node, and a finer histogram only adds empty cells to build and scan:
+#: 256 bins took 0.59 s on breast cancer, 32 bins 0.11 s. 5-fold x 2-seed CV accuracy minus
+#: scikit-learn's (wine 100 trees / breast cancer 50, depth 8): 2 rows a bin +1.03 / -,
+#: 4 rows +1.31 / -0.12, 8 rows +1.03 / -0.56, 16 rows +0.46 / -0.12 (exact: +0.18 / +0.41).
+#: Coarse bins regularise small forests; 16 keeps both within the 1-point parity bar.
+FOREST_ROWS_PER_BIN = 16
 
 #: Rough budget (bytes, 0.5 GiB) of the live per-tree work arrays when, on an accelerator,
 #: ``batch_size=None`` picks how many trees to ``vmap`` at once.
@@ -155,8 +172,10 @@ def _forest(s: _cart.Settings, n_estimators: int, bootstrap: bool, batch_size: i
         X, y, w, cfg = _cart.prepare(s, X, y, sample_weight)
         dl, mid = _cart.traced_hypers(depth_limit, min_impurity_decrease, s.max_depth, X.dtype)
         missing = _cart.has_missing(s, X)
-        if _cart.use_hist(s, X, missing):
-            edges, codes = fit_bins(X, s.max_bins)
+        if _cart.use_hist(s, X, missing, FOREST_AUTO_HIST_MIN_CELLS):
+            edges, codes = fit_bins(
+                X, rows_capped_bins(s.max_bins, X.shape[0], FOREST_ROWS_PER_BIN)
+            )
             hcfg = _cart.hist_cfg(s, cfg, missing)
             f, t, m, value, imp = _fit_forest_hist(
                 codes, edges, y, w, key, mid, dl, cfg=tuple(sorted(hcfg.items())),
@@ -228,8 +247,10 @@ def forest_classifier(
       depth_limit: default of ``fit``'s traced ``depth_limit``.
       min_impurity_decrease: default of ``fit``'s traced ``min_impurity_decrease``.
       splitter: ``"auto"`` (default), ``"hist"`` or ``"exact"``, as for `cart_classifier`
-        (``"auto"``: ``"hist"`` from `AUTO_HIST_MIN_CELLS` feature values on, or with NaN).
-      max_bins: bins per feature for ``"hist"``, 2 to 256, the missing-value bin included.
+        but a forest's ``"auto"`` always takes ``"hist"`` (`FOREST_AUTO_HIST_MIN_CELLS`).
+      max_bins: most bins per feature for ``"hist"``, 2 to 256, the missing-value bin
+        included; a forest uses fewer on small data, about `FOREST_ROWS_PER_BIN` training
+        rows a bin (`rows_capped_bins`).
 
     Returns:
       An `Estimator` (``is_classifier=True``, ``needs_key=True``).

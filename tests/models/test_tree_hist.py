@@ -146,3 +146,39 @@ def test_auto_splitter_takes_hist_from_the_cell_threshold_or_with_missing_values
     w = np.ones((2, 40))
     fitted = jax.vmap(lambda wt: est.fit(small, (small[:, 0] > 0).astype(int), sample_weight=wt))(w)
     assert fitted.missing_right is None
+
+
+@pytest.mark.parametrize("flat", [True, False])
+def test_sparse_class_histograms_equal_dense_one_hot_rows(flat, monkeypatch):
+    """Slots (class + count) give the histogram of the dense one-hot rows, on both the one
+    scatter path and the per-feature path; the count slot counts positive weights."""
+    from jaxfound.models.trees import _hist
+
+    if not flat:
+        monkeypatch.setattr(_hist, "FLAT_SCATTER_MAX", 0)
+    rng = np.random.default_rng(0)
+    T, n, F, B, K, M = 3, 50, 4, 6, 5, 4
+    codes = jax.numpy.asarray(rng.integers(0, B, (1, n, F)), jax.numpy.uint8)
+    node = jax.numpy.asarray(rng.integers(0, M, (T, n)))
+    y = jax.numpy.asarray(rng.integers(0, K, n))
+    w = jax.numpy.asarray(rng.poisson(1.0, (T, n)).astype(np.float32))
+    dense = np.concatenate([np.eye(K)[np.asarray(y)][None] * np.asarray(w)[..., None],
+                            (np.asarray(w) > 0)[..., None]], axis=-1)
+    want = trees.histograms(codes, node, jax.numpy.asarray(dense, np.float32), M, B)
+    values, slots = _hist.class_stats(y, w, K, np.float32)
+    got = trees.histograms(codes, node, values, M, B, slots, K + 1)
+    assert got.shape == (T, M, F, B, K + 1)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    # by hand: tree 0, feature 0, every node and bin: the weights of each class
+    c0, nd = np.asarray(codes)[0, :, 0], np.asarray(node)[0]
+    yy, ww = np.asarray(y), np.asarray(w)[0]
+    by_hand = np.zeros((M, B, K))
+    np.add.at(by_hand, (nd, c0, yy), ww)
+    np.testing.assert_array_equal(np.asarray(got)[0, :, 0, :, :K], by_hand)
+
+
+def test_sparse_histograms_need_the_number_of_slots():
+    codes = jax.numpy.zeros((1, 2, 1), jax.numpy.uint8)
+    with pytest.raises(errors.ValidationError, match="n_stats"):
+        trees.histograms(codes, jax.numpy.zeros((1, 2), int), jax.numpy.ones((1, 2, 1)), 1, 1,
+                         jax.numpy.zeros((1, 2, 1), int))

@@ -31,6 +31,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from jaxfound import errors
 from jaxfound._aot import cached_jit
 from jaxfound.models.trees._grow import SPLIT_TOL
 from jaxfound.typing import Array, PRNGKey
@@ -47,8 +48,16 @@ FLAT_SCATTER_MAX = 1 << 20
 DENSE_BINS_MAX = 64
 
 
-def histograms(codes: Array, node: Array, stats: Array, n_nodes: int, n_bins: int) -> Array:
-    r"""Per-node histograms ``(T, n_nodes, F, n_bins, S)`` of ``stats`` ``(T, n, S)``.
+def histograms(
+    codes: Array,
+    node: Array,
+    stats: Array,
+    n_nodes: int,
+    n_bins: int,
+    slots: Array | None = None,
+    n_stats: int | None = None,
+) -> Array:
+    r"""Per-node histograms ``(T, n_nodes, F, n_bins, S)`` of ``stats`` ``(T, n, P)``.
 
     ``T`` trees share one scatter-add: tree $t$'s node $v$ is segment $t \cdot$
     ``n_nodes`` $+ v$. ``codes`` ``(T or 1, n, F)`` are bin codes in ``[0, n_bins)``,
@@ -56,30 +65,58 @@ def histograms(codes: Array, node: Array, stats: Array, n_nodes: int, n_bins: in
     every (tree, sample, feature) triple; large ones one scatter per feature (a ``lax.map``,
     so a feature's histogram stays in cache).
 
+    Dense statistics (``slots=None``) add the whole row ``stats[t, i]`` ($S = P$). Sparse
+    ones add ``stats[t, i, p]`` to statistic ``slots[t, i, p]`` of the ``n_stats`` = $S$
+    (``slots`` ``(T or 1, n, P)`` integers): a class histogram adds a sample's weight to its
+    class and 1 to the count, $P = 2$ scalars instead of a row of $K + 1$. XLA:CPU's scatter
+    of scalars is much faster than its scatter of rows: 10 trees x 1347 digits rows x 8
+    features into 64 nodes x 24 bins x 11 statistics took 1.8 ms instead of 14 ms.
+
     Examples:
       >>> import jax.numpy as jnp
       >>> codes = jnp.array([[[0], [1], [1]]], jnp.uint8); node = jnp.array([[0, 0, 1]])
       >>> histograms(codes, node, jnp.ones((1, 3, 1)), 2, 2)[0, ..., 0].tolist()
       [[[1.0, 1.0]], [[0.0, 1.0]]]
+      >>> y = jnp.array([[[1], [0], [1]]])  # classes as slots: per-node class counts
+      >>> histograms(codes, node, jnp.ones((1, 3, 1)), 2, 2, y, 2)[0, :, 0, :].tolist()
+      [[[0.0, 1.0], [1.0, 0.0]], [[0.0, 0.0], [0.0, 1.0]]]
     """
-    T, n, S = stats.shape
+    T, n, P = stats.shape
     F = codes.shape[-1]
+    if slots is not None and n_stats is None:
+        raise errors.ValidationError(
+            "histograms: sparse statistics (slots=...) need n_stats=, the number of slots."
+        )
+    S = P if slots is None else n_stats
     base = (jnp.arange(T, dtype=jnp.int32)[:, None] * n_nodes + node.astype(jnp.int32))
     if T * n * F <= FLAT_SCATTER_MAX:
         codes = jnp.broadcast_to(codes, (T, n, F)).astype(jnp.int32)
-        seg = ((base[..., None] * F + jnp.arange(F)) * n_bins + codes).ravel()
-        data = jnp.broadcast_to(stats[:, :, None, :], (T, n, F, S)).reshape(-1, S)
-        h = jax.ops.segment_sum(data, seg, T * n_nodes * F * n_bins)
+        cell = (base[..., None] * F + jnp.arange(F)) * n_bins + codes  # (T, n, F)
+        if slots is None:
+            data = jnp.broadcast_to(stats[:, :, None, :], (T, n, F, S)).reshape(-1, S)
+            h = jax.ops.segment_sum(data, cell.ravel(), T * n_nodes * F * n_bins)
+        else:
+            seg = cell[..., None] * S + slots[:, :, None, :].astype(jnp.int32)
+            data = jnp.broadcast_to(stats[:, :, None, :], (T, n, F, P))
+            h = jax.ops.segment_sum(data.ravel(), seg.ravel(), T * n_nodes * F * n_bins * S)
         return h.reshape(T, n_nodes, F, n_bins, S)
-    flat = stats.reshape(T * n, S)
     base = base * n_bins
     cols = jnp.moveaxis(codes, -1, 0)  # (F, T or 1, n) uint8: a feature's codes contiguous
+    if slots is None:
+        flat = stats.reshape(T * n, S)
 
-    def one(col):  # (T or 1, n) codes of one feature
-        seg = jnp.broadcast_to(base + col.astype(jnp.int32), (T, n)).ravel()
-        return jax.ops.segment_sum(flat, seg, T * n_nodes * n_bins)
+        def one(col):  # (T or 1, n) codes of one feature
+            seg = jnp.broadcast_to(base + col.astype(jnp.int32), (T, n)).ravel()
+            return jax.ops.segment_sum(flat, seg, T * n_nodes * n_bins)
+    else:
+        flat, slot = stats.ravel(), slots.astype(jnp.int32)
 
-    h = jax.lax.map(one, cols)  # (F, T * n_nodes * n_bins, S)
+        def one(col):
+            cell = (base + col.astype(jnp.int32))[..., None] * S + slot  # (T, n, P)
+            seg = jnp.broadcast_to(cell, (T, n, P)).ravel()
+            return jax.ops.segment_sum(flat, seg, T * n_nodes * n_bins * S)
+
+    h = jax.lax.map(one, cols)  # (F, T * n_nodes * n_bins [* S], [S])
     h = h.reshape(F, T, n_nodes, n_bins, S)
     return jnp.transpose(h, (1, 2, 0, 3, 4))
 
@@ -100,6 +137,8 @@ def grow_hist(
     max_features: int | None,
     min_child_hessian: float | None = None,
     missing: bool = True,
+    slots: Array | None = None,
+    n_stats: int | None = None,
 ) -> tuple[Array, Array, Array, Array, Array]:
     """Grow ``T`` complete trees of depth ``depth`` on the same binned features, together.
 
@@ -107,7 +146,8 @@ def grow_hist(
       codes: ``(n, F)`` uint8 codes, the last code ``B - 1`` for NaN; ``edges``: ``(F, B - 2)``
         upper bin edges (the thresholds stored in the trees).
       stats: ``(T, n, S)`` per-tree, per-sample statistics, last column the 0/1 indicator of
-        a positive weight (it counts samples for ``min_samples_*``).
+        a positive weight (it counts samples for ``min_samples_*``); or, with ``slots``,
+        sparse ones as in `histograms` (the last of the ``n_stats`` slots the indicator).
       key: ``(T,)`` keys drawing ``max_features`` features per node and level (``None``:
         every feature).
       score: ``score(stats[..., S]) -> [...]``, larger is purer; the gain of a split is
@@ -117,6 +157,7 @@ def grow_hist(
       depth_limit: no split at levels ``>= depth_limit`` (``None``: no limit).
       min_child_hessian: if set, both children need ``stats[..., 1] >=`` it (boosting).
       missing: whether any code is the NaN bin (static); ``False`` skips the second side.
+      slots, n_stats: sparse statistics, as in `histograms` (``n_stats`` static).
 
     Returns:
       The heap-ordered split arrays ``(T, 2^D - 1)`` (feature, threshold, missing_right),
@@ -140,7 +181,7 @@ def grow_hist(
             cs = codes[rows[..., None], sel_n]
         else:
             sel, cs = None, codes[None]
-        hist = histograms(cs, node, stats, M, B)  # (T, M, Fs, B, S)
+        hist = histograms(cs, node, stats, M, B, slots, n_stats)  # (T, M, Fs, B, S)
         g, side, j, b, node_tot = _best_splits(
             hist, score, missing, min_samples_leaf, min_child_hessian
         )
@@ -165,11 +206,15 @@ def grow_hist(
 
 
 def _best_splits_dense(hist, score, missing: bool, min_samples_leaf, min_child_hessian):
-    """`_best_splits` for few bins: every bin's left sums at once (``cumsum`` over the bins,
-    whose XLA:CPU cost grows with the square of their number), then one arg-max."""
+    r"""`_best_splits` for few bins: every bin's left sums at once, then one arg-max.
+
+    The left sums are a prefix sum over the bins by `jax.lax.associative_scan`
+    ($\log_2 B$ passes of adds): XLA:CPU lowers ``jnp.cumsum`` to a reduce-window whose
+    cost grows with $B^2$; on digits' ``(10, 128, 8, 23, 11)`` level it took 24 ms, the
+    associative scan 5.6 ms."""
     B = hist.shape[3]
     nan = hist[:, :, :, B - 1]
-    cum = jnp.cumsum(hist[:, :, :, : B - 1], axis=3)  # (T, M, F, B-1, S); few bins: cheap
+    cum = jax.lax.associative_scan(jnp.add, hist[:, :, :, : B - 1], axis=3)  # (T, M, F, B-1, S)
     node_tot = cum[:, :, 0, -1] + nan[:, :, 0]
     lefts = jnp.stack([cum + nan[:, :, :, None], cum], axis=2) if missing else cum[:, :, None]
     rights = node_tot[:, :, None, None, None] - lefts
@@ -236,10 +281,12 @@ def importances(feature: Array, gains: Array, n_features: int) -> Array:
     return jnp.where(s > 0, imp / jnp.where(s > 0, s, 1.0), 0.0)
 
 
-def class_stats(y: Array, w: Array, n_classes: int, dtype) -> Array:
-    """``(..., n, K + 1)`` weighted one-hot labels and the positive-weight indicator."""
-    onehot = jax.nn.one_hot(y, n_classes, dtype=dtype)
-    return jnp.concatenate([onehot * w[..., None], (w > 0).astype(dtype)[..., None]], axis=-1)
+def class_stats(y: Array, w: Array, n_classes: int, dtype) -> tuple[Array, Array]:
+    """Sparse class statistics for `histograms`: values ``(..., n, 2)``, the weight and the
+    positive-weight indicator, and their slots ``(1, n, 2)``: the class and ``n_classes``."""
+    values = jnp.stack([w, (w > 0)], axis=-1).astype(dtype)
+    slots = jnp.stack([y.astype(jnp.int32), jnp.full(y.shape, n_classes, jnp.int32)], -1)
+    return values, slots[None]
 
 
 def _class_score(criterion: str, n_classes: int, dtype):
@@ -254,8 +301,10 @@ def _regression_score(s):
     return _score(s, "squared_error")
 
 
-def _leaf_sums(stats, leaf, n_leaves):
-    return jax.vmap(lambda s, i: jax.ops.segment_sum(s, i, n_leaves))(stats, leaf)
+def _leaf_sums(stats, leaf, n_leaves, slots=None, n_stats=None):
+    """``(T, n_leaves, S)`` statistics summed per leaf (a one-bin, one-feature histogram)."""
+    one_bin = jnp.zeros((1, leaf.shape[1], 1), jnp.int32)
+    return histograms(one_bin, leaf, stats, n_leaves, 1, slots, n_stats)[:, :, 0, 0]
 
 
 @cached_jit(
@@ -271,12 +320,12 @@ def fit_hist(codes, edges, y, w, key, mid, depth_limit, *, task, n_classes=None,
     key = None if key is None else (key[None] if single else key)
     n_leaves = 2 ** cfg["depth"]
     if task == "classification":
-        stats = class_stats(y, W, n_classes, edges.dtype)
+        stats, slots = class_stats(y, W, n_classes, edges.dtype)
         f, t, m, g, leaf = grow_hist(
             codes, edges, stats, key, _class_score(criterion, n_classes, edges.dtype),
-            jnp.sum(W, axis=1), mid, depth_limit, **cfg,
+            jnp.sum(W, axis=1), mid, depth_limit, slots=slots, n_stats=n_classes + 1, **cfg,
         )  # fmt: skip
-        counts = _leaf_sums(stats, leaf, n_leaves)[..., :-1]
+        counts = _leaf_sums(stats, leaf, n_leaves, slots, n_classes + 1)[..., :-1]
         tot = jnp.sum(counts, axis=-1, keepdims=True)
         value = counts / jnp.where(tot > 0, tot, 1.0)
     else:

@@ -38,6 +38,8 @@ from jaxfound.continual._scenarios import (
                                      joint_scenario,
                                      permuted_scenario,
                                      split_scenario,
+                                     split_scenarios,
+                                     stack_scenarios,
 )
 from jaxfound.continual._si import (
                                      SIState,
@@ -61,6 +63,7 @@ __all__ = [
     "backward_transfer", "forgetting", "forward_transfer", "plot_accuracy", "seen_average",
     "ReplayBuffer", "class_balanced_add", "replay_init", "replay_sample", "reservoir_add",
     "SCENARIOS", "Scenario", "joint_scenario", "permuted_scenario", "split_scenario",
+    "split_scenarios", "stack_scenarios",
     "SIState", "si_accumulate", "si_consolidate", "si_init", "si_loss", "si_penalty",
     "METHODS", "PAPER_SETTINGS", "Strategy", "strategy", "ContinualResult", "Learner",
     "masked_cross_entropy", "train_continual",

@@ -10,7 +10,10 @@ import numpy as np
 
 from jaxfound import _validate, errors
 
-__all__ = ["Scenario", "split_scenario", "permuted_scenario", "joint_scenario", "SCENARIOS"]
+__all__ = [
+    "Scenario", "split_scenario", "split_scenarios", "stack_scenarios", "permuted_scenario",
+    "joint_scenario", "SCENARIOS",
+]
 
 #: the three scenarios of van de Ven, Tuytelaars & Tolias (2022).
 SCENARIOS = ("task", "domain", "class")
@@ -26,9 +29,13 @@ class Scenario(NamedTuple):
     has reached stage $s$ (task-IL: the classes of $c$, a separate head per context;
     class-IL: every class seen up to $\max(s, c)$; domain-IL: all outputs).
 
+    A scenario may also hold one set of data per seed (`stack_scenarios`): then the data
+    arrays carry a leading seed axis (``x_train`` ``(seeds, T, N, d)``, ``n_train``
+    ``(seeds, T)``, ...) and the masks and classes are shared.
+
     Attributes:
       name: ``"task"``, ``"domain"`` or ``"class"``.
-      x_train, y_train, context_train, n_train: ``(T, N, ...)``, ``(T, N)``, ``(T, N)``, ``(T,)``.
+      x_train, y_train, context_train, n_train: ``(T, N, d)``, ``(T, N)``, ``(T, N)``, ``(T,)``.
       x_test, y_test, n_test: the test rows per context, padded the same way.
       masks: ``(S, C, n_outputs)`` bool (``S`` stages, ``C`` evaluation contexts).
       n_outputs: width of the output layer.
@@ -48,14 +55,29 @@ class Scenario(NamedTuple):
     classes: np.ndarray
 
     @property
+    def per_seed(self) -> bool:
+        """Whether the data carry a leading seed axis (`stack_scenarios`)."""
+        return self.x_train.ndim == 4
+
+    @property
     def n_stages(self) -> int:
         """Number of training stages (contexts trained one after another)."""
-        return int(self.x_train.shape[0])
+        return int(self.x_train.shape[-3])
 
     @property
     def n_contexts(self) -> int:
         """Number of evaluation contexts."""
-        return int(self.x_test.shape[0])
+        return int(self.x_test.shape[-3])
+
+    def seed(self, i: int) -> Scenario:
+        """Seed ``i``'s scenario (the scenario itself when it is not `per_seed`)."""
+        if not self.per_seed:
+            return self
+        return self._replace(**{f: getattr(self, f)[i] for f in _DATA_FIELDS})
+
+
+#: the fields of a `Scenario` that `stack_scenarios` gives a seed axis.
+_DATA_FIELDS = ("x_train", "y_train", "context_train", "n_train", "x_test", "y_test", "n_test")
 
 
 def _pad(parts: Sequence[np.ndarray], fill=0) -> np.ndarray:
@@ -260,6 +282,9 @@ def joint_scenario(scenario: Scenario) -> Scenario:
       >>> j.n_stages, int(j.n_train[0])
       (1, 8)
     """
+    if scenario.per_seed:
+        return stack_scenarios([joint_scenario(scenario.seed(i))
+                                for i in range(len(scenario.x_train))])
     keep = [np.arange(int(n)) for n in scenario.n_train]
     x = np.concatenate([scenario.x_train[t, i] for t, i in enumerate(keep)])[None]
     y = np.concatenate([scenario.y_train[t, i] for t, i in enumerate(keep)])[None]
@@ -268,3 +293,100 @@ def joint_scenario(scenario: Scenario) -> Scenario:
         x_train=x, y_train=y, context_train=c, n_train=np.array([x.shape[1]], np.int32),
         masks=scenario.masks[-1:],
     )
+
+
+def stack_scenarios(scenarios: Sequence[Scenario]) -> Scenario:
+    r"""One scenario holding each seed's own data: seed $i$ trains on ``scenarios[i]``.
+
+    The data arrays gain a leading seed axis (rows padded to the longest); the scenarios
+    must share their name, stages, masks and number of outputs, which is what
+    `split_scenarios` builds. `train_continual` then gives seed $i$ its own data inside
+    the same vmapped program.
+
+    Raises:
+      ValidationError: no scenarios, or scenarios that differ in more than their data.
+
+    Examples:
+      >>> import numpy as np
+      >>> x, y = np.eye(8, dtype=np.float32), np.arange(8) % 4
+      >>> a = split_scenario((x, y), (x, y), "class")
+      >>> b = stack_scenarios([a, a])
+      >>> b.per_seed, b.x_train.shape, b.seed(1).n_train.tolist()
+      (True, (2, 2, 4, 8), [4, 4])
+    """
+    scenarios = list(scenarios)
+    if not scenarios or any(s.per_seed for s in scenarios):
+        raise errors.ValidationError(
+            "stack_scenarios needs a non-empty list of single-seed scenarios."
+        )
+    first = scenarios[0]
+    for s in scenarios[1:]:
+        same = (s.name == first.name and s.n_outputs == first.n_outputs
+                and s.masks.shape == first.masks.shape and np.array_equal(s.masks, first.masks)
+                and s.x_train.shape[0] == first.x_train.shape[0]
+                and s.x_train.shape[2:] == first.x_train.shape[2:])
+        if not same:
+            raise errors.ValidationError(
+                "stack_scenarios: the scenarios differ in name, stages, features, masks or "
+                "outputs; only their data may differ (build them with split_scenarios)."
+            )
+    out = {}
+    for f in _DATA_FIELDS:
+        parts = [getattr(s, f) for s in scenarios]
+        if parts[0].ndim == 1:  # n_train / n_test
+            out[f] = np.stack(parts)
+            continue
+        rows = max(p.shape[1] for p in parts)
+        arr = np.zeros((len(parts), parts[0].shape[0], rows, *parts[0].shape[2:]), parts[0].dtype)
+        for i, p in enumerate(parts):
+            arr[i, :, : p.shape[1]] = p
+        out[f] = arr
+    return first._replace(**out)
+
+
+def split_scenarios(
+    train: tuple,
+    test: tuple,
+    scenario: str,
+    *,
+    seeds: int,
+    key: jax.Array,
+    keep_first: bool = True,
+) -> Scenario:
+    r"""Split MNIST with each seed's own class order, as van de Ven et al.'s code does.
+
+    Seed $i$ relabels every class $y \mapsto \pi_i(y)$ by a random permutation $\pi_i$
+    and then pairs the new labels (0/1, 2/3, ...), so each seed sees other digits together
+    in a context; with ``keep_first`` seed 0 keeps the identity order (the reference's
+    seed 0). All seeds share the masks, so one vmapped program trains them
+    (`stack_scenarios`).
+
+    Args:
+      train, test: ``(x, y)`` with labels ``0 .. K-1`` (K even).
+      scenario: ``"task"``, ``"domain"`` or ``"class"``.
+      seeds: how many seeds (class orders).
+      key: PRNG key; seed $i$'s order is ``jax.random.permutation`` of
+        ``jax.random.split(key, seeds)[i]``.
+      keep_first: seed 0 keeps the identity order.
+
+    Returns:
+      A `Scenario` with per-seed data (`Scenario.per_seed`).
+
+    Examples:
+      >>> import jax, numpy as np
+      >>> x, y = np.eye(8, dtype=np.float32), np.arange(8) % 4
+      >>> s = split_scenarios((x, y), (x, y), "class", seeds=3, key=jax.random.key(0))
+      >>> s.x_train.shape, s.seed(0).y_train[0].tolist()
+      ((3, 2, 4, 8), [0, 1, 0, 1])
+    """
+    seeds = _validate.positive_int(seeds, "seeds")
+    key = _validate.required_key(key, "split_scenarios", "it draws each seed's class order")
+    x_tr, y_tr = _check_inputs(train, "train")
+    x_te, y_te = _check_inputs(test, "test")
+    n_cls = int(max(y_tr.max(), y_te.max())) + 1
+    orders = [np.asarray(jax.random.permutation(k, n_cls)) for k in jax.random.split(key, seeds)]
+    if keep_first:
+        orders[0] = np.arange(n_cls)
+    return stack_scenarios([
+        split_scenario((x_tr, o[y_tr]), (x_te, o[y_te]), scenario) for o in orders
+    ])

@@ -132,7 +132,8 @@ def train_continual(
     all the data (`joint_scenario`).
 
     Args:
-      scenario: a `Scenario`.
+      scenario: a `Scenario`; one with per-seed data (`split_scenarios`) gives seed $s$
+        its own data (e.g. its own class order), still in one vmapped program.
       strat: a `Strategy` (from `strategy`).
       model: a ``flax.linen`` Module (initialised on one row) or anything
         `jaxfound.models.as_apply` accepts together with an ``init(key, x)`` method.
@@ -168,6 +169,11 @@ def train_continual(
     if not isinstance(strat, Strategy):
         raise errors.ValidationError("strat must be a Strategy; build it with "
                                      "jaxfound.continual.strategy('ewc', ...).")
+    if scenario.per_seed and scenario.x_train.shape[0] != seeds:
+        raise errors.ValidationError(
+            f"the scenario holds data for {scenario.x_train.shape[0]} seeds but seeds={seeds}; "
+            "build it with split_scenarios(..., seeds=seeds)."
+        )
     if strat.uses("joint"):
         scenario = joint_scenario(scenario)
     use = {m: strat.uses(m) for m in ("ewc", "online_ewc", "si", "lwf", "er")}
@@ -175,10 +181,12 @@ def train_continual(
     n_ctx, k = scenario.n_contexts, scenario.classes.shape[1]
     groups = _groups(scenario)
     if use["er"]:
-        for t in range(scenario.n_stages):
-            n = int(scenario.n_train[t])
-            check_per_class(strat.per_class, groups[t, :n], np.unique(groups[t, :n]).tolist(),
-                            f"context {t}'s training data")
+        for i in range(seeds if scenario.per_seed else 1):
+            n_i, g_i = scenario.seed(i).n_train, groups[i] if scenario.per_seed else groups
+            for t in range(scenario.n_stages):
+                n = int(n_i[t])
+                check_per_class(strat.per_class, g_i[t, :n], np.unique(g_i[t, :n]).tolist(),
+                                f"context {t}'s training data")
     apply3 = as_apply(model)
     apply = lambda p, x: apply3(p, x, None)  # noqa: E731
     tx = optax.adam(1e-3) if optimizer is None else optimizer
@@ -201,7 +209,7 @@ def train_continual(
     loss = weighted_sum(terms)
     n_past = int(use["er"]) + int(use["lwf"])
 
-    x0 = jnp.asarray(scenario.x_train[0, :1])
+    x0 = jnp.asarray(scenario.x_train.reshape(-1, scenario.x_train.shape[-1])[:1])
 
     def init_one(k_seed):
         k_init, k_run = jax.random.split(k_seed)
@@ -299,8 +307,10 @@ def train_continual(
         ln = end_stage(ln, data, masks, k)
         return ln, losses, acc
 
-    stage_v = jax.jit(jax.vmap(stage, in_axes=(0, None, None, None)))
-    eval_v = jax.jit(jax.vmap(evaluate, in_axes=(0, None, None)))
+    ax = 0 if scenario.per_seed else None  # per-seed data, or one set shared by all seeds
+    stage_v = jax.jit(jax.vmap(stage, in_axes=(0, ax, None, ax)))
+    eval_v = jax.jit(jax.vmap(evaluate, in_axes=(0, None, ax)))
+    at = (lambda a, t: a[:, t]) if scenario.per_seed else (lambda a, t: a[t])
 
     start = time.perf_counter()
     learners = jax.jit(jax.vmap(init_one))(jax.random.split(key, seeds))
@@ -310,9 +320,10 @@ def train_continual(
     initial = np.asarray(eval_v(learners.state.params, masks[0], test))
     rows, all_losses = [], []
     for t in range(scenario.n_stages):
-        data = {"x": jnp.asarray(scenario.x_train[t]), "y": jnp.asarray(scenario.y_train[t]),
-                "c": jnp.asarray(scenario.context_train[t]), "g": jnp.asarray(groups[t]),
-                "n": jnp.asarray(scenario.n_train[t]), "t": jnp.asarray(t, jnp.int32)}
+        data = {k_: jnp.asarray(at(a, t)) for k_, a in (
+            ("x", scenario.x_train), ("y", scenario.y_train), ("c", scenario.context_train),
+            ("g", groups), ("n", scenario.n_train))}
+        data["t"] = jnp.full((seeds,) if scenario.per_seed else (), t, jnp.int32)
         learners, losses, acc = stage_v(learners, data, masks, test)
         acc = np.asarray(acc)
         rows.append(acc)

@@ -182,3 +182,32 @@ def test_sparse_histograms_need_the_number_of_slots():
     with pytest.raises(errors.ValidationError, match="n_stats"):
         trees.histograms(codes, jax.numpy.zeros((1, 2), int), jax.numpy.ones((1, 2, 1)), 1, 1,
                          jax.numpy.zeros((1, 2, 1), int))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_subtracted_histograms_equal_a_direct_scatter(sparse, seed):
+    """The smaller children scattered, the larger ones as parent minus sibling: the same
+    histograms as scattering every row (exact for counts, to rounding for floats)."""
+    from jaxfound.models.trees import _hist
+
+    rng = np.random.default_rng(seed)
+    T, n, F, B, K, M = 2, 41, 3, 5, 3, 8
+    jnp = jax.numpy
+    codes = jnp.asarray(rng.integers(0, B, (n, F)), jnp.uint8)
+    node = jnp.asarray(rng.integers(0, M, (T, n)))
+    w = jnp.asarray(rng.poisson(1.0, (T, n)).astype(np.float32))  # some rows carry nothing
+    if sparse:
+        stats, slots = _hist.class_stats(jnp.asarray(rng.integers(0, K, n)), w, K, np.float32)
+        extra = (slots, K + 1)
+    else:
+        g = jnp.asarray(rng.normal(size=(T, n)).astype(np.float32))
+        stats, extra = jnp.stack([g * w, w, (w > 0).astype(np.float32)], -1), ()
+    parent = trees.histograms(codes[None], node // 2, stats, M // 2, B, *extra)
+    want = trees.histograms(codes[None], node, stats, M, B, *extra)
+    got = trees.subtracted_histograms(codes, node, stats, parent, *extra)
+    assert got.shape == want.shape
+    if sparse:
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    else:
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-5)

@@ -36,7 +36,12 @@ from jaxfound.models.trees._forest import (
     forest_regressor,
 )
 from jaxfound.models.trees._grow import CUMSUM_BLOCK, SPLIT_TOL
-from jaxfound.models.trees._hist import FLAT_SCATTER_MAX, grow_hist, histograms
+from jaxfound.models.trees._hist import (
+    FLAT_SCATTER_MAX,
+    grow_hist,
+    histograms,
+    subtracted_histograms,
+)
 from jaxfound.models.trees._soft import SoftTree, leaf_probabilities
 from jaxfound.models.trees._tree import Tree, apply, predict_value
 
@@ -63,6 +68,7 @@ __all__ = [
     "bin_edges",
     "grow_hist",
     "histograms",
+    "subtracted_histograms",
     "quantile_bins",
     "rows_capped_bins",
     "bootstrap_weights",

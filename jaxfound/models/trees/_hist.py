@@ -36,7 +36,7 @@ from jaxfound._aot import cached_jit
 from jaxfound.models.trees._grow import SPLIT_TOL
 from jaxfound.typing import Array, PRNGKey
 
-__all__ = ["FLAT_SCATTER_MAX", "fit_hist", "grow_hist", "histograms"]
+__all__ = ["FLAT_SCATTER_MAX", "fit_hist", "grow_hist", "histograms", "subtracted_histograms"]
 
 #: Up to this many (sample, feature) pairs a histogram is one scatter over all of them;
 #: above it, one scatter per feature (a ``lax.map``), which keeps a feature's histogram in
@@ -121,6 +121,60 @@ def histograms(
     return jnp.transpose(h, (1, 2, 0, 3, 4))
 
 
+def subtracted_histograms(
+    codes: Array,
+    node: Array,
+    stats: Array,
+    parent: Array,
+    slots: Array | None = None,
+    n_stats: int | None = None,
+) -> Array:
+    r"""`histograms` of one level from the level above, by LightGBM's subtraction trick.
+
+    Children $2p$ and $2p + 1$ split node $p$'s rows, so
+    $H_{\text{larger}} = H_p - H_{\text{smaller}}$: only the rows of each pair's smaller
+    child (by rows that carry statistics) are scattered. Those are at most $\lfloor n/2
+    \rfloor$ rows, gathered into a fixed buffer of that size, so every shape stays static;
+    the level's scatter work halves, or better. Exact for counts; for float statistics
+    (gradients) the larger child's sums differ from a direct scatter by rounding.
+
+    Args:
+      codes: ``(n, F)`` bin codes; node: ``(T, n)`` node ids in ``[0, M)`` with ``M`` even.
+      stats: ``(T, n, P)``; slots, n_stats: sparse statistics, as in `histograms`.
+      parent: ``(T, M / 2, F, B, S)`` the histograms of the level above.
+
+    Returns:
+      ``(T, M, F, B, S)``, equal to ``histograms(codes[None], node, stats, M, B, ...)``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> codes = jnp.array([[0], [1], [1], [0]], jnp.uint8); s = jnp.ones((1, 4, 1))
+      >>> top = histograms(codes[None], jnp.zeros((1, 4), int), s, 1, 2)
+      >>> node = jnp.array([[0, 1, 1, 1]])
+      >>> subtracted_histograms(codes, node, s, top)[0, :, 0, :, 0].tolist()
+      [[1.0, 0.0], [1.0, 2.0]]
+    """
+    T, n, P = stats.shape
+    M, B = 2 * parent.shape[1], parent.shape[3]
+    active = jnp.any(stats != 0, axis=-1)  # (T, n): rows that add anything
+    count = jax.vmap(lambda a, v: jax.ops.segment_sum(a.astype(jnp.int32), v, M))(active, node)
+    pairs = count.reshape(T, M // 2, 2)
+    right_smaller = pairs[..., 1] < pairs[..., 0]
+    small = jnp.stack([~right_smaller, right_smaller], axis=-1).reshape(T, M)  # (T, M)
+    take = active & jnp.take_along_axis(small, node, axis=1)
+    room = n // 2  # sum over pairs of min(left, right) <= n // 2
+    idx = jax.vmap(lambda t: jnp.nonzero(t, size=room, fill_value=0)[0])(take)  # (T, room)
+    keep = jnp.arange(room) < jnp.sum(take, axis=1, keepdims=True)  # False on the padding
+    sub = jnp.take_along_axis(stats, idx[..., None], axis=1) * keep[..., None]
+    sub_slots = None if slots is None else jnp.take_along_axis(
+        jnp.broadcast_to(slots, (T, n, slots.shape[-1])), idx[..., None], axis=1)
+    h = histograms(codes[idx], jnp.take_along_axis(node, idx, axis=1), sub, M, B, sub_slots,
+                   n_stats)  # the smaller children's histograms, zero on the larger ones
+    sibling = jnp.flip(h.reshape(T, M // 2, 2, *h.shape[2:]), axis=2).reshape(h.shape)
+    larger = jnp.repeat(parent, 2, axis=1) - sibling
+    return jnp.where(small[:, :, None, None, None], h, larger)
+
+
 def grow_hist(
     codes: Array,
     edges: Array,
@@ -179,9 +233,13 @@ def grow_hist(
             sel = jax.lax.top_k(u, max_features)[1]  # (T, M, k) features drawn per node
             sel_n = jnp.take_along_axis(sel, node[..., None], axis=1)  # (T, n, k)
             cs = codes[rows[..., None], sel_n]
-        else:
-            sel, cs = None, codes[None]
-        hist = histograms(cs, node, stats, M, B, slots, n_stats)  # (T, M, Fs, B, S)
+            hist = histograms(cs, node, stats, M, B, slots, n_stats)  # (T, M, Fs, B, S)
+        elif lev == 0:
+            sel = None
+            hist = histograms(codes[None], node, stats, M, B, slots, n_stats)
+        else:  # every node sees every feature: build the smaller children, subtract the rest
+            sel = None
+            hist = subtracted_histograms(codes, node, stats, hist, slots, n_stats)
         g, side, j, b, node_tot = _best_splits(
             hist, score, missing, min_samples_leaf, min_child_hessian
         )

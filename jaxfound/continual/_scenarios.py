@@ -362,7 +362,8 @@ def split_scenarios(
     (`stack_scenarios`).
 
     Args:
-      train, test: ``(x, y)`` with labels ``0 .. K-1`` (K even).
+      train: ``(x, y)`` with labels ``0 .. K-1`` (K even).
+      test: ``(x, y)``, the same classes.
       scenario: ``"task"``, ``"domain"`` or ``"class"``.
       seeds: how many seeds (class orders).
       key: PRNG key; seed $i$'s order is ``jax.random.permutation`` of

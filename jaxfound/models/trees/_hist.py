@@ -139,9 +139,12 @@ def subtracted_histograms(
     (gradients) the larger child's sums differ from a direct scatter by rounding.
 
     Args:
-      codes: ``(n, F)`` bin codes; node: ``(T, n)`` node ids in ``[0, M)`` with ``M`` even.
-      stats: ``(T, n, P)``; slots, n_stats: sparse statistics, as in `histograms`.
+      codes: ``(n, F)`` bin codes.
+      node: ``(T, n)`` node ids in ``[0, M)``, ``M`` even.
+      stats: ``(T, n, P)`` statistics, as in `histograms`.
       parent: ``(T, M / 2, F, B, S)`` the histograms of the level above.
+      slots: sparse statistics' slots, as in `histograms`.
+      n_stats: the number of slots, as in `histograms`.
 
     Returns:
       ``(T, M, F, B, S)``, equal to ``histograms(codes[None], node, stats, M, B, ...)``.
@@ -211,7 +214,8 @@ def grow_hist(
       depth_limit: no split at levels ``>= depth_limit`` (``None``: no limit).
       min_child_hessian: if set, both children need ``stats[..., 1] >=`` it (boosting).
       missing: whether any code is the NaN bin (static); ``False`` skips the second side.
-      slots, n_stats: sparse statistics, as in `histograms` (``n_stats`` static).
+      slots: sparse statistics' slots, as in `histograms`.
+      n_stats: the number of slots (static), as in `histograms`.
 
     Returns:
       The heap-ordered split arrays ``(T, 2^D - 1)`` (feature, threshold, missing_right),

@@ -211,3 +211,23 @@ def test_subtracted_histograms_equal_a_direct_scatter(sparse, seed):
         np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
     else:
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-5)
+
+
+def test_bin_codes_agree_between_compare_all_and_binary_search(monkeypatch):
+    from jaxfound.models.trees import _binning
+
+    rng = np.random.default_rng(0)
+    X = np.round(rng.normal(size=(300, 5)), 1)  # ties on the edges
+    X[::17, 2] = np.nan
+    edges = trees.bin_edges(X, max_bins=16)
+    on_edges = np.asarray(edges).T
+    X_new = np.concatenate([X, np.where(np.isfinite(on_edges), on_edges, 0.0)])
+    small = np.asarray(trees.bin_codes(edges, X_new))
+    monkeypatch.setattr(_binning, "COMPARE_ALL_MAX", 0)  # the raw function sees the patch
+    jnp = jax.numpy
+    big = np.asarray(_binning._codes.__wrapped__(jnp.asarray(edges), jnp.asarray(X_new)))
+    np.testing.assert_array_equal(small, big)
+    # by hand: the code is the number of edges below the value (NaN: the last code)
+    e, x32 = np.asarray(edges), X_new.astype(np.asarray(edges).dtype)
+    want = np.where(np.isnan(x32), 15, (x32[:, :, None] > e[None]).sum(-1))
+    np.testing.assert_array_equal(small, want)

@@ -10,6 +10,7 @@ gathers. A forest is a `Tree` whose arrays carry a leading axis, one entry per t
 
 from jaxfound.models.trees._binning import (
     BIN_BUCKET,
+    COMPARE_ALL_MAX,
     MAX_BINS,
     bin_codes,
     bin_edges,
@@ -48,6 +49,7 @@ from jaxfound.models.trees._tree import Tree, apply, predict_value
 __all__ = [
     "AUTO_HIST_MIN_CELLS",
     "BIN_BUCKET",
+    "COMPARE_ALL_MAX",
     "Boosted",
     "gbdt_classifier",
     "gbdt_regressor",

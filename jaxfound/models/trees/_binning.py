@@ -23,7 +23,10 @@ from jaxfound._aot import cached_jit
 from jaxfound.data._transform import Transform
 from jaxfound.typing import Array, ArrayLike
 
-__all__ = ["BIN_BUCKET", "MAX_BINS", "bin_codes", "bin_edges", "quantile_bins", "rows_capped_bins"]
+__all__ = [
+    "BIN_BUCKET", "COMPARE_ALL_MAX", "MAX_BINS", "bin_codes", "bin_edges", "quantile_bins",
+    "rows_capped_bins",
+]
 
 #: Most bins per feature, the missing-value bin included: codes fit in ``uint8``.
 MAX_BINS = 256
@@ -77,9 +80,14 @@ def _edges_sorted(xs: Array, max_bins: int) -> Array:
     lo = jnp.clip(jnp.floor(pos).astype(jnp.int32), 0, n - 1)
     hi = jnp.clip(jnp.ceil(pos).astype(jnp.int32), 0, n - 1)
     quant = (jnp.take_along_axis(xs, lo, 0) + jnp.take_along_axis(xs, hi, 0)) / 2
-    # duplicated quantiles (heavy ties) are empty bins: push them to +inf, keep edges sorted
+    # duplicated quantiles (heavy ties) are empty bins: compact the others to the front (they
+    # are sorted already), +inf after them; a rank scatter, not a sort (slow on XLA:CPU)
     dup = jnp.concatenate([jnp.zeros((1, F), bool), quant[1:] <= quant[:-1]], axis=0)
-    quant = jnp.sort(jnp.where(dup | jnp.isnan(quant), jnp.inf, quant), axis=0)
+    keep = ~(dup | jnp.isnan(quant))
+    at = jnp.where(keep, jnp.cumsum(keep, axis=0) - 1, n_edges)
+    qcols = jnp.broadcast_to(jnp.arange(F)[None, :], at.shape)
+    quant = jnp.full((n_edges + 1, F), jnp.inf, xs.dtype).at[at, qcols].set(
+        quant, mode="drop")[:n_edges]
     edges = jnp.where((n_distinct <= n_edges + 1)[None, :], mids, quant)
     return edges.T  # (F, n_edges)
 
@@ -103,10 +111,18 @@ def bin_edges(X: ArrayLike, max_bins: int = MAX_BINS) -> Array:
     return _edges(V.features(X, allow_nan=True), max_bins)
 
 
+#: Up to this many (row, feature, edge) comparisons `bin_codes` compares every value with
+#: every edge (``searchsorted(method="compare_all")``); above it, a binary search. Digits
+#: (1347 x 64 x 22 edges): 1.0 ms against 3.9 ms; 75,000 x 50 x 254: 3.3 s against 0.15 s.
+COMPARE_ALL_MAX = 1 << 22
+
+
 @cached_jit
 def _codes(edges: Array, X: Array) -> Array:
     n_bins = edges.shape[1] + 2
-    c = jax.vmap(lambda e, x: jnp.searchsorted(e, x, side="left"), (0, 1), 1)(edges, X)
+    method = "compare_all" if X.size * edges.shape[1] <= COMPARE_ALL_MAX else "scan"
+    c = jax.vmap(lambda e, x: jnp.searchsorted(e, x, side="left", method=method), (0, 1), 1)(
+        edges, X)
     return jnp.where(jnp.isnan(X), n_bins - 1, c).astype(jnp.uint8)
 
 

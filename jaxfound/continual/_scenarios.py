@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -330,7 +330,7 @@ def stack_scenarios(scenarios: Sequence[Scenario]) -> Scenario:
                 "stack_scenarios: the scenarios differ in name, stages, features, masks or "
                 "outputs; only their data may differ (build them with split_scenarios)."
             )
-    out = {}
+    out: dict[str, Any] = {}
     for f in _DATA_FIELDS:
         parts = [getattr(s, f) for s in scenarios]
         if parts[0].ndim == 1:  # n_train / n_test

@@ -83,11 +83,13 @@ def histograms(
     """
     T, n, P = stats.shape
     F = codes.shape[-1]
-    if slots is not None and n_stats is None:
-        raise errors.ValidationError(
-            "histograms: sparse statistics (slots=...) need n_stats=, the number of slots."
-        )
-    S = P if slots is None else n_stats
+    S = P
+    if slots is not None:
+        if n_stats is None:
+            raise errors.ValidationError(
+                "histograms: sparse statistics (slots=...) need n_stats=, the number of slots."
+            )
+        S = n_stats
     base = (jnp.arange(T, dtype=jnp.int32)[:, None] * n_nodes + node.astype(jnp.int32))
     if T * n * F <= FLAT_SCATTER_MAX:
         codes = jnp.broadcast_to(codes, (T, n, F)).astype(jnp.int32)

@@ -24,11 +24,14 @@ trainable parameters, wall time): bag-of-words logistic regression (`jf.models.l
 logistic on binary word features); the same GPT trained from scratch; zero-shot (" good" /
 " bad" after the prompt, calibrated on the content-free prompt); a linear probe on the
 frozen pooled features; few-shot probes (k per class, 10 draws as one vmap, mean ± sd)
-and few-shot LoRA; LoRA r=4 and r=8 on the attention's QKV kernels (plus the head); full
-fine-tuning; then the probe, LoRA and full rows again from the domain-adapted checkpoint
-(the backbone pretrained further on the unlabelled SST-2 training sentences).
-Hyper-parameters are selected on dev only: the logistic C (of a grid) and, for every
-trained GPT row, the epoch with the best dev accuracy.
+and few-shot LoRA; LoRA rows (``--lora``, ``TARGETS:RANK``: ``qkv`` the attention's fused
+QKV kernels, ``attn`` all attention kernels, ``all`` every kernel of the blocks; the head
+always trains); full fine-tuning; then the probe, LoRA and full rows again from the
+domain-adapted checkpoint (the backbone pretrained further on the unlabelled SST-2 training
+sentences). Every trained GPT row uses AdamW with a linear warm-up and a cosine decay to a
+tenth of its peak rate over all its steps. Hyper-parameters are selected on dev only: the
+logistic C (of a grid), for every trained GPT row the epoch with the best dev accuracy,
+and for every LoRA row also its peak learning rate (of ``--lr-lora``).
 
 The output ends with ``RESULT bow=... scratch=... full_ft=... lora=... lora_trainable_frac=...
 best=... zero_shot=... probe=... dapt_full_ft=... seconds=...`` (accuracies in %).
@@ -67,7 +70,11 @@ from jaxfound.models.gpt import GPT, GPTConfig, adamw, lm_loss
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "text" / "sst2"
 DEFAULT_SHAKESPEARE = ROOT.parent / "shared" / "data" / "text" / "tinyshakespeare" / "input.txt"
-LORA_KERNELS = "params/gpt/h_*/attn/c_attn/kernel"  # the fused Q, K, V projections
+#: LoRA's targets by name: the fused Q, K, V projections; all of attention; every block kernel
+LORA_TARGETS = {"qkv": "params/gpt/h_*/attn/c_attn/kernel",
+                "attn": "params/gpt/h_*/attn/*/kernel",
+                "all": "params/gpt/h_*/**/kernel"}
+LORA_KERNELS = LORA_TARGETS["qkv"]  # the few-shot LoRA rows
 HEAD = "params/head/**"
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 
@@ -197,10 +204,15 @@ def main(argv=None) -> dict:
                    help="sentence feature: mean over the characters, or the last one's")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr-full", type=float, default=3e-4)
-    p.add_argument("--lr-lora", type=float, default=3e-3)
+    p.add_argument("--lora", default="qkv:4,qkv:8,all:2",
+                   help="LoRA rows as TARGETS:RANK, TARGETS one of " + ", ".join(LORA_TARGETS))
+    p.add_argument("--lr-lora", default="1e-3,3e-3",
+                   help="LoRA peak learning rates (comma list): each row takes the best on dev")
     p.add_argument("--lr-scratch", type=float, default=1e-3)
     p.add_argument("--dapt-steps", type=int, default=300, help="0: no domain adaptation")
-    p.add_argument("--dapt-ranks", default="4,8", help="LoRA ranks of the adapted rows")
+    p.add_argument("--lr-lora-fewshot", type=float, default=3e-3,
+                   help="the few-shot LoRA rows' constant Adam rate")
+    p.add_argument("--dapt-lora", default="qkv:4", help="LoRA rows (TARGETS:RANK) adapted")
     p.add_argument("--shots", default="8,32,128,512")
     p.add_argument("--lora-shots", default="8,32", help="k of the few-shot LoRA rows")
     p.add_argument("--fewshot-steps", type=int, default=100)
@@ -213,6 +225,20 @@ def main(argv=None) -> dict:
     if a.smoke:
         a.epochs, a.dapt_steps, a.shots, a.lora_shots = 1, 10, "2", "2"
         a.fewshot_steps, a.bow_vocab, a.batch_size = 5, 200, 16
+        a.lr_lora = a.lr_lora.split(",")[0]
+
+    def lora_specs(text: str) -> list[tuple[str, int]]:
+        """``"qkv:4,all:2"`` -> ``[("qkv", 4), ("all", 2)]``; a bad spec is a usage error."""
+        out = []
+        for item in filter(None, text.split(",")):
+            where, _, r = item.partition(":")
+            if where not in LORA_TARGETS or not r.isdigit():
+                p.error(f"LoRA row {item!r}: write TARGETS:RANK with TARGETS one of "
+                        f"{', '.join(LORA_TARGETS)} and RANK a positive int, e.g. qkv:4")
+            out.append((where, int(r)))
+        return out
+
+    lora_specs(a.lora), lora_specs(a.dapt_lora)  # usage errors before any work
     t_start = time.perf_counter()
     data = Path(a.data)
     (tr_x, tr_y), (dv_x, dv_y), (te_x, te_y) = (read_tsv(data / f"{s}.tsv")
@@ -257,6 +283,12 @@ def main(argv=None) -> dict:
     apply_clf = jf.models.from_linen(clf)
     loss_full = classification_loss(clf, 2)
     n_all = param_count(fresh)
+    steps = a.epochs * (len(tr_x) // a.batch_size)
+
+    def schedule(lr: float, weight_decay: float = 0.01) -> optax.GradientTransformation:
+        """AdamW, linear warm-up then cosine to lr/10 over all fine-tuning steps (every row)."""
+        return adamw(lr, steps=max(steps, 2), warmup_steps=min(50, max(steps // 10, 1)),
+                     min_learning_rate=lr / 10, weight_decay=weight_decay)
 
     # --- zero-shot
     t0 = time.perf_counter()
@@ -274,7 +306,7 @@ def main(argv=None) -> dict:
         return np.concatenate([np.asarray(f(variables, x[0][i:i + batch], x[1][i:i + batch]))
                                for i in range(0, len(x[0]), batch)])
 
-    def adapted_rows(tag, backbone_vars, shots, lora_shots, ranks):
+    def adapted_rows(tag, backbone_vars, shots, lora_shots, specs):
         v0 = with_backbone(fresh, backbone_vars)
         # linear probe on frozen features: logistic regression, C on dev
         t0 = time.perf_counter()
@@ -328,7 +360,7 @@ def main(argv=None) -> dict:
             def init(kk, v0=v0):
                 return {"lora": lo4.init(kk, v0), "head": v0["params"]["head"]}
 
-            st = stack_states(init, optax.adam(a.lr_lora),
+            st = stack_states(init, optax.adam(a.lr_lora_fewshot),
                               jax.random.split(jax.random.key(k), 10))
             data = ((x_tr[0][idx], x_tr[1][idx]), jnp.asarray(tr_y)[idx])
             st, _ = fit_draws(lora_loss, st, data, steps=a.fewshot_steps,
@@ -346,45 +378,49 @@ def main(argv=None) -> dict:
                       (n_tr.total, n_tr.total / n_all.total), time.perf_counter() - t0,
                       f"10 draws: {np.mean(accs):.1f} ± {np.std(accs):.1f} (CI: draw 0)")
             out[f"lora_k{k}"] = float(np.mean(accs))
-        # LoRA r = 4, 8 (QKV kernels + the head)
-        for r in ranks:
+        # LoRA rows (TARGETS:RANK, plus the head), the peak learning rate and epoch on dev
+        out["loras"] = {}  # {"qkv:4": (test accuracy, trainable fraction)}
+        for spec in specs:
             t0 = time.perf_counter()
-            lo = lora(LORA_KERNELS, rank=r, alpha=2.0 * r)
+            where, r = spec
+            lo = lora(LORA_TARGETS[where], rank=r, alpha=2.0 * r)
             tree = {"base": v0, "lora": lo.init(jax.random.fold_in(key, r), v0)}
-            if r not in wrapped:  # one wrapped apply and loss per rank: compiled once
+            if spec not in wrapped:  # one wrapped apply and loss per spec: compiled once
                 fn = lo.wrap(apply_clf, also_train=HEAD)
-                wrapped[r] = (fn, classification_loss(fn, 2))
-            apply_lo, loss_lo = wrapped[r]
-            tx = lo.optimizer(optax.adamw(a.lr_lora, weight_decay=0.0), also_train=HEAD)
-            acc_dev, best, ep = train_classifier(loss_lo, apply_lo,
-                                                 tree, tx, train, dev, a, key)
+                wrapped[spec] = (fn, classification_loss(fn, 2))
+            apply_lo, loss_lo = wrapped[spec]
+            tried = []
+            for lr in lrs_lora:
+                tx = lo.optimizer(schedule(lr, 0.0), also_train=HEAD)
+                tried.append((*train_classifier(loss_lo, apply_lo, tree, tx, train, dev, a,
+                                                key), lr))
+            acc_dev, best, ep, lr = max(tried, key=lambda t: t[0])
             cnt = param_count(tree, ("lora/**", "base/" + HEAD))
-            out[f"lora{r}"] = table.add(
-                f"{tag} LoRA r={r}", predict(apply_clf, lo.merge(best["base"], best["lora"]),
-                                             x_te), (cnt.trainable, cnt.fraction),
-                time.perf_counter() - t0, f"dev {100 * acc_dev:.1f} at epoch {ep}")
-            out[f"lora{r}_frac"] = cnt.fraction
+            out["loras"][f"{where}:{r}"] = (table.add(
+                f"{tag} LoRA r={r} on {where}",
+                predict(apply_clf, lo.merge(best["base"], best["lora"]), x_te),
+                (cnt.trainable, cnt.fraction), time.perf_counter() - t0,
+                f"dev {100 * acc_dev:.1f} at lr {lr:g}, epoch {ep} (dev by lr: " +
+                ", ".join(f"{t[3]:g}: {100 * t[0]:.1f}" for t in tried) + ")"), cnt.fraction)
         # full fine-tuning
         t0 = time.perf_counter()
-        steps = a.epochs * (len(tr_x) // a.batch_size)
-        tx = adamw(a.lr_full, steps=max(steps, 2), warmup_steps=min(50, max(steps // 10, 1)),
-                   min_learning_rate=a.lr_full / 10, weight_decay=0.01)
-        acc_dev, best, ep = train_classifier(loss_full, apply_clf, v0, tx, train, dev, a, key)
+        acc_dev, best, ep = train_classifier(loss_full, apply_clf, v0, schedule(a.lr_full),
+                                             train, dev, a, key)
         out["full"] = table.add(f"{tag} full fine-tuning", predict(apply_clf, best, x_te),
                                 (n_all.total, 1.0), time.perf_counter() - t0,
                                 f"dev {100 * acc_dev:.1f} at epoch {ep}")
-        return out, steps
+        return out
 
     wrapped: dict = {}
     shots = [int(s) for s in a.shots.split(",") if s]
     lora_shots = [int(s) for s in a.lora_shots.split(",") if s]
-    shk, steps = adapted_rows("shakespeare:", gpt_vars, shots, lora_shots, (4, 8))
+    lrs_lora = [float(x) for x in a.lr_lora.split(",") if x]
+    shk = adapted_rows("shakespeare:", gpt_vars, shots, lora_shots, lora_specs(a.lora))
 
     # --- the same GPT from scratch, same steps
     t0 = time.perf_counter()
-    tx = adamw(a.lr_scratch, steps=max(steps, 2), warmup_steps=min(50, max(steps // 10, 1)),
-               min_learning_rate=a.lr_scratch / 10, weight_decay=0.01)
-    acc_dev, best, ep = train_classifier(loss_full, apply_clf, fresh, tx, train, dev, a, key)
+    acc_dev, best, ep = train_classifier(loss_full, apply_clf, fresh, schedule(a.lr_scratch),
+                                         train, dev, a, key)
     res["scratch"] = table.add("scratch (same GPT, same steps)", predict(apply_clf, best, x_te),
                                (n_all.total, 1.0), time.perf_counter() - t0,
                                f"dev {100 * acc_dev:.1f} at epoch {ep}")
@@ -412,16 +448,15 @@ def main(argv=None) -> dict:
                                                block_size=t, batch_size=64))
         print(f"domain-adaptive pretraining: {a.dapt_steps} steps, SST-2 train LM loss "
               f"{before:.3f} -> {after:.3f} nats/char ({time.perf_counter() - t0:.0f} s)")
-        dapt_ranks = [int(r) for r in a.dapt_ranks.split(",") if r]
-        dapt, _ = adapted_rows("sst2-adapted:", st.params, [], [], dapt_ranks)
+        dapt = adapted_rows("sst2-adapted:", st.params, [], [], lora_specs(a.dapt_lora))
         res["dapt_lm_before"], res["dapt_lm_after"] = round(before, 4), round(after, 4)
 
     table.show()
-    lora_ok = [(shk[f"lora{r}"], shk[f"lora{r}_frac"]) for r in (4, 8)
-               if shk[f"lora{r}_frac"] <= 0.02]
-    lora_best, lora_frac = max(lora_ok) if lora_ok else (shk["lora4"], shk["lora4_frac"])
-    gpt_rows = [v for d in (shk, dapt) for kk, v in d.items()
-                if kk in ("probe", "lora4", "lora8", "full")]
+    loras = list(shk["loras"].values())
+    lora_ok = [t for t in loras if t[1] <= 0.02]
+    lora_best, lora_frac = max(lora_ok or loras or [(float("nan"), float("nan"))])
+    gpt_rows = [v for d in (shk, dapt) for kk, v in d.items() if kk in ("probe", "full")]
+    gpt_rows += [acc for d in (shk, dapt) for acc, _ in d.get("loras", {}).values()]
     best = max(gpt_rows + [res["zero_shot"]])
     verdict = lambda ok: "met" if ok else "missed"  # noqa: E731
     gain = shk["full"] - res["scratch"]

@@ -74,7 +74,6 @@ DEFAULT_SHAKESPEARE = ROOT.parent / "shared" / "data" / "text" / "tinyshakespear
 LORA_TARGETS = {"qkv": "params/gpt/h_*/attn/c_attn/kernel",
                 "attn": "params/gpt/h_*/attn/*/kernel",
                 "all": "params/gpt/h_*/**/kernel"}
-LORA_KERNELS = LORA_TARGETS["qkv"]  # the few-shot LoRA rows
 HEAD = "params/head/**"
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 
@@ -204,15 +203,16 @@ def main(argv=None) -> dict:
                    help="sentence feature: mean over the characters, or the last one's")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr-full", type=float, default=3e-4)
-    p.add_argument("--lora", default="qkv:4,qkv:8,all:2",
+    p.add_argument("--lora", default="qkv:4,all:2",
                    help="LoRA rows as TARGETS:RANK, TARGETS one of " + ", ".join(LORA_TARGETS))
     p.add_argument("--lr-lora", default="1e-3,3e-3",
                    help="LoRA peak learning rates (comma list): each row takes the best on dev")
     p.add_argument("--lr-scratch", type=float, default=1e-3)
     p.add_argument("--dapt-steps", type=int, default=300, help="0: no domain adaptation")
+    p.add_argument("--fewshot-lora", default="all:2", help="the few-shot LoRA rows' TARGETS:RANK")
     p.add_argument("--lr-lora-fewshot", type=float, default=3e-3,
                    help="the few-shot LoRA rows' constant Adam rate")
-    p.add_argument("--dapt-lora", default="qkv:4", help="LoRA rows (TARGETS:RANK) adapted")
+    p.add_argument("--dapt-lora", default="all:2", help="LoRA rows (TARGETS:RANK) adapted")
     p.add_argument("--shots", default="8,32,128,512")
     p.add_argument("--lora-shots", default="8,32", help="k of the few-shot LoRA rows")
     p.add_argument("--fewshot-steps", type=int, default=100)
@@ -239,6 +239,8 @@ def main(argv=None) -> dict:
         return out
 
     lora_specs(a.lora), lora_specs(a.dapt_lora)  # usage errors before any work
+    if len(lora_specs(a.fewshot_lora)) != 1:
+        p.error(f"--fewshot-lora takes one TARGETS:RANK, got {a.fewshot_lora!r}")
     t_start = time.perf_counter()
     data = Path(a.data)
     (tr_x, tr_y), (dv_x, dv_y), (te_x, te_y) = (read_tsv(data / f"{s}.tsv")
@@ -345,7 +347,8 @@ def main(argv=None) -> dict:
                       f"10 draws: {np.mean(accs):.1f} ± {np.std(accs):.1f} (CI: draw 0)")
             out[f"probe_k{k}"] = float(np.mean(accs))
         # few-shot LoRA, 10 draws as one vmap, the backbone shared
-        lo4 = lora(LORA_KERNELS, rank=4, alpha=8.0)
+        (fs_where, fs_r), = lora_specs(a.fewshot_lora)
+        lo_fs = lora(LORA_TARGETS[fs_where], rank=fs_r, alpha=2.0 * fs_r)
         for k in lora_shots:
             t0 = time.perf_counter()
             idx = stratified_draws(jax.random.fold_in(key, 1000 + k), tr_y, k, n_draws=10)
@@ -353,12 +356,12 @@ def main(argv=None) -> dict:
             def lora_loss(own, b, kk):
                 base, ((t, m), y) = b
                 base = {**base, "params": {**base["params"], "head": own["head"]}}
-                logits = clf.apply(lo4.merge(base, own["lora"]), (t, m))
+                logits = clf.apply(lo_fs.merge(base, own["lora"]), (t, m))
                 return optax.losses.softmax_cross_entropy_with_integer_labels(
                     logits, y).mean(), {}
 
             def init(kk, v0=v0):
-                return {"lora": lo4.init(kk, v0), "head": v0["params"]["head"]}
+                return {"lora": lo_fs.init(kk, v0), "head": v0["params"]["head"]}
 
             st = stack_states(init, optax.adam(a.lr_lora_fewshot),
                               jax.random.split(jax.random.key(k), 10))
@@ -369,12 +372,12 @@ def main(argv=None) -> dict:
             for d in range(10):
                 own = jax.tree_util.tree_map(lambda z, d=d: z[d], st.params)
                 vd = {**v0, "params": {**v0["params"], "head": own["head"]}}
-                pred = predict(apply_clf, lo4.merge(vd, own["lora"]), x_te)
+                pred = predict(apply_clf, lo_fs.merge(vd, own["lora"]), x_te)
                 accs.append(100 * float(np.mean(pred == te_y)))
                 if d == 0:
                     pred0 = pred
             n_tr = param_count(init(jax.random.key(0)))
-            table.add(f"{tag} few-shot LoRA r=4 k={k}", pred0,
+            table.add(f"{tag} few-shot LoRA r={fs_r} on {fs_where} k={k}", pred0,
                       (n_tr.total, n_tr.total / n_all.total), time.perf_counter() - t0,
                       f"10 draws: {np.mean(accs):.1f} ± {np.std(accs):.1f} (CI: draw 0)")
             out[f"lora_k{k}"] = float(np.mean(accs))

@@ -53,9 +53,9 @@ def test_finetune_sst2_smoke(tmp_path, capsys):
     assert res["bow"] >= 90  # the synthetic labels are one word: bag of words finds it
     assert "unknown characters -> ' '" in out and "cut to their last 24 chars" in out
     assert "few-shot probe k=2" in out and "sst2-adapted: full fine-tuning" in out
-    for row in ("LoRA r=4 on qkv", "LoRA r=8 on qkv", "LoRA r=2 on all"):  # --lora's default
+    for row in ("LoRA r=4 on qkv", "LoRA r=2 on all"):  # --lora's default
         assert f"shakespeare: {row}" in out, row
-    assert "sst2-adapted: LoRA r=4 on qkv" in out and "dev by lr: 0.001:" in out
+    assert "sst2-adapted: LoRA r=2 on all" in out and "dev by lr: 0.001:" in out
 
 
 def test_finetune_sst2_rejects_a_checkpoint_of_another_model(tmp_path):
@@ -69,9 +69,11 @@ def test_finetune_sst2_rejects_a_checkpoint_of_another_model(tmp_path):
                     str(tmp_path / "gpt"), "--out", str(tmp_path / "run"))
 
 
-@pytest.mark.parametrize("spec", ["mlp:4", "qkv", "qkv:x"])
-def test_finetune_sst2_rejects_a_bad_lora_row(tmp_path, spec, capsys):
+@pytest.mark.parametrize("flag, spec", [
+    ("--lora", "mlp:4"), ("--lora", "qkv"), ("--dapt-lora", "qkv:x"),
+    ("--fewshot-lora", "qkv:4,all:2"),
+])
+def test_finetune_sst2_rejects_a_bad_lora_row(tmp_path, flag, spec, capsys):
     with pytest.raises(SystemExit):  # argparse's usage error, before any data is read
-        run_example("finetune_sst2.py", "--smoke", "--data", str(tmp_path / "none"),
-                    "--lora", spec)
+        run_example("finetune_sst2.py", "--smoke", "--data", str(tmp_path / "none"), flag, spec)
     assert "TARGETS:RANK" in capsys.readouterr().err

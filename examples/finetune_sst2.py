@@ -225,7 +225,6 @@ def main(argv=None) -> dict:
     if a.smoke:
         a.epochs, a.dapt_steps, a.shots, a.lora_shots = 1, 10, "2", "2"
         a.fewshot_steps, a.bow_vocab, a.batch_size = 5, 200, 16
-        a.lr_lora = a.lr_lora.split(",")[0]
 
     def lora_specs(text: str) -> list[tuple[str, int]]:
         """``"qkv:4,all:2"`` -> ``[("qkv", 4), ("all", 2)]``; a bad spec is a usage error."""
@@ -238,9 +237,17 @@ def main(argv=None) -> dict:
             out.append((where, int(r)))
         return out
 
-    lora_specs(a.lora), lora_specs(a.dapt_lora)  # usage errors before any work
-    if len(lora_specs(a.fewshot_lora)) != 1:
+    # every list parsed once, so a usage error comes before any work
+    specs_shk, specs_dapt, specs_fs = (lora_specs(t) for t in (a.lora, a.dapt_lora,
+                                                                a.fewshot_lora))
+    if len(specs_fs) != 1:
         p.error(f"--fewshot-lora takes one TARGETS:RANK, got {a.fewshot_lora!r}")
+    lrs_lora = [float(x) for x in a.lr_lora.split(",") if x][:1 if a.smoke else None]
+
+    def lora_of(spec: tuple[str, int]):
+        """LoRA on ``spec``'s targets at its rank, alpha = 2r (scale 2) for every row."""
+        return lora(LORA_TARGETS[spec[0]], rank=spec[1], alpha=2.0 * spec[1])
+
     t_start = time.perf_counter()
     data = Path(a.data)
     (tr_x, tr_y), (dv_x, dv_y), (te_x, te_y) = (read_tsv(data / f"{s}.tsv")
@@ -347,8 +354,8 @@ def main(argv=None) -> dict:
                       f"10 draws: {np.mean(accs):.1f} ± {np.std(accs):.1f} (CI: draw 0)")
             out[f"probe_k{k}"] = float(np.mean(accs))
         # few-shot LoRA, 10 draws as one vmap, the backbone shared
-        (fs_where, fs_r), = lora_specs(a.fewshot_lora)
-        lo_fs = lora(LORA_TARGETS[fs_where], rank=fs_r, alpha=2.0 * fs_r)
+        (fs_where, fs_r), = specs_fs
+        lo_fs = lora_of(specs_fs[0])
         for k in lora_shots:
             t0 = time.perf_counter()
             idx = stratified_draws(jax.random.fold_in(key, 1000 + k), tr_y, k, n_draws=10)
@@ -386,7 +393,7 @@ def main(argv=None) -> dict:
         for spec in specs:
             t0 = time.perf_counter()
             where, r = spec
-            lo = lora(LORA_TARGETS[where], rank=r, alpha=2.0 * r)
+            lo = lora_of(spec)
             tree = {"base": v0, "lora": lo.init(jax.random.fold_in(key, r), v0)}
             if spec not in wrapped:  # one wrapped apply and loss per spec: compiled once
                 fn = lo.wrap(apply_clf, also_train=HEAD)
@@ -417,8 +424,7 @@ def main(argv=None) -> dict:
     wrapped: dict = {}
     shots = [int(s) for s in a.shots.split(",") if s]
     lora_shots = [int(s) for s in a.lora_shots.split(",") if s]
-    lrs_lora = [float(x) for x in a.lr_lora.split(",") if x]
-    shk = adapted_rows("shakespeare:", gpt_vars, shots, lora_shots, lora_specs(a.lora))
+    shk = adapted_rows("shakespeare:", gpt_vars, shots, lora_shots, specs_shk)
 
     # --- the same GPT from scratch, same steps
     t0 = time.perf_counter()
@@ -451,7 +457,7 @@ def main(argv=None) -> dict:
                                                block_size=t, batch_size=64))
         print(f"domain-adaptive pretraining: {a.dapt_steps} steps, SST-2 train LM loss "
               f"{before:.3f} -> {after:.3f} nats/char ({time.perf_counter() - t0:.0f} s)")
-        dapt = adapted_rows("sst2-adapted:", st.params, [], [], lora_specs(a.dapt_lora))
+        dapt = adapted_rows("sst2-adapted:", st.params, [], [], specs_dapt)
         res["dapt_lm_before"], res["dapt_lm_after"] = round(before, 4), round(after, 4)
 
     table.show()

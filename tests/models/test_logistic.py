@@ -172,3 +172,16 @@ def test_lbfgs_multinomial_and_bad_solver():
     assert np.mean(np.asarray(est.predict(p, X)) == y) > 0.9
     with pytest.raises(errors.ValidationError, match="solver"):
         linear.logistic(solver="sag")
+
+
+@pytest.mark.parametrize("C", [0.1, 1.0, 100.0])
+def test_newton_tail_is_quadratic_below_the_rounding_of_the_objective(C):
+    """From a gradient of 1e-8 to 1e-15 takes at most two more Newton steps: once the
+    predicted decrease is below the rounding of f, the full step is taken instead of a
+    line search that can no longer tell steps apart (which stalled or crawled before)."""
+    X, y = _data(load_breast_cancer)
+    with jax.enable_x64(True):
+        near = linear.logistic(C=C, tol=1e-8).fit(X, y)
+        tight = linear.logistic(C=C, tol=1e-15).fit(X, y)
+    assert bool(near.info.converged) and bool(tight.info.converged)
+    assert int(tight.info.n_iter) <= int(near.info.n_iter) + 2

@@ -4,10 +4,14 @@ r"""L2-penalised logistic regression (binary and multinomial) by damped Newton s
 backtracking (Armijo) line search over the fixed steps $t \in \{1, \tfrac12, \dots,
 2^{-(\text{LINE\_SEARCH\_STEPS} - 1)}\}$, all evaluated at once (one ``vmap``), taking the
 longest $t$ with $f(\theta + t d) \le f(\theta) + c\, t\, \nabla f^\top d$, $c$ =
-`ARMIJO`. The loop stops with ``converged=True`` when the max-norm of the gradient of the
-weight-normalised objective is at most ``tol`` (`TOL_F64` / `TOL_F32` by default); it stops
-with ``converged=False`` when ``max_iter`` steps are spent or when no step of the line
-search decreases the objective (the rounding floor is reached before the tolerance).
+`ARMIJO`. Once the predicted decrease $-\nabla f^\top d$ is below the rounding of $f$
+(`ROUNDING_ULPS` units of $\epsilon\,(1 + |f|)$), values of $f$ can no longer tell steps
+apart and the full Newton step is taken (the quadratic model is exact there) for as long as
+the max-norm of the gradient keeps falling. The loop stops with ``converged=True`` when the
+max-norm of the gradient of the weight-normalised objective is at most ``tol`` (`TOL_F64` /
+`TOL_F32` by default); it stops with ``converged=False`` when ``max_iter`` steps are spent
+or when no step of the line search decreases the objective or, below its rounding, the
+gradient stops falling (the rounding floor is reached before the tolerance).
 Two classes: the Newton system is solved by Cholesky, with `JITTER` on the diagonal of the
 unpenalised intercept so that $C = \infty$ stays definite. $K > 2$: Jacobi-preconditioned
 conjugate gradients on Hessian-vector products, to the relative residual `CG_TOL_F64` /
@@ -36,6 +40,7 @@ CG_MAXITER_PER_UNKNOWN = 10  # CG iterations allowed per unknown, (d + 1) K unkn
 JITTER = 1e-10  # added to the intercept's (unpenalised) Hessian diagonal, before / sum(w)
 LINE_SEARCH_STEPS = 12  # step lengths 1, 1/2, ..., 2**-11
 ARMIJO = 1e-4  # sufficient-decrease constant c of the Armijo test
+ROUNDING_ULPS = 64.0  # predicted decrease below 64 eps (1 + |f|): take the full Newton step
 LBFGS_TOL = 1e-4  # solver="lbfgs": scikit-learn's default tol (max-norm of the gradient)
 LBFGS_MAX_ITER = 100  # solver="lbfgs": scikit-learn's default max_iter
 
@@ -190,7 +195,8 @@ class _State(NamedTuple):
     theta: jax.Array
     it: jax.Array
     converged: jax.Array  # the gradient test passed
-    stalled: jax.Array  # no step of the line search decreased the objective
+    stalled: jax.Array  # no step decreased the objective (or, in its rounding, the gradient)
+    gmax: jax.Array  # max-norm of the gradient at the previous iterate
 
 
 @cached_jit(static_argnames=("k", "fit_intercept", "max_iter", "tol"))
@@ -237,25 +243,32 @@ def _fit_logistic(X, y, C, w, k, fit_intercept, max_iter, tol):
         return g, step
 
     steps = 0.5 ** jnp.arange(LINE_SEARCH_STEPS, dtype=X.dtype)
+    rounding = ROUNDING_ULPS * jnp.finfo(X.dtype).eps
 
     def body(s: _State) -> _State:
         g, direction = binary_direction(s.theta) if binary else multinomial_direction(s.theta)
         f0 = f(s.theta)
+        gmax = jnp.max(jnp.abs(g))
         slope = jnp.sum(g * direction)
         vals = jax.vmap(lambda t: f(s.theta + t * direction))(steps)
         ok = vals <= f0 + ARMIJO * steps * slope
         t = jnp.where(jnp.any(ok), steps[jnp.argmax(ok)], 0.0)
+        # below the rounding of f the Armijo test is noise: the full step is the exact one,
+        # until the gradient stops falling (its own rounding floor)
+        noise = -slope <= rounding * (1.0 + jnp.abs(f0))
+        t = jnp.where(noise, jnp.where(gmax < s.gmax, 1.0, 0.0), t)
         t = jnp.where(jnp.isfinite(t), t, 0.0)
         # the stopping test is on the gradient at the current iterate; a passing iterate
         # still takes its (tiny) Newton step, which only lowers the gradient further
-        converged = jnp.max(jnp.abs(g)) <= tol
-        return _State(s.theta + t * direction, s.it + 1, converged, (t == 0) & ~converged)
+        converged = gmax <= tol
+        return _State(s.theta + t * direction, s.it + 1, converged, (t == 0) & ~converged,
+                      gmax)
 
     def cond(s: _State):
         return (s.it < max_iter) & ~s.converged & ~s.stalled
 
     init = _State(jnp.zeros((d + 1, kk), X.dtype), jnp.asarray(0), jnp.asarray(False),
-                  jnp.asarray(False))
+                  jnp.asarray(False), jnp.asarray(jnp.inf, X.dtype))
     out = jax.lax.while_loop(cond, body, init)
     theta = out.theta
     intercept = theta[0]

@@ -231,3 +231,60 @@ def test_bin_codes_agree_between_compare_all_and_binary_search(monkeypatch):
     e, x32 = np.asarray(edges), X_new.astype(np.asarray(edges).dtype)
     want = np.where(np.isnan(x32), 15, (x32[:, :, None] > e[None]).sum(-1))
     np.testing.assert_array_equal(small, want)
+
+
+@pytest.mark.parametrize("criterion", ["gini", "entropy"])
+@pytest.mark.parametrize("features", [None, 3])
+def test_count_free_class_histograms_grow_the_same_trees(criterion, features):
+    """Whole-number weights at min_samples_leaf=1, min_samples_split=2: the trees grown from
+    class weights alone (no count column) equal those grown with it, split for split and
+    leaf for leaf, with bootstrap counts, zero weights and NaN routed."""
+    from jaxfound.models.trees import _hist
+
+    rng = np.random.default_rng(7)
+    X, y = sk_datasets.load_wine(return_X_y=True)
+    X = X.astype(np.float32)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    edges = trees.bin_edges(X, max_bins=16)
+    codes = trees.bin_codes(edges, X)
+    w = rng.poisson(1.0, (4, len(y))).astype(np.float32)  # bootstrap-like counts, some 0
+    keys = jax.random.split(jax.random.key(0), 4) if features else None
+    mid = jax.numpy.float32(0.0)
+    fits = [
+        _hist.fit_hist.__wrapped__(codes, edges, jax.numpy.asarray(y), w, keys, mid, None,
+                                   task="classification", n_classes=3, criterion=criterion,
+                                   counted=counted, depth=5, min_samples_leaf=1,
+                                   min_samples_split=2, max_features=features, missing=True)
+        for counted in (True, False)
+    ]
+    for a, b in zip(*fits):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert int(np.sum(np.asarray(fits[0][0]) != 0)) > 0  # the trees did split
+
+
+def test_count_column_is_dropped_only_when_it_is_redundant():
+    from jaxfound.models.trees import _cart
+
+    assert _cart.whole_weights(None) and _cart.whole_weights(np.array([0.0, 2.0, 1.0]))
+    assert not _cart.whole_weights(np.array([0.5, 1.0]))
+    assert not jax.jit(lambda w: jax.numpy.asarray(_cart.whole_weights(w)))(np.ones(2))
+
+    def counted(whole=True, task="classification", criterion="gini", leaf=1, split=2):
+        s = _cart.settings(task, criterion=criterion, max_depth=3, n_classes=None,
+                           min_samples_leaf=leaf, min_samples_split=split, max_features=None)
+        return _cart.hist_cfg(s, {}, False, whole).get("counted")
+
+    assert counted() is False
+    assert counted(whole=False) is True
+    assert counted(leaf=2) is True and counted(split=3) is True
+    assert counted(task="regression", criterion="squared_error") is None  # never a count-free
+
+
+def test_fractional_weights_keep_min_samples_leaf_on_samples():
+    """min_samples_leaf counts samples, not weight: with weights 0.1 a leaf of one sample is
+    allowed at min_samples_leaf=1 (weight sums below 1 must not forbid it)."""
+    X = np.array([[0.0], [1.0], [2.0], [3.0]], np.float32)
+    y = np.array([0, 0, 1, 1])
+    est = trees.cart_classifier(max_depth=2, splitter="hist")
+    p = est.fit(X, y, sample_weight=np.full(4, 0.1, np.float32))
+    np.testing.assert_array_equal(np.asarray(est.predict(p, X)), y)

@@ -222,10 +222,29 @@ def use_hist(s: Settings, X, missing: bool, min_cells: int = AUTO_HIST_MIN_CELLS
     return big or (missing and not V.is_traced(X))
 
 
-def hist_cfg(s: Settings, cfg: dict, missing: bool) -> dict:
+def whole_weights(sample_weight) -> bool:
+    """Whether a fit's sample weights are known whole numbers: none given (all ones), or
+    concrete and integral (0/1 fold masks, counts); ``False`` for traced weights."""
+    if sample_weight is None:
+        return True
+    if V.is_traced(sample_weight):
+        return False
+    w = np.asarray(sample_weight)
+    return bool(np.all(w == np.round(w)))
+
+
+def hist_cfg(s: Settings, cfg: dict, missing: bool, whole: bool = False) -> dict:
     """The keyword arguments of `fit_hist` from those of the exact fit (and `has_missing`:
-    a static flag that halves the split search when no value is missing)."""
+    a static flag that halves the split search when no value is missing). With whole-number
+    weights (`whole_weights`), a classifier at ``min_samples_leaf=1``,
+    ``min_samples_split=2`` histograms its class weights alone, without the sample-count
+    column (``counted=False`` in `grow_hist`): one scalar scattered per sample instead of two,
+    identical trees."""
+    counted = not (whole and s.task == CLASSIFICATION and s.min_samples_leaf == 1
+                   and s.min_samples_split == 2)  # fmt: skip
     out = dict(cfg, task=s.task, missing=missing)
+    if s.task == CLASSIFICATION:
+        out["counted"] = counted
     if s.max_features is None:
         out["max_features"] = None
     return out
@@ -284,7 +303,7 @@ def _estimator(s: Settings, name: str, depth_limit, min_impurity_decrease) -> Es
             edges, codes = fit_bins(X, s.max_bins)
             f, t, m, value, imp = fit_hist(
                 codes, edges, y, w, key if random else None, mid, dl,
-                **hist_cfg(s, cfg, missing),
+                **hist_cfg(s, cfg, missing, whole_weights(sample_weight)),
             )  # fmt: skip
             return Tree(f, t, value, imp, m, task=s.task)
         feature, threshold, value, imp = grow(X, y, w, key if random else None, mid, dl, **cfg)

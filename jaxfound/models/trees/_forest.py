@@ -179,7 +179,7 @@ def _forest(s: _cart.Settings, n_estimators: int, bootstrap: bool, batch_size: i
             bins = (rows_capped_bins(s.max_bins, X.shape[0], FOREST_ROWS_PER_BIN)
                     if classifier else s.max_bins)  # fmt: skip
             edges, codes = fit_bins(X, bins)
-            hcfg = _cart.hist_cfg(s, cfg, missing)
+            hcfg = _cart.hist_cfg(s, cfg, missing, _cart.whole_weights(sample_weight))
             f, t, m, value, imp = _fit_forest_hist(
                 codes, edges, y, w, key, mid, dl, cfg=tuple(sorted(hcfg.items())),
                 n_estimators=n_estimators, bootstrap=bootstrap,

@@ -43,16 +43,17 @@ def _xlogx(c):
     return jnp.where(c > 0, c * jnp.log2(jnp.where(c > 0, c, 1.0)), 0.0)
 
 
-def _score(stats, criterion: str):
+def _score(stats, criterion: str, counted: bool = True):
     """``-W * impurity`` up to a term that cancels between parent and children.
 
     ``stats[..., :-1]`` are the weighted sums (class counts, or ``[W, Σwy]``),
-    ``stats[..., -1]`` the number of samples.
+    ``stats[..., -1]`` the number of samples (``counted=False``: no count column, every
+    column a class sum).
     """
     if criterion == "squared_error":
         w, sy = stats[..., 0], stats[..., 1]
         return sy * sy / jnp.where(w > 0, w, 1.0)
-    c = stats[..., :-1]
+    c = stats[..., :-1] if counted else stats
     w = jnp.sum(c, axis=-1)
     if criterion == "gini":
         return jnp.sum(c * c, axis=-1) / jnp.where(w > 0, w, 1.0)

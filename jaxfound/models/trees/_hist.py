@@ -198,6 +198,7 @@ def grow_hist(
     missing: bool = True,
     slots: Array | None = None,
     n_stats: int | None = None,
+    counted: bool = True,
 ) -> tuple[Array, Array, Array, Array, Array]:
     """Grow ``T`` complete trees of depth ``depth`` on the same binned features, together.
 
@@ -218,6 +219,10 @@ def grow_hist(
       missing: whether any code is the NaN bin (static); ``False`` skips the second side.
       slots: sparse statistics' slots, as in `histograms`.
       n_stats: the number of slots (static), as in `histograms`.
+      counted: whether the last statistic is the sample count (static). ``False``: there is
+        none, and a side's sample count is read as the sum of its statistics, exact when they
+        are whole-number weights (bootstrap counts) and ``min_samples_leaf = 1``,
+        ``min_samples_split = 2`` (a one-sample node is pure, so it never splits).
 
     Returns:
       The heap-ordered split arrays ``(T, 2^D - 1)`` (feature, threshold, missing_right),
@@ -247,10 +252,10 @@ def grow_hist(
             sel = None
             hist = subtracted_histograms(codes, node, stats, hist, slots, n_stats)
         g, side, j, b, node_tot = _best_splits(
-            hist, score, missing, min_samples_leaf, min_child_hessian
+            hist, score, missing, min_samples_leaf, min_child_hessian, counted
         )
         f = j if sel is None else jnp.take_along_axis(sel, j[..., None], axis=2)[..., 0]
-        split = jnp.isfinite(g) & (g > 0) & (node_tot[..., -1] >= min_samples_split)
+        split = jnp.isfinite(g) & (g > 0) & (_count(node_tot, counted) >= min_samples_split)
         split &= g / total[:, None] + SPLIT_TOL >= min_impurity_decrease
         if depth_limit is not None:
             split &= lev < depth_limit
@@ -269,7 +274,14 @@ def grow_hist(
     return cat(out_f), cat(out_t).astype(edges.dtype), cat(out_m), cat(out_g), node
 
 
-def _best_splits_dense(hist, score, missing: bool, min_samples_leaf, min_child_hessian):
+def _count(stats, counted: bool):
+    """Samples behind summed statistics: the count column, or (``counted=False``) the sum of
+    whole-number weights, which is at least 1 exactly when a sample is there."""
+    return stats[..., -1] if counted else jnp.sum(stats, axis=-1)
+
+
+def _best_splits_dense(hist, score, missing: bool, min_samples_leaf, min_child_hessian,
+                       counted: bool = True):  # fmt: skip
     r"""`_best_splits` for few bins: every bin's left sums at once, then one arg-max.
 
     The left sums are a prefix sum over the bins by `jax.lax.associative_scan`
@@ -283,7 +295,8 @@ def _best_splits_dense(hist, score, missing: bool, min_samples_leaf, min_child_h
     lefts = jnp.stack([cum + nan[:, :, :, None], cum], axis=2) if missing else cum[:, :, None]
     rights = node_tot[:, :, None, None, None] - lefts
     gain = score(lefts) + score(rights) - score(node_tot)[:, :, None, None, None]
-    ok = (lefts[..., -1] >= min_samples_leaf) & (rights[..., -1] >= min_samples_leaf)
+    n_left, n_right = _count(lefts, counted), _count(rights, counted)
+    ok = (n_left >= min_samples_leaf) & (n_right >= min_samples_leaf)
     if min_child_hessian is not None:
         ok &= (lefts[..., 1] >= min_child_hessian) & (rights[..., 1] >= min_child_hessian)
     T, M, F = nan.shape[:3]
@@ -294,7 +307,8 @@ def _best_splits_dense(hist, score, missing: bool, min_samples_leaf, min_child_h
     return g, side, rest // (B - 1), rest % (B - 1), node_tot
 
 
-def _best_splits(hist, score, missing: bool, min_samples_leaf, min_child_hessian):
+def _best_splits(hist, score, missing: bool, min_samples_leaf, min_child_hessian,
+                 counted: bool = True):  # fmt: skip
     """Best split of every (tree, node): a ``lax.scan`` over the bins carries the left-side
     sums and, per feature and NaN side, the best gain so far (no ``(bins, ...)`` cumulative
     tensor: XLA:CPU's ``cumsum`` over a long axis is quadratic in it).
@@ -303,7 +317,8 @@ def _best_splits(hist, score, missing: bool, min_samples_leaf, min_child_hessian
     """
     B = hist.shape[3]
     if B <= DENSE_BINS_MAX:
-        return _best_splits_dense(hist, score, missing, min_samples_leaf, min_child_hessian)
+        return _best_splits_dense(hist, score, missing, min_samples_leaf, min_child_hessian,
+                                  counted)  # fmt: skip
     hist = jnp.moveaxis(hist, 3, 0)  # bins first, for the scan
     nan = hist[B - 1]  # (T, M, F, S)
     node_tot = jnp.sum(hist[:, :, :, 0], axis=0)  # (T, M, S)
@@ -318,7 +333,8 @@ def _best_splits(hist, score, missing: bool, min_samples_leaf, min_child_hessian
         lefts = jnp.stack([cum + nan, cum], axis=2) if missing else cum[:, :, None]
         rights = P - lefts
         gain = score(lefts) + score(rights) - P_score
-        ok = (lefts[..., -1] >= min_samples_leaf) & (rights[..., -1] >= min_samples_leaf)
+        n_left, n_right = _count(lefts, counted), _count(rights, counted)
+        ok = (n_left >= min_samples_leaf) & (n_right >= min_samples_leaf)
         if min_child_hessian is not None:
             ok &= (lefts[..., 1] >= min_child_hessian) & (rights[..., 1] >= min_child_hessian)
         gain = jnp.where(ok, gain, -jnp.inf)
@@ -345,18 +361,22 @@ def importances(feature: Array, gains: Array, n_features: int) -> Array:
     return jnp.where(s > 0, imp / jnp.where(s > 0, s, 1.0), 0.0)
 
 
-def class_stats(y: Array, w: Array, n_classes: int, dtype) -> tuple[Array, Array]:
+def class_stats(y: Array, w: Array, n_classes: int, dtype, counted: bool = True
+                ) -> tuple[Array, Array]:  # fmt: skip
     """Sparse class statistics for `histograms`: values ``(..., n, 2)``, the weight and the
-    positive-weight indicator, and their slots ``(1, n, 2)``: the class and ``n_classes``."""
+    positive-weight indicator, and their slots ``(1, n, 2)``: the class and ``n_classes``
+    (``counted=False``: the weight into its class alone, ``(..., n, 1)``)."""
+    if not counted:
+        return w[..., None].astype(dtype), y.astype(jnp.int32)[None, :, None]
     values = jnp.stack([w, (w > 0)], axis=-1).astype(dtype)
     slots = jnp.stack([y.astype(jnp.int32), jnp.full(y.shape, n_classes, jnp.int32)], -1)
     return values, slots[None]
 
 
-def _class_score(criterion: str, n_classes: int, dtype):
+def _class_score(criterion: str, counted: bool = True):
     from jaxfound.models.trees._grow import _score
 
-    return lambda s: _score(s, criterion)
+    return lambda s: _score(s, criterion, counted)
 
 
 def _regression_score(s):
@@ -372,10 +392,11 @@ def _leaf_sums(stats, leaf, n_leaves, slots=None, n_stats=None):
 
 
 @cached_jit(
-    static_argnames=("task", "n_classes", "criterion", "depth", "max_features", "missing"),
+    static_argnames=("task", "n_classes", "criterion", "depth", "max_features", "missing",
+                     "counted"),
 )
 def fit_hist(codes, edges, y, w, key, mid, depth_limit, *, task, n_classes=None,
-             criterion=None, **cfg):  # fmt: skip
+             criterion=None, counted=True, **cfg):  # fmt: skip
     """Compiled histogram CART fit of ``T`` trees (``w`` ``(T, n)``, ``key`` ``(T,)`` or
     None) or one tree (``w`` ``(n,)``): ``(feature, threshold, missing_right, value,
     importances)``, with the leading axis ``T`` when ``w`` has it."""
@@ -384,12 +405,13 @@ def fit_hist(codes, edges, y, w, key, mid, depth_limit, *, task, n_classes=None,
     key = None if key is None else (key[None] if single else key)
     n_leaves = 2 ** cfg["depth"]
     if task == "classification":
-        stats, slots = class_stats(y, W, n_classes, edges.dtype)
+        stats, slots = class_stats(y, W, n_classes, edges.dtype, counted)
+        S = n_classes + 1 if counted else n_classes
         f, t, m, g, leaf = grow_hist(
-            codes, edges, stats, key, _class_score(criterion, n_classes, edges.dtype),
-            jnp.sum(W, axis=1), mid, depth_limit, slots=slots, n_stats=n_classes + 1, **cfg,
+            codes, edges, stats, key, _class_score(criterion, counted), jnp.sum(W, axis=1),
+            mid, depth_limit, slots=slots, n_stats=S, counted=counted, **cfg,
         )  # fmt: skip
-        counts = _leaf_sums(stats, leaf, n_leaves, slots, n_classes + 1)[..., :-1]
+        counts = _leaf_sums(stats, leaf, n_leaves, slots, S)[..., :n_classes]
         tot = jnp.sum(counts, axis=-1, keepdims=True)
         value = counts / jnp.where(tot > 0, tot, 1.0)
     else:

@@ -280,6 +280,17 @@ def _count(stats, counted: bool):
     return stats[..., -1] if counted else jnp.sum(stats, axis=-1)
 
 
+def _gains(lefts, *, tot, parent, score, min_samples_leaf, min_child_hessian, counted):
+    """Gains of the splits whose left sides sum to ``lefts`` ``(..., S)`` in nodes summing to
+    ``tot`` (broadcast) and scoring ``parent``: ``-inf`` where a child is too small."""
+    rights = tot - lefts
+    ok = (_count(lefts, counted) >= min_samples_leaf)
+    ok &= (_count(rights, counted) >= min_samples_leaf)
+    if min_child_hessian is not None:
+        ok &= (lefts[..., 1] >= min_child_hessian) & (rights[..., 1] >= min_child_hessian)
+    return jnp.where(ok, score(lefts) + score(rights) - parent, -jnp.inf)
+
+
 def _best_splits_dense(hist, score, missing: bool, min_samples_leaf, min_child_hessian,
                        counted: bool = True):  # fmt: skip
     r"""`_best_splits` for few bins: every bin's left sums at once, then one arg-max.
@@ -294,13 +305,9 @@ def _best_splits_dense(hist, score, missing: bool, min_samples_leaf, min_child_h
     node_tot = cum[:, :, 0, -1] + nan[:, :, 0]
     parent = score(node_tot)[:, :, None, None]
 
-    def gains_of(lefts):  # (T, M, F, B-1) gains of one NaN side, -inf where a child is too small
-        rights = node_tot[:, :, None, None, :] - lefts
-        ok = (_count(lefts, counted) >= min_samples_leaf)
-        ok &= (_count(rights, counted) >= min_samples_leaf)
-        if min_child_hessian is not None:
-            ok &= (lefts[..., 1] >= min_child_hessian) & (rights[..., 1] >= min_child_hessian)
-        return jnp.where(ok, score(lefts) + score(rights) - parent, -jnp.inf)
+    gains_of = functools.partial(  # (T, M, F, B-1) gains of one NaN side
+        _gains, tot=node_tot[:, :, None, None, :], parent=parent, score=score,
+        min_samples_leaf=min_samples_leaf, min_child_hessian=min_child_hessian, counted=counted)
 
     T, M, F = nan.shape[:3]
 
@@ -340,13 +347,9 @@ def _best_splits(hist, score, missing: bool, min_samples_leaf, min_child_hessian
     P_score = score(node_tot)[:, :, None]
     sides = 2 if missing else 1
 
-    def gains_of(lefts):  # (T, M, F, S) left sums of one NaN side -> (T, M, F) gains
-        rights = P - lefts
-        ok = (_count(lefts, counted) >= min_samples_leaf)
-        ok &= (_count(rights, counted) >= min_samples_leaf)
-        if min_child_hessian is not None:
-            ok &= (lefts[..., 1] >= min_child_hessian) & (rights[..., 1] >= min_child_hessian)
-        return jnp.where(ok, score(lefts) + score(rights) - P_score, -jnp.inf)
+    gains_of = functools.partial(  # (T, M, F, S) left sums of one NaN side -> (T, M, F)
+        _gains, tot=P, parent=P_score, score=score, min_samples_leaf=min_samples_leaf,
+        min_child_hessian=min_child_hessian, counted=counted)
 
     def step(carry, xs):
         cum, best_g, best_b = carry

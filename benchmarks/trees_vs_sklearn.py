@@ -11,11 +11,12 @@ Part 2 — random forests at equal size (n_estimators, max_depth, max_features="
 stratified cross-validation × 2 seeds; jaxfound fits all 10 forests in ONE compiled call
 (the fold is a 0/1 sample weight, vmapped with the seed), scikit-learn fits them one after
 the other. Part 4 — gradient boosting, 100 iterations: jaxfound's
-``trees.gbdt_classifier(max_iter=100, max_depth=5)`` (level-wise, at most 32 leaves) against
-scikit-learn's ``HistGradientBoostingClassifier(max_iter=100, early_stopping=False)`` (its
-default ``max_leaf_nodes=31``, grown best-first, is the nearest match to depth 5 level-wise;
-both: learning rate 0.1, ``min_samples_leaf=20``, 255 bins + a missing-value bin, no L2; HGB
-runs on all the OpenMP threads it finds), and, when importable (a printed note skips each
+``trees.gbdt_classifier(max_iter=100, max_leaf_nodes=31, max_depth=10)`` (grown best-first
+to 31 leaves, depth capped at 10; ``--gbdt-leaves 0 --gbdt-depth 5``: level-wise, 32 leaves)
+against scikit-learn's ``HistGradientBoostingClassifier(max_iter=100, early_stopping=False)``
+(its defaults: 31 leaves best-first, no depth cap; both: learning rate 0.1,
+``min_samples_leaf=20``, 255 bins + a missing-value bin, no L2; HGB runs on all the OpenMP
+threads it finds), and, when importable (a printed note skips each
 otherwise), LightGBM ``LGBMClassifier(n_estimators=100, num_leaves=31, n_jobs=2)`` and XGBoost
 ``XGBClassifier(n_estimators=100, tree_method="hist", max_depth=5, n_jobs=2)`` (each at its
 own defaults otherwise, e.g. XGBoost's learning rate 0.3), on breast
@@ -52,6 +53,7 @@ did not run (``--only``) adds no keys.
 
 Run:  python benchmarks/trees_vs_sklearn.py [--repeats 3] [--quick] [--markdown FILE]
       [--splitter auto|exact|hist] [--big] [--only trees,forests,gbdt]
+      [--gbdt-leaves 31] [--gbdt-depth D]
 (``--quick``: fewer data sets, 20-tree forests; ``--splitter hist``: the histogram split
 finder for trees and forests (boosting is always histogram-based); ``--big``: forests and
 boosting also on ``make_classification(100_000, 50, n_informative=20)``; ``--only``: run only
@@ -220,11 +222,12 @@ def _optional_peers():
     return peers
 
 
-def gbdt_rows(quick, repeats, big=False, depth=5):
+def gbdt_rows(quick, repeats, big=False, depth=10, leaves=31):
     """Gradient boosting, 100 iterations: jaxfound vs HistGradientBoosting (+ LightGBM, XGBoost)."""
     rows = []
     sets = ["breast_cancer"] + ([] if quick else ["digits"]) + (["100k"] if big else [])
-    est = trees.gbdt_classifier(max_iter=100, max_depth=depth)
+    est = trees.gbdt_classifier(max_iter=100, max_depth=depth, max_leaf_nodes=leaves or None)
+    label = f"gbdt 100 it {leaves} leaves d<={depth}" if leaves else f"gbdt 100 it d={depth}"
 
     def jf_fn(Xtr, ytr, Xte):
         return est.predict(est.fit(Xtr, ytr), Xte)
@@ -235,7 +238,7 @@ def gbdt_rows(quick, repeats, big=False, depth=5):
 
     peers = {"sklearn HGB": hgb, **_optional_peers()}
     for data in sets:
-        rows += compare(f"gbdt 100 it d={depth}", data, jf_fn, peers, repeats)
+        rows += compare(label, data, jf_fn, peers, repeats)
     return rows
 
 
@@ -388,8 +391,12 @@ def main(argv=None):
                    help="jaxfound's split finder for trees and forests")  # fmt: skip
     p.add_argument("--big", action="store_true",
                    help="forests and boosting also on the 100k set")  # fmt: skip
-    p.add_argument("--gbdt-depth", type=int, default=5,
-                   help="jaxfound's boosting depth (level-wise; 5: at most 32 leaves)")  # fmt: skip
+    p.add_argument("--gbdt-leaves", type=int, default=31,
+                   help="jaxfound's boosting leaves, grown best-first as HGB's default 31; "
+                   "0: level-wise to 2**depth leaves")  # fmt: skip
+    p.add_argument("--gbdt-depth", type=int, default=None,
+                   help="jaxfound's boosting depth: the cap with --gbdt-leaves (default 10), "
+                   "the depth of level-wise trees without (default 5)")  # fmt: skip
     p.add_argument("--only", action="append", metavar="PART",
                    help="run only these parts: trees, forests, gbdt (repeatable or a comma "
                    "list; default all)")  # fmt: skip
@@ -417,7 +424,8 @@ def main(argv=None):
         parts.append(cv_table(cv_forests, T, a.depth))
         print(parts[-1], "\n", flush=True)
     if "gbdt" in only:
-        boosted = gbdt_rows(a.quick, a.repeats, a.big, a.gbdt_depth)
+        depth = a.gbdt_depth or (10 if a.gbdt_leaves else 5)
+        boosted = gbdt_rows(a.quick, a.repeats, a.big, depth, a.gbdt_leaves)
         parts.append(table(boosted, "Gradient boosting, 100 iterations (accuracy %)"))
         print(parts[-1], "\n", flush=True)
     if a.markdown:

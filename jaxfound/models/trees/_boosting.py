@@ -28,12 +28,17 @@ from jaxfound import _validate as V
 from jaxfound import errors
 from jaxfound._aot import cached_jit, register_serialization
 from jaxfound.base import Estimator
+from jaxfound.models.trees._best_first import grow_best_first
 from jaxfound.models.trees._binning import MAX_BINS, check_max_bins, fit_bins
 from jaxfound.models.trees._hist import grow_hist
 from jaxfound.models.trees._tree import Tree, _leaf_index
 from jaxfound.typing import Array, ArrayLike
 
-__all__ = ["Boosted", "MIN_CHILD_HESSIAN", "gbdt_classifier", "gbdt_regressor"]
+__all__ = ["Boosted", "MAX_BOOST_DEPTH", "MIN_CHILD_HESSIAN", "gbdt_classifier",
+           "gbdt_regressor"]
+
+#: Deepest boosted tree: the heap layout holds ``2**max_depth`` leaves per tree.
+MAX_BOOST_DEPTH = 12
 
 #: Smallest summed Hessian of a child (scikit-learn's ``min_hessian_to_split``).
 MIN_CHILD_HESSIAN = 1e-3
@@ -104,6 +109,7 @@ _raw_compiled = cached_jit(_raw)  # decision_function's program
 def _fit(codes, edges, X, y, w, Xv, yv, lr, l2, *, loss, K, cfg, max_iter, stop):
     cfg = dict(cfg)
     n_iter_no_change, tol = cfg.pop("n_iter_no_change"), cfg.pop("tol")
+    max_leaves = cfg.pop("max_leaves")
     depth = cfg["depth"]
     base = _baseline(loss, y, w, K, X.dtype)
     raw0 = jnp.broadcast_to(base, (X.shape[0], K))
@@ -118,10 +124,17 @@ def _fit(codes, edges, X, y, w, Xv, yv, lr, l2, *, loss, K, cfg, max_iter, stop)
         g, h = _grad_hess(loss, raw, y, K)
         stats = jnp.stack([(g * w[:, None]).T, (h * w[:, None]).T,
                            jnp.broadcast_to((w > 0).astype(X.dtype), (K, X.shape[0]))], -1)
-        f, t, m, _, leaf = grow_hist(
-            codes, edges, stats, None, score, jnp.ones(K, X.dtype), jnp.asarray(0.0), None,
-            max_features=None, min_child_hessian=MIN_CHILD_HESSIAN, **cfg,
-        )  # fmt: skip
+        if max_leaves is None:  # level-wise: every node of a level splits
+            f, t, m, _, leaf = grow_hist(
+                codes, edges, stats, None, score, jnp.ones(K, X.dtype), jnp.asarray(0.0), None,
+                max_features=None, min_child_hessian=MIN_CHILD_HESSIAN, **cfg,
+            )  # fmt: skip
+        else:  # best-first: the leaf of largest gain splits, up to max_leaves leaves
+            f, t, m, _, leaf = grow_best_first(
+                codes, edges, stats, score, max_leaves=max_leaves, depth=depth,
+                min_samples_leaf=cfg["min_samples_leaf"], min_child_hessian=MIN_CHILD_HESSIAN,
+                missing=cfg["missing"],
+            )  # fmt: skip
         sums = jax.vmap(lambda s, i: jax.ops.segment_sum(s, i, 2**depth))(stats, leaf)
         H = sums[..., 1] + l2
         value = -lr * jnp.where(H > 0, sums[..., 0] / jnp.where(H > 0, H, 1.0), 0.0)
@@ -149,8 +162,8 @@ _LOSSES = {"classification": ("log_loss",), "regression": ("squared_error",)}
 
 
 @functools.cache
-def _gbdt(task, loss, max_iter, max_depth, min_samples_leaf, max_bins, early_stopping,
-          n_iter_no_change, tol, lr0, l20, n_classes):  # fmt: skip
+def _gbdt(task, loss, max_iter, max_depth, max_leaf_nodes, min_samples_leaf, max_bins,
+          early_stopping, n_iter_no_change, tol, lr0, l20, n_classes):  # fmt: skip
     classifier = task == "classification"
     name = "gbdt_classifier" if classifier else "gbdt_regressor"
 
@@ -177,7 +190,8 @@ def _gbdt(task, loss, max_iter, max_depth, min_samples_leaf, max_bins, early_sto
             Xv = V.n_features_match(X.shape[1], validation[0], "validation[0]", allow_nan=True)
             yv, _ = _labels(validation[1], Xv.shape[0], max(K, 2) if classifier else None)
         edges, codes = fit_bins(X, max_bins)
-        cfg = dict(depth=max_depth, min_samples_leaf=min_samples_leaf, min_samples_split=2,
+        cfg = dict(depth=max_depth, max_leaves=max_leaf_nodes,
+                   min_samples_leaf=min_samples_leaf, min_samples_split=2,
                    missing=True if V.is_traced(X) else bool(jnp.isnan(X).any()),
                    n_iter_no_change=n_iter_no_change, tol=tol)  # fmt: skip
         lr = V.hyperparameter(learning_rate, "learning_rate", low=0.0, open_low=True)
@@ -222,8 +236,9 @@ def _gbdt(task, loss, max_iter, max_depth, min_samples_leaf, max_bins, early_sto
                      name=name)  # fmt: skip
 
 
-def _settings(task, loss, max_iter, max_depth, min_samples_leaf, max_bins, early_stopping,
-              n_iter_no_change, tol, learning_rate, l2_regularization, n_classes):  # fmt: skip
+def _settings(task, loss, max_iter, max_depth, max_leaf_nodes, min_samples_leaf, max_bins,
+              early_stopping, n_iter_no_change, tol, learning_rate, l2_regularization,
+              n_classes):  # fmt: skip
     if loss not in _LOSSES[task]:
         other = "gbdt_regressor" if task == "classification" else "gbdt_classifier"
         raise errors.ValidationError(
@@ -232,9 +247,15 @@ def _settings(task, loss, max_iter, max_depth, min_samples_leaf, max_bins, early
         )
     if not isinstance(early_stopping, bool):
         raise errors.ValidationError(f"early_stopping={early_stopping!r} must be True or False.")
+    depth = V.whole_number(max_depth, "max_depth", 1, MAX_BOOST_DEPTH,
+                           hint=" (the depth of every tree's complete heap layout)")
+    if max_leaf_nodes is not None:
+        max_leaf_nodes = V.whole_number(
+            max_leaf_nodes, "max_leaf_nodes", 2, 2**depth,
+            hint=f" (leaves grown best-first; at most 2**max_depth = {2**depth}, or None for "
+                 "level-wise growth)")  # fmt: skip
     return (
-        task, loss, V.whole_number(max_iter, "max_iter", 1),
-        V.whole_number(max_depth, "max_depth", 1, 12, hint=" (level-wise, 2**max_depth leaves)"),
+        task, loss, V.whole_number(max_iter, "max_iter", 1), depth, max_leaf_nodes,
         V.whole_number(min_samples_leaf, "min_samples_leaf", 1), check_max_bins(max_bins),
         early_stopping, V.whole_number(n_iter_no_change, "n_iter_no_change", 1),
         float(V.nonnegative_scalar(tol, "tol")),
@@ -245,7 +266,8 @@ def _settings(task, loss, max_iter, max_depth, min_samples_leaf, max_bins, early
 
 
 def gbdt_classifier(*, loss: str = "log_loss", max_iter: int = 100, learning_rate: float = 0.1,
-                    max_depth: int = 5, l2_regularization: float = 0.0,
+                    max_depth: int = 5, max_leaf_nodes: int | None = None,
+                    l2_regularization: float = 0.0,
                     min_samples_leaf: int = 20, max_bins: int = MAX_BINS,
                     early_stopping: bool = False, n_iter_no_change: int = 10,
                     tol: float = 1e-7, n_classes: int | None = None) -> Estimator:  # fmt: skip
@@ -255,7 +277,11 @@ def gbdt_classifier(*, loss: str = "log_loss", max_iter: int = 100, learning_rat
       loss: ``"log_loss"`` (the only classification loss; ``"squared_error"`` raises).
       max_iter: boosting iterations (static).
       learning_rate: shrinkage $\\eta$ (traced).
-      max_depth: depth of every tree (level-wise, ``2**max_depth`` leaves), 1 to 12.
+      max_depth: depth of every tree, 1 to 12: with ``max_leaf_nodes=None`` each tree is
+        grown level-wise to ``2**max_depth`` leaves; otherwise the depth cap.
+      max_leaf_nodes: ``None`` (level-wise), or grow each tree best-first (the leaf of
+        largest gain splits next, as scikit-learn's ``HistGradientBoosting``, whose default
+        is 31) to at most this many leaves, 2 to ``2**max_depth``.
       l2_regularization: $\\lambda$ on the leaf values (traced).
       min_samples_leaf: fewest samples per leaf (scikit-learn's default 20).
       max_bins: bins per feature, 2 to 256 (NaN bin included).
@@ -273,13 +299,15 @@ def gbdt_classifier(*, loss: str = "log_loss", max_iter: int = 100, learning_rat
       >>> float((est.predict(p, X) == y).mean()) > 0.95
       True
     """
-    return _gbdt(*_settings("classification", loss, max_iter, max_depth, min_samples_leaf,
+    return _gbdt(*_settings("classification", loss, max_iter, max_depth, max_leaf_nodes,
+                            min_samples_leaf,
                             max_bins, early_stopping, n_iter_no_change, tol, learning_rate,
                             l2_regularization, n_classes))  # fmt: skip
 
 
 def gbdt_regressor(*, loss: str = "squared_error", max_iter: int = 100,
                    learning_rate: float = 0.1, max_depth: int = 5,
+                   max_leaf_nodes: int | None = None,
                    l2_regularization: float = 0.0, min_samples_leaf: int = 20,
                    max_bins: int = MAX_BINS, early_stopping: bool = False,
                    n_iter_no_change: int = 10, tol: float = 1e-7) -> Estimator:  # fmt: skip
@@ -293,6 +321,7 @@ def gbdt_regressor(*, loss: str = "squared_error", max_iter: int = 100,
       >>> float(np.abs(est.predict(est.fit(X, y), X) - y).mean()) < 0.1
       True
     """
-    return _gbdt(*_settings("regression", loss, max_iter, max_depth, min_samples_leaf,
+    return _gbdt(*_settings("regression", loss, max_iter, max_depth, max_leaf_nodes,
+                            min_samples_leaf,
                             max_bins, early_stopping, n_iter_no_change, tol, learning_rate,
                             l2_regularization, None))  # fmt: skip

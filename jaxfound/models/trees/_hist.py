@@ -56,6 +56,7 @@ def histograms(
     n_bins: int,
     slots: Array | None = None,
     n_stats: int | None = None,
+    per_feature: bool | None = None,
 ) -> Array:
     r"""Per-node histograms ``(T, n_nodes, F, n_bins, S)`` of ``stats`` ``(T, n, P)``.
 
@@ -63,7 +64,8 @@ def histograms(
     ``n_nodes`` $+ v$. ``codes`` ``(T or 1, n, F)`` are bin codes in ``[0, n_bins)``,
     ``node`` ``(T, n)`` node ids in ``[0, n_nodes)``. Small problems run one scatter over
     every (tree, sample, feature) triple; large ones one scatter per feature (a ``lax.map``,
-    so a feature's histogram stays in cache).
+    so a feature's histogram stays in cache). ``per_feature`` forces the choice (``None``: by
+    size, `FLAT_SCATTER_MAX`).
 
     Dense statistics (``slots=None``) add the whole row ``stats[t, i]`` ($S = P$). Sparse
     ones add ``stats[t, i, p]`` to statistic ``slots[t, i, p]`` of the ``n_stats`` = $S$
@@ -91,7 +93,7 @@ def histograms(
             )
         S = n_stats
     base = (jnp.arange(T, dtype=jnp.int32)[:, None] * n_nodes + node.astype(jnp.int32))
-    if T * n * F <= FLAT_SCATTER_MAX:
+    if not per_feature and (per_feature is not None or T * n * F <= FLAT_SCATTER_MAX):
         codes = jnp.broadcast_to(codes, (T, n, F)).astype(jnp.int32)
         cell = (base[..., None] * F + jnp.arange(F)) * n_bins + codes  # (T, n, F)
         if slots is None:

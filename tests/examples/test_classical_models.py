@@ -19,3 +19,5 @@ def test_classical_models_smoke(tmp_path, capsys):
     fields = dict(kv.split("=") for kv in last.split()[1:])
     assert float(fields["svc_rbf_wine_test_acc"]) > 0.9
     assert float(fields["logistic_breast_cancer_test_acc"]) > 0.9
+    for growth in ("level", "best_first"):  # 10 boosting iterations in the smoke run
+        assert float(fields[f"gbdt_{growth}_breast_cancer_test_acc"]) > 0.9

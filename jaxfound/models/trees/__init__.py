@@ -8,6 +8,7 @@ hyper-parameters (``depth_limit``, ``min_impurity_decrease``), and prediction is
 gathers. A forest is a `Tree` whose arrays carry a leading axis, one entry per tree.
 """
 
+from jaxfound.models.trees._best_first import grow_best_first
 from jaxfound.models.trees._binning import (
     BIN_BUCKET,
     COMPARE_ALL_MAX,
@@ -68,6 +69,7 @@ __all__ = [
     "apply",
     "bin_codes",
     "bin_edges",
+    "grow_best_first",
     "grow_hist",
     "histograms",
     "subtracted_histograms",

@@ -11,10 +11,13 @@ leaves.
 Everything keeps a static shape: the tree is stored in the complete heap layout of
 `jaxfound.models.trees.Tree` of depth ``depth`` (the cap; nodes that are never split keep
 ``threshold = +inf``), each of the ``max_leaves`` leaf *slots* holds its histogram, and a step
-is one iteration of a ``lax.while_loop``. A split scatters only the rows of its smaller child
-(the larger one is parent minus smaller, LightGBM's subtraction trick), gathered into the
-smallest of a few fixed buffer sizes that holds them (a ``lax.switch``), so the scatter work
-of a step follows the size of the child rather than of the data.
+is one iteration of a ``lax.while_loop``. The rows stay partitioned by slot (each slot's rows
+contiguous in one index array, LightGBM's data partition): a split stably re-orders only its
+parent's rows, and scatters only its smaller child's rows (the larger child is parent minus
+smaller, LightGBM's subtraction trick). Both work in the smallest of a few fixed window sizes
+that holds the rows (a ``lax.switch``), so a step's work follows the size of the leaf rather
+than of the data: 51 ms for a 31-leaf tree on 75,000 rows x 50 features, against 81 ms when
+each step compacted the child's rows out of all ``n``.
 """
 
 from __future__ import annotations
@@ -112,7 +115,11 @@ def grow_best_first(
     parent_sizes = (n, *[c for c in child_sizes if c < n])  # a parent holds up to n rows
 
     def search(h):  # (T, M, F, B, S) -> best split per (tree, slot)
-        g, side, j, b, _ = _best_splits(h, score, missing, min_samples_leaf, min_child_hessian)
+        # the scan over the bins: for the two slots of a step it measured 2x faster than the
+        # dense search even at digits' 24 bins (0.26 ms against 0.54 ms, 10 trees; the whole
+        # 31-leaf tree 73 ms against 82 ms)
+        g, side, j, b, _ = _best_splits(h, score, missing, min_samples_leaf, min_child_hessian,
+                                        dense=False)  # fmt: skip
         return jnp.where(jnp.isfinite(g) & (g > 0), g, -jnp.inf), side, j, b
 
     def partition(size, order, start, count, f, b, miss_r, do):

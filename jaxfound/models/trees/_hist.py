@@ -331,15 +331,17 @@ def _best_splits_dense(hist, score, missing: bool, min_samples_leaf, min_child_h
 
 
 def _best_splits(hist, score, missing: bool, min_samples_leaf, min_child_hessian,
-                 counted: bool = True):  # fmt: skip
+                 counted: bool = True, dense: bool | None = None):  # fmt: skip
     """Best split of every (tree, node): a ``lax.scan`` over the bins carries the left-side
     sums and, per feature and NaN side, the best gain so far (no ``(bins, ...)`` cumulative
-    tensor: XLA:CPU's ``cumsum`` over a long axis is quadratic in it).
+    tensor: XLA:CPU's ``cumsum`` over a long axis is quadratic in it). ``dense`` forces
+    `_best_splits_dense` (True) or the scan (False); ``None``: dense up to `DENSE_BINS_MAX`
+    bins.
 
     Returns ``(gain, side, feature_slot, bin, node_totals)``, ``side`` 1 = NaN goes right.
     """
     B = hist.shape[3]
-    if B <= DENSE_BINS_MAX:
+    if dense or (dense is None and B <= DENSE_BINS_MAX):
         return _best_splits_dense(hist, score, missing, min_samples_leaf, min_child_hessian,
                                   counted)  # fmt: skip
     hist = jnp.moveaxis(hist, 3, 0)  # bins first, for the scan

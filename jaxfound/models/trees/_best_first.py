@@ -133,9 +133,10 @@ def grow_best_first(
             right = jnp.where(c == B - 1, mr, c > b) & seg & do
             left = seg & ~right
             n_left = jnp.sum(left, dtype=jnp.int32)
-            lpos = jax.lax.associative_scan(jnp.add, left.astype(jnp.int32)) - 1
-            rpos = n_left + jax.lax.associative_scan(jnp.add, right.astype(jnp.int32)) - 1
-            pos = jnp.where(left, lpos, jnp.where(right, rpos, jnp.arange(size)))
+            lefts = jax.lax.associative_scan(jnp.add, left.astype(jnp.int32))  # inclusive
+            j = jnp.arange(size)
+            # a right-going row j has j - lefts[j] right-going rows before it
+            pos = jnp.where(left, lefts - 1, jnp.where(right, n_left + j - lefts, j))
             w = jnp.zeros_like(w).at[pos].set(w, unique_indices=True)
             return jax.lax.dynamic_update_slice(o, w, (st,)), n_left
 

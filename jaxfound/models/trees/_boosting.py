@@ -30,7 +30,7 @@ from jaxfound._aot import cached_jit, register_serialization
 from jaxfound.base import Estimator
 from jaxfound.models.trees._best_first import grow_best_first
 from jaxfound.models.trees._binning import MAX_BINS, check_max_bins, fit_bins
-from jaxfound.models.trees._hist import grow_hist
+from jaxfound.models.trees._hist import grow_hist, padded_stats
 from jaxfound.models.trees._tree import Tree, _leaf_index
 from jaxfound.typing import Array, ArrayLike
 
@@ -122,8 +122,9 @@ def _fit(codes, edges, X, y, w, Xv, yv, lr, l2, *, loss, K, cfg, max_iter, stop)
     def step(carry, _):
         raw, rawv, best, since, done = carry
         g, h = _grad_hess(loss, raw, y, K)
-        stats = jnp.stack([(g * w[:, None]).T, (h * w[:, None]).T,
-                           jnp.broadcast_to((w > 0).astype(X.dtype), (K, X.shape[0]))], -1)
+        gw = (g * w[:, None]).T  # (g, h, 0, count): rows padded to STATS_WIDTH
+        stats = padded_stats(gw, (h * w[:, None]).T,
+                             jnp.broadcast_to((w > 0).astype(X.dtype), gw.shape))
         if max_leaves is None:  # level-wise: every node of a level splits
             f, t, m, _, leaf = grow_hist(
                 codes, edges, stats, None, score, jnp.ones(K, X.dtype), jnp.asarray(0.0), None,

@@ -36,12 +36,20 @@ from jaxfound._aot import cached_jit
 from jaxfound.models.trees._grow import SPLIT_TOL
 from jaxfound.typing import Array, PRNGKey
 
-__all__ = ["FLAT_SCATTER_MAX", "fit_hist", "grow_hist", "histograms", "subtracted_histograms"]
+__all__ = [
+    "FLAT_SCATTER_MAX", "STATS_WIDTH", "fit_hist", "grow_hist", "histograms", "padded_stats",
+    "subtracted_histograms",
+]
 
 #: Up to this many (sample, feature) pairs a histogram is one scatter over all of them;
 #: above it, one scatter per feature (a ``lax.map``), which keeps a feature's histogram in
 #: cache and measured 2x faster on 100k x 50 on XLA:CPU.
 FLAT_SCATTER_MAX = 1 << 20
+
+#: Dense statistics rows are zero-padded to this width (`padded_stats`): XLA:CPU scatters
+#: rows of 4 floats about 1.8x faster than rows of 3 (the root histogram of 75,000 rows x 50
+#: features x 256 bins: 7.0 ms against 13.0 ms; rows of 6 were slower still, 8 as fast as 4).
+STATS_WIDTH = 4
 
 #: Up to this many bins the split search scores every bin at once (dense); above it, a
 #: ``lax.scan`` over the bins keeps only the running best (less memory, no long cumsum).
@@ -123,6 +131,21 @@ def histograms(
     h = jax.lax.map(one, cols)  # (F, T * n_nodes * n_bins [* S], [S])
     h = h.reshape(F, T, n_nodes, n_bins, S)
     return jnp.transpose(h, (1, 2, 0, 3, 4))
+
+
+def padded_stats(*columns: Array) -> Array:
+    """Per-sample statistic columns ``(..., n)`` stacked into rows ``(..., n, S)``, zeros
+    inserted before the last column (the count, where the growers read it) up to
+    `STATS_WIDTH` columns.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> padded_stats(jnp.array([2.0]), jnp.array([3.0]), jnp.array([1.0])).tolist()
+      [[2.0, 3.0, 0.0, 1.0]]
+    """
+    *head, count = columns
+    pad = [jnp.zeros_like(count)] * max(STATS_WIDTH - len(columns), 0)
+    return jnp.stack([*head, *pad, count], axis=-1)
 
 
 def subtracted_histograms(
@@ -443,7 +466,7 @@ def fit_hist(codes, edges, y, w, key, mid, depth_limit, *, task, n_classes=None,
         mu = jnp.sum(W * y, axis=1, keepdims=True) / wsum
         sd = jnp.sqrt(jnp.sum(W * (y - mu) ** 2, axis=1, keepdims=True) / wsum)
         sd = jnp.where(sd > 0, sd, 1.0)
-        stats = jnp.stack([W, W * (y - mu) / sd, (W > 0).astype(W.dtype)], axis=-1)
+        stats = padded_stats(W, W * (y - mu) / sd, (W > 0).astype(W.dtype))
         f, t, m, g, leaf = grow_hist(
             codes, edges, stats, key, _regression_score,
             wsum[:, 0],

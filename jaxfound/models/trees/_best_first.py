@@ -65,7 +65,7 @@ def grow_best_first(
     *,
     max_leaves: int,
     depth: int,
-    min_samples_leaf,
+    min_samples_leaf: int | Array,
     min_child_hessian: float | None = None,
     missing: bool = True,
 ) -> tuple[Array, Array, Array, Array, Array]:

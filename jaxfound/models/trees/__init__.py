@@ -40,8 +40,10 @@ from jaxfound.models.trees._forest import (
 from jaxfound.models.trees._grow import CUMSUM_BLOCK, SPLIT_TOL
 from jaxfound.models.trees._hist import (
     FLAT_SCATTER_MAX,
+    STATS_WIDTH,
     grow_hist,
     histograms,
+    padded_stats,
     subtracted_histograms,
 )
 from jaxfound.models.trees._soft import SoftTree, leaf_probabilities
@@ -64,6 +66,7 @@ __all__ = [
     "HIST_BATCH_SIZE",
     "MAX_DEPTH",
     "SPLIT_TOL",
+    "STATS_WIDTH",
     "SoftTree",
     "Tree",
     "apply",
@@ -72,6 +75,7 @@ __all__ = [
     "grow_best_first",
     "grow_hist",
     "histograms",
+    "padded_stats",
     "subtracted_histograms",
     "quantile_bins",
     "rows_capped_bins",

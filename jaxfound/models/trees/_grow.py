@@ -39,8 +39,16 @@ CUMSUM_BLOCK = 64
 SPLIT_TOL = 1e-12
 
 
-def _xlogx(c):
-    return jnp.where(c > 0, c * jnp.log2(jnp.where(c > 0, c, 1.0)), 0.0)
+def _plogp(c, w):
+    r"""$\sum_k c_k \log_2 (c_k / w)$ over the last axis, $0 \log 0 = 0$: $-w$ times the
+    entropy of the class weights $c$ summing to $w$ (``w[..., None]`` broadcast).
+
+    Written with the ratio rather than as $\sum_k c_k \log_2 c_k - w \log_2 w$: a pure
+    node has $c_k = w$, so each term is $w \log_2 1 = 0$ exactly, whatever XLA fuses
+    (the difference form left rounding noise of either sign there, and a pure node split
+    on it, differently between fusions of the same statistics)."""
+    ratio = c / jnp.where(w > 0, w, 1.0)[..., None]
+    return jnp.sum(jnp.where(c > 0, c * jnp.log2(jnp.where(c > 0, ratio, 1.0)), 0.0), axis=-1)
 
 
 def _score(stats, criterion: str, counted: bool = True):
@@ -57,7 +65,7 @@ def _score(stats, criterion: str, counted: bool = True):
     w = jnp.sum(c, axis=-1)
     if criterion == "gini":
         return jnp.sum(c * c, axis=-1) / jnp.where(w > 0, w, 1.0)
-    return jnp.sum(_xlogx(c), axis=-1) - _xlogx(w)  # entropy
+    return _plogp(c, w)  # entropy
 
 
 def _cumsum(v, block: int = CUMSUM_BLOCK):

@@ -3,6 +3,7 @@
 from jaxfound._cache import _auto_enable
 from jaxfound.models import gpt, linear, recsys, svm, trees
 from jaxfound.models._adapters import Apply, as_apply, from_function, from_linen, from_nnx
+from jaxfound.models._dense import Dense, rows_dot_general
 from jaxfound.models._dropout import Dropout, dropout_mask
 from jaxfound.models._mlp import MLP
 
@@ -10,6 +11,7 @@ _auto_enable()  # the persistent compilation cache (see jaxfound._cache; JAXFOUN
 
 __all__ = [
     "Apply",
+    "Dense",
     "Dropout",
     "MLP",
     "as_apply",
@@ -17,6 +19,7 @@ __all__ = [
     "from_function",
     "from_linen",
     "from_nnx",
+    "rows_dot_general",
     "linear",
     "recsys",
     "svm",

@@ -30,6 +30,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxfound.models._dense import Dense
 from jaxfound.models._dropout import Dropout
 from jaxfound.models.gpt._config import GPTConfig
 from jaxfound.typing import Array
@@ -147,7 +148,7 @@ class CausalSelfAttention(nn.Module):
                  pos: Array | int = 0):
         cfg = self.config
         b, t, c = x.shape
-        dense = lambda n, std, name: nn.Dense(  # noqa: E731
+        dense = lambda n, std, name: Dense(  # noqa: E731
             n, use_bias=cfg.bias, kernel_init=nn.initializers.normal(std), name=name)
         qkv = dense(3 * c, 0.02, "c_attn")(x).reshape(b, t, 3, cfg.n_head, cfg.head_dim)
         q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]

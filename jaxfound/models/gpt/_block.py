@@ -6,6 +6,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 
+from jaxfound.models._dense import Dense
 from jaxfound.models._dropout import Dropout
 from jaxfound.models.gpt._attention import CausalSelfAttention, KVCache
 from jaxfound.models.gpt._config import GPTConfig
@@ -23,7 +24,8 @@ class FeedForward(nn.Module):
     r"""nanoGPT's ``MLP``: $\mathrm{drop}(W_2\, \mathrm{GELU}(W_1 x + b_1) + b_2)$, width $4C$.
 
     GELU is the exact (erf) one, as ``torch.nn.GELU()`` in nanoGPT; $W_2$ (``c_proj``)
-    starts with std $0.02 / \sqrt{2 L}$ (GPT-2's scaled residual initialisation).
+    starts with std $0.02 / \sqrt{2 L}$ (GPT-2's scaled residual initialisation). Both
+    are `jaxfound.models.Dense`: one 2-D matmul over the flattened batch and positions.
     """
 
     config: GPTConfig
@@ -31,12 +33,12 @@ class FeedForward(nn.Module):
     @nn.compact
     def __call__(self, x: Array, *, deterministic: bool = True) -> Array:
         cfg = self.config
-        x = nn.Dense(4 * cfg.n_embd, use_bias=cfg.bias,
-                     kernel_init=nn.initializers.normal(0.02), name="c_fc")(x)
+        x = Dense(4 * cfg.n_embd, use_bias=cfg.bias,
+                  kernel_init=nn.initializers.normal(0.02), name="c_fc")(x)
         x = jax.nn.gelu(x, approximate=False)
-        x = nn.Dense(cfg.n_embd, use_bias=cfg.bias,
-                     kernel_init=nn.initializers.normal(0.02 / (2 * cfg.n_layer) ** 0.5),
-                     name="c_proj")(x)
+        x = Dense(cfg.n_embd, use_bias=cfg.bias,
+                  kernel_init=nn.initializers.normal(0.02 / (2 * cfg.n_layer) ** 0.5),
+                  name="c_proj")(x)
         if cfg.dropout > 0:
             x = Dropout(cfg.dropout, name="dropout")(x, deterministic=deterministic)
         return x

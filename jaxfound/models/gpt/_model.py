@@ -18,6 +18,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from jaxfound import _validate, errors
+from jaxfound.models._dense import Dense
 from jaxfound.models._dropout import Dropout
 from jaxfound.models.gpt._attention import KVCache
 from jaxfound.models.gpt._block import Block, layer_norm
@@ -74,7 +75,7 @@ class GPT(nn.Module):
         self.h = [block(cfg) for _ in range(cfg.n_layer)]
         self.ln_f = layer_norm(cfg)
         if not cfg.tie_embeddings:
-            self.lm_head = nn.Dense(cfg.vocab_size, use_bias=False, kernel_init=init)
+            self.lm_head = Dense(cfg.vocab_size, use_bias=False, kernel_init=init)
 
     def __call__(self, tokens: ArrayLike, *, deterministic: bool = True,
                  return_hidden: bool = False):
@@ -118,9 +119,11 @@ class GPT(nn.Module):
         return self._head(self.ln_f(x)), tuple(new)
 
     def _head(self, hidden: Array) -> Array:
-        if self.config.tie_embeddings:
-            return self.wte.attend(hidden)
-        return self.lm_head(hidden)
+        if not self.config.tie_embeddings:
+            return self.lm_head(hidden)
+        # the tied head on (batch * T, C) rows: one 2-D matmul, as `jaxfound.models.Dense`
+        rows = self.wte.attend(hidden.reshape(-1, hidden.shape[-1]))
+        return rows.reshape(*hidden.shape[:-1], rows.shape[-1])
 
     def _check(self, tokens, name: str):
         cfg = self.config

@@ -8,6 +8,7 @@ import flax.linen as nn
 import jax
 
 from jaxfound import _validate, errors
+from jaxfound.models._dense import Dense
 from jaxfound.models._dropout import Dropout
 from jaxfound.typing import Array
 
@@ -41,7 +42,8 @@ class MLP(nn.Module):
       activation: the hidden non-linearity (default ``jax.nn.relu``).
       dropout: drop probability after each hidden activation (0 disables it).
       flatten: flatten inputs of rank > 2 to ``(batch, -1)`` first (images).
-      kernel_init: initialiser of the Dense weights.
+      kernel_init: initialiser of the Dense weights (`jaxfound.models.Dense`: flax's
+        layer as one 2-D matmul, which matters with ``flatten=False`` on rank > 2).
 
     Dropout (`jaxfound.models.Dropout`, masks drawn from raw random bits) is active
     when ``deterministic=False`` and a ``"dropout"`` RNG is given:
@@ -66,8 +68,8 @@ class MLP(nn.Module):
         if self.flatten and x.ndim > 2:
             x = x.reshape((x.shape[0], -1))
         for width in self.features[:-1]:
-            x = nn.Dense(width, kernel_init=self.kernel_init)(x)
+            x = Dense(width, kernel_init=self.kernel_init)(x)
             x = self.activation(x)
             if self.dropout > 0:
                 x = Dropout(self.dropout, deterministic=deterministic)(x)
-        return nn.Dense(self.features[-1], kernel_init=self.kernel_init)(x)
+        return Dense(self.features[-1], kernel_init=self.kernel_init)(x)

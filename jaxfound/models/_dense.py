@@ -13,12 +13,20 @@ took about 21 of the step's 56 ms. On ``(batch * T, C)`` rows the same gradient 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import flax.linen as nn
 import jax
 
 from jaxfound.typing import Array
 
-__all__ = ["Dense", "rows_dot_general"]
+__all__ = ["Dense", "rows_dot_general", "on_rows"]
+
+
+def on_rows(fn: Callable[[Array], Array], x: Array) -> Array:
+    """``fn`` applied to ``x``'s ``(prod(leading axes), last axis)`` rows, reshaped back."""
+    y = fn(x.reshape(-1, x.shape[-1]))
+    return y.reshape(*x.shape[:-1], y.shape[-1])
 
 
 def rows_dot_general(lhs: Array, rhs: Array, dimension_numbers, precision=None,
@@ -38,10 +46,9 @@ def rows_dot_general(lhs: Array, rhs: Array, dimension_numbers, precision=None,
     if not dense:
         return jax.lax.dot_general(lhs, rhs, dimension_numbers, precision=precision,
                                    preferred_element_type=preferred_element_type)
-    y = jax.lax.dot_general(lhs.reshape(-1, lhs.shape[-1]), rhs, (((1,), (0,)), ((), ())),
-                            precision=precision,
-                            preferred_element_type=preferred_element_type)  # fmt: skip
-    return y.reshape(*lhs.shape[:-1], rhs.shape[1])
+    return on_rows(lambda rows: jax.lax.dot_general(
+        rows, rhs, (((1,), (0,)), ((), ())), precision=precision,
+        preferred_element_type=preferred_element_type), lhs)  # fmt: skip
 
 
 class Dense(nn.Dense):

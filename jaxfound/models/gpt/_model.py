@@ -18,7 +18,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from jaxfound import _validate, errors
-from jaxfound.models._dense import Dense
+from jaxfound.models._dense import Dense, on_rows
 from jaxfound.models._dropout import Dropout
 from jaxfound.models.gpt._attention import KVCache
 from jaxfound.models.gpt._block import Block, layer_norm
@@ -122,8 +122,7 @@ class GPT(nn.Module):
         if not self.config.tie_embeddings:
             return self.lm_head(hidden)
         # the tied head on (batch * T, C) rows: one 2-D matmul, as `jaxfound.models.Dense`
-        rows = self.wte.attend(hidden.reshape(-1, hidden.shape[-1]))
-        return rows.reshape(*hidden.shape[:-1], rows.shape[-1])
+        return on_rows(self.wte.attend, hidden)
 
     def _check(self, tokens, name: str):
         cfg = self.config

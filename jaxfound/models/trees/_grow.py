@@ -41,13 +41,13 @@ SPLIT_TOL = 1e-12
 
 def _plogp(c, w):
     r"""$\sum_k c_k \log_2 (c_k / w)$ over the last axis, $0 \log 0 = 0$: $-w$ times the
-    entropy of the class weights $c$ summing to $w$ (``w[..., None]`` broadcast).
+    entropy of the class weights $c$ summing to $w$ (``w > 0``; ``w[..., None]`` broadcast).
 
     Written with the ratio rather than as $\sum_k c_k \log_2 c_k - w \log_2 w$: a pure
     node has $c_k = w$, so each term is $w \log_2 1 = 0$ exactly, whatever XLA fuses
     (the difference form left rounding noise of either sign there, and a pure node split
     on it, differently between fusions of the same statistics)."""
-    ratio = c / jnp.where(w > 0, w, 1.0)[..., None]
+    ratio = c / w[..., None]
     return jnp.sum(jnp.where(c > 0, c * jnp.log2(jnp.where(c > 0, ratio, 1.0)), 0.0), axis=-1)
 
 
@@ -63,8 +63,9 @@ def _score(stats, criterion: str, counted: bool = True):
         return sy * sy / jnp.where(w > 0, w, 1.0)
     c = stats[..., :-1] if counted else stats
     w = jnp.sum(c, axis=-1)
+    w = jnp.where(w > 0, w, 1.0)  # an empty node: every c is 0, so is its score
     if criterion == "gini":
-        return jnp.sum(c * c, axis=-1) / jnp.where(w > 0, w, 1.0)
+        return jnp.sum(c * c, axis=-1) / w
     return _plogp(c, w)  # entropy
 
 
